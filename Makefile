@@ -1,0 +1,49 @@
+# rspace-mock: a fake RSpace for developing and testing RSpace API clients.
+#   make serve   install (first time) and run the fake on fixtures/default.json
+#   make test    install (first time) and run lint, type checks and every test
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+ARGS   ?=
+
+.PHONY: install serve test lint typecheck unit contract contract-thorough bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/rspace-mock serve --host $(HOST) --port $(PORT) $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check mock_server contract_tests tests benchmarks
+	$(BIN)/ruff format --check mock_server contract_tests tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests
+
+contract: $(STAMP)
+	$(BIN)/pytest contract_tests
+
+test: lint typecheck $(STAMP)
+	$(BIN)/pytest
+
+contract-thorough: $(STAMP)
+	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest contract_tests
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

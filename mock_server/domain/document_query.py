@@ -1,0 +1,122 @@
+"""What a document listing asks for: owner, search terms, order and page. Plain values only.
+
+Stores evaluate it (in Python for the memory store, in SQL for a database); :func:`matches`
+is the reference meaning of each search term.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .models import Document
+
+ORDER_FIELDS = ("name", "created", "lastModified")
+
+
+@dataclass(frozen=True)
+class SearchTerm:
+    """One term of RSpace's advanced query (``queryType`` + ``query``)."""
+
+    query_type: str
+    query: str
+
+
+@dataclass(frozen=True)
+class DocumentQuery:
+    owner_id: int
+    #: ``name``, ``created`` or ``lastModified``.
+    order_field: str = "lastModified"
+    ascending: bool = False
+    page_number: int = 0
+    page_size: int = 20
+    #: ``"and"`` or ``"or"`` over :attr:`terms`; no terms means every document.
+    operator: str = "and"
+    terms: tuple[SearchTerm, ...] = field(default_factory=tuple)
+    #: ``favorites``/``sharedWithMe``: the fake has neither, so such a filter matches nothing.
+    filter: str | None = None
+
+    @property
+    def offset(self) -> int:
+        return self.page_number * self.page_size
+
+
+_TAG_RE = re.compile(r"<[^>]*>")
+
+
+def plain_text(html: str) -> str:
+    return _TAG_RE.sub(" ", html)
+
+
+def _in_date_range(value: datetime, spec: str) -> bool:
+    """RSpace date terms are ``from;to`` (either side may be empty), as ``yyyy-MM-dd`` or ISO."""
+    start_text, _, end_text = spec.partition(";")
+    day = value.date().isoformat()
+    if start_text.strip() and day < start_text.strip()[:10]:
+        return False
+    return not (end_text.strip() and day > end_text.strip()[:10])
+
+
+def term_matches(
+    document: Document, term: SearchTerm, owner_username: str, form_name: str
+) -> bool:
+    """Case-insensitive matching of one term; an approximation of RSpace's Lucene search."""
+    needle = term.query.lower()
+    kind = term.query_type
+    if kind == "name":
+        return needle in document.name.lower()
+    if kind == "tag":
+        tags = [t.strip().lower() for t in (document.tags or "").split(",")]
+        return any(needle in t for t in tags if t)
+    if kind == "fullText":
+        return any(needle in plain_text(f.content).lower() for f in document.fields)
+    if kind == "created":
+        return _in_date_range(document.created, term.query)
+    if kind == "lastModified":
+        return _in_date_range(document.last_modified, term.query)
+    if kind == "form":
+        return needle in (f"fm{document.form_id}", form_name.lower())
+    if kind == "owner":
+        return needle == owner_username.lower()
+    if kind == "records":
+        wanted = {g.strip().lower() for g in term.query.split(",")}
+        return document.global_id.lower() in wanted or str(document.id) in wanted
+    if kind == "attachment":
+        return False  # the fake stores no attachments
+    # "global": name, tags, content or global id
+    return (
+        needle in document.name.lower()
+        or needle in (document.tags or "").lower()
+        or needle == document.global_id.lower()
+        or any(needle in plain_text(f.content).lower() for f in document.fields)
+    )
+
+
+def matches(
+    document: Document,
+    query: DocumentQuery,
+    owner_username: Callable[[int], str],
+    form_name: Callable[[int], str],
+) -> bool:
+    if document.deleted or document.owner_id != query.owner_id:
+        return False
+    if query.filter is not None:
+        return False
+    if not query.terms:
+        return True
+    results = (
+        term_matches(document, t, owner_username(document.owner_id), form_name(document.form_id))
+        for t in query.terms
+    )
+    return all(results) if query.operator == "and" else any(results)
+
+
+def sort_key(order_field: str) -> Callable[[Document], tuple[object, int]]:
+    """Sort key with the id as tie-breaker, so that pages never overlap or skip."""
+    if order_field == "name":
+        return lambda d: (d.name.lower(), d.id)
+    if order_field == "created":
+        return lambda d: (d.created, d.id)
+    return lambda d: (d.last_modified, d.id)

@@ -1,0 +1,118 @@
+"""The entities the fake RSpace keeps: users, OAuth apps, token rows, forms and documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class User:
+    id: int
+    username: str
+    #: Salted SHA-256 of the password, ``"<salt hex>$<digest hex>"``.
+    password_hash: str
+    email: str
+    first_name: str
+    last_name: str
+    #: SHA-256 hex of the personal API key, or ``None`` when the user has none.
+    api_key_hash: str | None = None
+    account_locked: bool = False
+    api_access: bool = True
+    home_folder_id: int = 0
+    #: The "Api Inbox" folder, where documents created through the API land by default.
+    api_inbox_folder_id: int = 0
+    has_pi_role: bool = False
+    has_sysadmin_role: bool = False
+
+
+@dataclass
+class OAuthApp:
+    client_id: str
+    name: str
+    owner_id: int
+    #: SHA-256 hex of the client secret (RSpace stores only this).
+    client_secret_hash: str
+
+
+@dataclass
+class TokenRow:
+    """RSpace's ``OAuthToken`` row: one per (client id, user) for API-generated tokens.
+
+    A JWT-first grant creates a row with a refresh token only: no access token, no expiry.
+    """
+
+    client_id: str
+    user_id: int
+    refresh_token_hash: str
+    access_token_hash: str | None
+    expiry: datetime | None
+    scope: str = "all"
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Form:
+    id: int
+    name: str
+    stable_id: str
+    version: int
+    fields: tuple[FormField, ...]
+    form_state: str = "PUBLISHED"
+    tags: str = ""
+    icon_id: int = -1
+
+    @property
+    def global_id(self) -> str:
+        return f"FM{self.id}"
+
+
+@dataclass
+class Field:
+    id: int
+    name: str
+    type: str
+    content: str
+    last_modified: datetime
+    column_index: int
+
+    @property
+    def global_id(self) -> str:
+        return f"FD{self.id}"
+
+
+@dataclass
+class Document:
+    id: int
+    owner_id: int
+    name: str
+    form_id: int
+    created: datetime
+    last_modified: datetime
+    parent_folder_id: int
+    grand_parent_id: int | None
+    fields: list[Field] = field(default_factory=list)
+    tags: str | None = None
+    tag_meta_data: str | None = None
+    version: int = 1
+    signed: bool = False
+    deleted: bool = False
+
+    @property
+    def global_id(self) -> str:
+        return f"SD{self.id}"
+
+
+@dataclass
+class SystemSwitches:
+    """RSpace system settings a sysadmin can flip, kept with the rest of the state."""
+
+    #: ``api.available``: the global API switch.
+    api_enabled: bool = True
+    #: ``api.oauth.authentication``: OAuth password/refresh grants and Bearer tokens.
+    oauth_enabled: bool = True

@@ -1,0 +1,72 @@
+"""Start-up configuration: one object that the CLI flags and environment variables map to."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default.json"
+
+#: RSpace version reported by ``GET /api/v1/status`` (the release the reference describes).
+RSPACE_VERSION = "2.25.0"
+
+#: RSpace's hard-coded OAuth access-token lifetime (``OAuthAppManagerImpl``): one hour.
+DEFAULT_TOKEN_TTL_SECONDS = 3600
+
+
+@dataclass
+class Quirks:
+    """Opt-in reproductions of real RSpace bugs. Off by default: the documented behaviour wins."""
+
+    #: RSpace does not update the stored expiry on a refresh grant, so a refreshed opaque
+    #: access token only lives until the expiry set by the last *password* grant.
+    refresh_keeps_expiry: bool = False
+
+
+@dataclass
+class Settings:
+    """Everything the server needs to start. Built by the CLI, or directly by Python tests."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    fixtures: Path | None = DEFAULT_FIXTURES
+    #: Base URL used in ``_links`` and as the JWT issuer. ``None``: taken from each request.
+    public_url: str | None = None
+    token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
+    #: Base64 HMAC key for JWTs (RSpace's ``jwt.secret``). ``None``: random key per start.
+    jwt_secret: str | None = None
+    #: RSpace's ``api.oauth.authentication`` system setting (ALLOWED/DENIED).
+    oauth_enabled: bool = True
+    #: RSpace's global ``api.available`` switch.
+    api_enabled: bool = True
+    rspace_version: str = RSPACE_VERSION
+    log_level: str = "info"
+    quirks: Quirks = field(default_factory=Quirks)
+    #: Seed for generated ids, secrets and tokens; ``None`` uses the OS's secure random source.
+    random_seed: int | None = None
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then ``RSPACE_MOCK_*`` environment variables, then explicit overrides."""
+        env = os.environ
+        settings = cls()
+        if "RSPACE_MOCK_HOST" in env:
+            settings.host = env["RSPACE_MOCK_HOST"]
+        if "RSPACE_MOCK_PORT" in env:
+            settings.port = int(env["RSPACE_MOCK_PORT"])
+        if "RSPACE_MOCK_FIXTURES" in env:
+            settings.fixtures = Path(env["RSPACE_MOCK_FIXTURES"])
+        if "RSPACE_MOCK_PUBLIC_URL" in env:
+            settings.public_url = env["RSPACE_MOCK_PUBLIC_URL"]
+        if "RSPACE_MOCK_TOKEN_TTL" in env:
+            settings.token_ttl_seconds = int(env["RSPACE_MOCK_TOKEN_TTL"])
+        if "RSPACE_MOCK_JWT_SECRET" in env:
+            settings.jwt_secret = env["RSPACE_MOCK_JWT_SECRET"]
+        if "RSPACE_MOCK_LOG_LEVEL" in env:
+            settings.log_level = env["RSPACE_MOCK_LOG_LEVEL"]
+        for name, value in overrides.items():
+            if not hasattr(settings, name):
+                raise TypeError(f"unknown setting {name!r}")
+            setattr(settings, name, value)
+        return settings

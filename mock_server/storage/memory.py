@@ -1,0 +1,214 @@
+"""The default store: plain dictionaries behind one re-entrant lock."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ..domain.document_query import DocumentQuery, matches, sort_key
+from ..domain.forms import form_by_id
+from ..domain.models import Document, OAuthApp, SystemSwitches, TokenRow, User
+
+_FIRST_IDS = {"user": 1, "record": 100, "field": 1000}
+
+
+class MemoryStore:
+    """In-memory state. Objects are copied in and out, so callers never share live state."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sequences: dict[str, int] = dict(_FIRST_IDS)
+            self._users: dict[int, User] = {}
+            self._user_ids_by_name: dict[str, int] = {}
+            self._user_ids_by_key_hash: dict[str, int] = {}
+            self._apps: dict[str, OAuthApp] = {}
+            self._tokens: dict[tuple[str, int], TokenRow] = {}
+            self._token_keys_by_access: dict[str, tuple[str, int]] = {}
+            self._token_keys_by_refresh: dict[str, tuple[str, int]] = {}
+            self._documents: dict[int, Document] = {}
+            self._document_ids_by_owner: dict[int, list[int]] = {}
+            self._switches = SystemSwitches()
+            self._meta: dict[str, str] = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    def next_id(self, kind: str) -> int:
+        with self._lock:
+            value = self._sequences.setdefault(kind, 1)
+            self._sequences[kind] = value + 1
+            return value
+
+    # users
+    def add_user(self, user: User) -> None:
+        with self._lock:
+            if user.username in self._user_ids_by_name:
+                raise ValueError(f"user {user.username!r} already exists")
+            self._put_user(user)
+
+    def save_user(self, user: User) -> None:
+        with self._lock:
+            old = self._users.get(user.id)
+            if old is not None:
+                self._user_ids_by_name.pop(old.username, None)
+                if old.api_key_hash:
+                    self._user_ids_by_key_hash.pop(old.api_key_hash, None)
+            self._put_user(user)
+
+    def _put_user(self, user: User) -> None:
+        self._users[user.id] = copy.copy(user)
+        self._user_ids_by_name[user.username] = user.id
+        if user.api_key_hash:
+            self._user_ids_by_key_hash[user.api_key_hash] = user.id
+
+    def get_user(self, user_id: int) -> User | None:
+        with self._lock:
+            user = self._users.get(user_id)
+            return copy.copy(user) if user else None
+
+    def find_user_by_username(self, username: str) -> User | None:
+        with self._lock:
+            user_id = self._user_ids_by_name.get(username)
+            return self.get_user(user_id) if user_id is not None else None
+
+    def find_user_by_api_key_hash(self, api_key_hash: str) -> User | None:
+        with self._lock:
+            user_id = self._user_ids_by_key_hash.get(api_key_hash)
+            return self.get_user(user_id) if user_id is not None else None
+
+    def list_users(self) -> list[User]:
+        with self._lock:
+            return [copy.copy(u) for u in self._users.values()]
+
+    # OAuth apps
+    def add_app(self, app: OAuthApp) -> None:
+        with self._lock:
+            if app.client_id in self._apps:
+                raise ValueError(f"client id {app.client_id!r} already exists")
+            self._apps[app.client_id] = copy.copy(app)
+
+    def get_app(self, client_id: str) -> OAuthApp | None:
+        with self._lock:
+            app = self._apps.get(client_id)
+            return copy.copy(app) if app else None
+
+    def delete_app(self, client_id: str) -> None:
+        with self._lock:
+            self._apps.pop(client_id, None)
+
+    def list_apps(self) -> list[OAuthApp]:
+        with self._lock:
+            return [copy.copy(a) for a in self._apps.values()]
+
+    # token rows
+    def get_token_row(self, client_id: str, user_id: int) -> TokenRow | None:
+        with self._lock:
+            row = self._tokens.get((client_id, user_id))
+            return copy.copy(row) if row else None
+
+    def find_token_by_access_hash(self, access_token_hash: str) -> TokenRow | None:
+        with self._lock:
+            key = self._token_keys_by_access.get(access_token_hash)
+            return self.get_token_row(*key) if key else None
+
+    def find_token_by_refresh_hash(self, refresh_token_hash: str) -> TokenRow | None:
+        with self._lock:
+            key = self._token_keys_by_refresh.get(refresh_token_hash)
+            return self.get_token_row(*key) if key else None
+
+    def save_token_row(self, row: TokenRow) -> None:
+        with self._lock:
+            key = (row.client_id, row.user_id)
+            self._unindex_token(key)
+            self._tokens[key] = copy.copy(row)
+            if row.access_token_hash:
+                self._token_keys_by_access[row.access_token_hash] = key
+            self._token_keys_by_refresh[row.refresh_token_hash] = key
+
+    def _unindex_token(self, key: tuple[str, int]) -> None:
+        old = self._tokens.get(key)
+        if old is None:
+            return
+        if old.access_token_hash:
+            self._token_keys_by_access.pop(old.access_token_hash, None)
+        self._token_keys_by_refresh.pop(old.refresh_token_hash, None)
+
+    def delete_token_row(self, client_id: str, user_id: int) -> bool:
+        with self._lock:
+            key = (client_id, user_id)
+            self._unindex_token(key)
+            return self._tokens.pop(key, None) is not None
+
+    def delete_tokens_for_client(self, client_id: str) -> int:
+        with self._lock:
+            keys = [k for k in self._tokens if k[0] == client_id]
+            for key in keys:
+                self._unindex_token(key)
+                del self._tokens[key]
+            return len(keys)
+
+    def list_token_rows(self) -> list[TokenRow]:
+        with self._lock:
+            return [copy.copy(r) for r in self._tokens.values()]
+
+    # documents
+    def add_document(self, document: Document) -> None:
+        with self._lock:
+            self._documents[document.id] = copy.deepcopy(document)
+            self._document_ids_by_owner.setdefault(document.owner_id, []).append(document.id)
+
+    def save_document(self, document: Document) -> None:
+        with self._lock:
+            if document.id not in self._documents:
+                raise KeyError(document.id)
+            self._documents[document.id] = copy.deepcopy(document)
+
+    def get_document(self, document_id: int) -> Document | None:
+        with self._lock:
+            document = self._documents.get(document_id)
+            return copy.deepcopy(document) if document else None
+
+    def query_documents(self, query: DocumentQuery) -> tuple[int, list[Document]]:
+        with self._lock:
+            candidates = [
+                self._documents[i] for i in self._document_ids_by_owner.get(query.owner_id, [])
+            ]
+            hits = [
+                d for d in candidates
+                if matches(d, query, self._username_of, lambda f: form_by_id(f).name)
+            ]
+            hits.sort(key=sort_key(query.order_field), reverse=not query.ascending)
+            page = hits[query.offset : query.offset + query.page_size]
+            return len(hits), [copy.deepcopy(d) for d in page]
+
+    def _username_of(self, user_id: int) -> str:
+        user = self._users.get(user_id)
+        return user.username if user else ""
+
+    # settings
+    def get_switches(self) -> SystemSwitches:
+        with self._lock:
+            return copy.copy(self._switches)
+
+    def save_switches(self, switches: SystemSwitches) -> None:
+        with self._lock:
+            self._switches = copy.copy(switches)
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            return self._meta.get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._meta[key] = value
+
+    def close(self) -> None:
+        pass
