@@ -1,4 +1,7 @@
-"""Token, secret and key formats of RSpace (``CryptoUtils``, ``SecureStringUtils``, ``UserApiKey``)."""
+"""RSpace's formats for tokens, secrets and keys.
+
+From ``CryptoUtils``, ``SecureStringUtils`` and ``UserApiKey`` (rspace-web, rspace-core-model).
+"""
 
 from __future__ import annotations
 

@@ -59,9 +59,7 @@ def _in_date_range(value: datetime, spec: str) -> bool:
     return not (end_text.strip() and day > end_text.strip()[:10])
 
 
-def term_matches(
-    document: Document, term: SearchTerm, owner_username: str, form_name: str
-) -> bool:
+def term_matches(document: Document, term: SearchTerm, owner_username: str, form_name: str) -> bool:
     """Case-insensitive matching of one term; an approximation of RSpace's Lucene search."""
     needle = term.query.lower()
     kind = term.query_type

@@ -31,7 +31,7 @@ class ApiProblem(Exception):
 
 
 class AuthenticationFailed(ApiProblem):
-    """``ApiAuthenticationException``: 401, internalCode 40101, errors ``["Authorisation error"]``."""
+    """``ApiAuthenticationException``: 401, 40101, errors ``["Authorisation error"]``."""
 
     http_status = 401
     internal_code = 40101
@@ -141,8 +141,10 @@ class UnreadableBody(ApiProblem):
     def __init__(self, detail: str = "JSON parse error") -> None:
         super().__init__(
             detail,
-            ["Either JSON syntax is invalid, or RSpace could not parse an expected date or "
-             "numeric field"],
+            [
+                "Either JSON syntax is invalid, or RSpace could not parse an expected date or "
+                "numeric field"
+            ],
         )
 
 
@@ -155,8 +157,10 @@ class UnsupportedMediaType(ApiProblem):
     def __init__(self, content_type: str) -> None:
         super().__init__(
             f"Content-Type '{content_type}' is not supported",
-            [f"{content_type} media type is not supported. Supported media types are "
-             "application/json"],
+            [
+                f"{content_type} media type is not supported. Supported media types are "
+                "application/json"
+            ],
         )
 
 
@@ -169,8 +173,10 @@ class MethodNotAllowed(ApiProblem):
     def __init__(self, method: str, allowed: list[str]) -> None:
         super().__init__(
             f"Request method '{method}' is not supported",
-            [f"{method} method is not supported for this request. Supported methods are "
-             + " ".join(allowed)],
+            [
+                f"{method} method is not supported for this request. Supported methods are "
+                + " ".join(allowed)
+            ],
         )
         self.allowed = allowed
 

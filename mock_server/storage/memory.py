@@ -182,7 +182,8 @@ class MemoryStore:
                 self._documents[i] for i in self._document_ids_by_owner.get(query.owner_id, [])
             ]
             hits = [
-                d for d in candidates
+                d
+                for d in candidates
                 if matches(d, query, self._username_of, lambda f: form_by_id(f).name)
             ]
             hits.sort(key=sort_key(query.order_field), reverse=not query.ascending)

@@ -1,0 +1,233 @@
+"""``rspace-mock``: run the fake RSpace from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import asyncio
+import logging
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .settings import DEFAULT_FIXTURES, DEFAULT_TOKEN_TTL_SECONDS, Quirks, Settings
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+SERVE_EPILOG = """\
+examples:
+  rspace-mock serve                          # http://127.0.0.1:8080, default fixtures
+  rspace-mock serve --port 0                 # any free port (printed on start)
+  rspace-mock serve --fixtures my-lab.json --public-url https://rspace.example.org
+  rspace-mock serve --no-oauth               # as if the sysadmin had disabled OAuth
+
+Environment variables RSPACE_MOCK_HOST, RSPACE_MOCK_PORT, RSPACE_MOCK_FIXTURES,
+RSPACE_MOCK_PUBLIC_URL, RSPACE_MOCK_TOKEN_TTL, RSPACE_MOCK_JWT_SECRET and
+RSPACE_MOCK_LOG_LEVEL set the same options; flags win.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rspace-mock",
+        description="A faithful fake of RSpace's OAuth token endpoint and /api/v1/documents API.",
+    )
+    parser.add_argument("--version", action="version", version=f"rspace-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the fake RSpace",
+        description="Run the fake RSpace over HTTP, seeded from a fixtures file.",
+        epilog=SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", help="address to bind (default: 127.0.0.1, loopback only)")
+    serve.add_argument(
+        "--port", type=int, help="port to listen on; 0 picks a free one (default: 8080)"
+    )
+    serve.add_argument(
+        "--fixtures",
+        type=Path,
+        metavar="FILE",
+        help="JSON file of users, apps and documents to start with "
+        "(default: the bundled fixtures/default.json)",
+    )
+    serve.add_argument(
+        "--no-fixtures", action="store_true", help="start with no users, apps or documents"
+    )
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="base URL for _links and the JWT issuer, like RSpace's "
+        "server.urls.prefix (default: each request's own scheme, host, port)",
+    )
+    serve.add_argument(
+        "--token-ttl",
+        type=int,
+        metavar="SECONDS",
+        help=f"access token and JWT lifetime (default: "
+        f"{DEFAULT_TOKEN_TTL_SECONDS}, RSpace's fixed hour)",
+    )
+    serve.add_argument(
+        "--jwt-secret",
+        metavar="B64",
+        help="Base64 HMAC key for JWTs, like RSpace's jwt.secret (default: a random key per start)",
+    )
+    serve.add_argument(
+        "--oauth",
+        dest="oauth",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="allow OAuth (the sysadmin setting api.oauth.authentication); "
+        "--no-oauth answers every grant and Bearer call with RSpace's 401",
+    )
+    serve.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        metavar="NAME",
+        choices=["refresh-keeps-expiry"],
+        help="reproduce a real RSpace bug: refresh-keeps-expiry (a refresh does "
+        "not extend the stored expiry, so a refreshed access token dies when the "
+        "last password grant's would have)",
+    )
+    serve.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="seed for generated tokens and secrets (reproducible runs)",
+    )
+    serve.add_argument("--log-level", choices=LOG_LEVELS, help="log verbosity (default: info)")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    for flag, name in (
+        ("host", "host"),
+        ("port", "port"),
+        ("fixtures", "fixtures"),
+        ("public_url", "public_url"),
+        ("token_ttl", "token_ttl_seconds"),
+        ("jwt_secret", "jwt_secret"),
+        ("log_level", "log_level"),
+        ("seed", "random_seed"),
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            overrides[name] = value
+    if args.no_fixtures:
+        overrides["fixtures"] = None
+    overrides["oauth_enabled"] = args.oauth
+    overrides["quirks"] = Quirks(refresh_keeps_expiry="refresh-keeps-expiry" in args.quirk)
+    return Settings.from_env(**overrides)
+
+
+def startup_banner(settings: Settings, url: str, mock: Any) -> str:
+    lines = [
+        f"rspace-mock {__version__}: fake RSpace {settings.rspace_version} at {url}",
+        f"  OpenAPI docs: {url}/docs",
+    ]
+    report = mock.seed_report
+    if settings.fixtures is not None:
+        lines.append(
+            f"  fixtures: {settings.fixtures} ({report.users} users, "
+            f"{len(report.apps)} OAuth apps, {report.documents} documents)"
+        )
+    for created in report.generated_credentials:
+        lines.append(
+            f"  OAuth app {created.app.name!r}: client id {created.app.client_id}, "
+            f"client secret {created.client_secret} (shown once)"
+        )
+    if not mock.store.get_switches().oauth_enabled:
+        lines.append("  OAuth is disabled (--no-oauth): grants and Bearer calls get 401")
+    if settings.fixtures is not None and Path(settings.fixtures).resolve() == DEFAULT_FIXTURES:
+        data = mock.fixture_data
+        app = data["apps"][0]
+        user = data["users"][0]
+        token_cmd = (
+            f'curl -X POST -Fgrant_type="password" -Fclient_id="{app["clientId"]}" '
+            f'-Fclient_secret="{app["clientSecret"]}" -Fusername="{user["username"]}" '
+            f'-Fpassword={shlex.quote(user["password"])} "{url}/oauth/token"'
+        )
+        lines += [
+            "",
+            "Get a token (RSpace's OAuth guide, against this server):",
+            f"  {token_cmd}",
+            "Then list documents with it:",
+            f'  curl -H"Authorization: Bearer $ACCESS_TOKEN" "{url}/api/v1/documents"',
+            f'Or with an API key: curl -H"apiKey: {user["apiKey"]}" "{url}/api/v1/documents"',
+        ]
+    return "\n".join(lines)
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from .domain.fixtures import FixtureError
+    from .runtime import build_mock
+    from .web.app import create_app
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        mock = build_mock(settings)
+    except FixtureError as exc:
+        print(f"rspace-mock: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"rspace-mock: error: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(settings, mock=mock)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.should_exit:
+                return
+            port = settings.port
+            for server in self.servers:
+                for sock in server.sockets:
+                    port = sock.getsockname()[1]
+            host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+            print(startup_banner(settings, f"http://{host}:{port}", mock), flush=True)
+
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        lifespan="off",
+        server_header=False,
+        date_header=True,
+    )
+    server = Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(server.serve())
+    if not server.started:
+        print(
+            f"rspace-mock: error: could not listen on {settings.host}:{settings.port} "
+            "(is the port in use? try --port 0)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        try:
+            settings = settings_from_args(args)
+        except ValueError as exc:
+            parser.error(str(exc))
+        return serve(settings)
+    parser.error(f"unknown command {args.command}")
+    return 2

@@ -1,0 +1,114 @@
+"""Users and OAuth apps: creating them (from fixtures or at run time) and revoking access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..storage.base import Store
+from .credentials import API_KEY_PATTERN, CredentialFactory, hash_password, sha256_hex
+from .errors import IllegalArgument, NotFound
+from .models import OAuthApp, User
+
+APP_NAME_MAX_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class NewUser:
+    username: str
+    password: str
+    api_key: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    account_locked: bool = False
+    api_access: bool = True
+    has_pi_role: bool = False
+
+
+@dataclass(frozen=True)
+class CreatedApp:
+    """An app and its plain client secret: shown once, like RSpace's "Create OAuth app" dialog."""
+
+    app: OAuthApp
+    client_secret: str
+
+
+class Directory:
+    def __init__(self, store: Store, credentials: CredentialFactory) -> None:
+        self.store = store
+        self.credentials = credentials
+
+    def create_user(self, new: NewUser) -> User:
+        if not new.username or not new.password:
+            raise IllegalArgument("A user needs a non-empty username and password")
+        if new.api_key is not None and not API_KEY_PATTERN.match(new.api_key):
+            raise IllegalArgument("apiKey must match [A-Za-z_0-9]+")
+        with self.store.transaction():
+            if self.store.find_user_by_username(new.username) is not None:
+                raise IllegalArgument(f"User '{new.username}' already exists")
+            if new.api_key and self.store.find_user_by_api_key_hash(sha256_hex(new.api_key)):
+                raise IllegalArgument("That apiKey belongs to another user")
+            user_id = self.store.next_id("user")
+            home_folder_id = self.store.next_id("record")
+            inbox_folder_id = self.store.next_id("record")
+            user = User(
+                id=user_id,
+                username=new.username,
+                password_hash=hash_password(new.password),
+                email=new.email or f"{new.username}@example.org",
+                first_name=new.first_name or new.username.capitalize(),
+                last_name=new.last_name or "User",
+                api_key_hash=sha256_hex(new.api_key) if new.api_key else None,
+                account_locked=new.account_locked,
+                api_access=new.api_access,
+                home_folder_id=home_folder_id,
+                api_inbox_folder_id=inbox_folder_id,
+                has_pi_role=new.has_pi_role,
+            )
+            self.store.add_user(user)
+            return user
+
+    def user_named(self, username: str) -> User:
+        user = self.store.find_user_by_username(username)
+        if user is None:
+            raise NotFound(f"User '{username}' not found")
+        return user
+
+    def create_app(
+        self,
+        owner: str,
+        name: str,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> CreatedApp:
+        if not name or len(name) > APP_NAME_MAX_LENGTH:
+            raise IllegalArgument(f"App name must be 1 to {APP_NAME_MAX_LENGTH} characters")
+        with self.store.transaction():
+            owner_user = self.user_named(owner)
+            client_id = client_id or self.credentials.client_id()
+            client_secret = client_secret or self.credentials.client_secret()
+            if self.store.get_app(client_id) is not None:
+                raise IllegalArgument(f"Client id {client_id} already exists")
+            app = OAuthApp(
+                client_id=client_id,
+                name=name,
+                owner_id=owner_user.id,
+                client_secret_hash=sha256_hex(client_secret),
+            )
+            self.store.add_app(app)
+            return CreatedApp(app, client_secret)
+
+    def disconnect_app(self, username: str, client_id: str) -> bool:
+        """The user's "disconnect app": deletes their token row (opaque tokens and JWTs die)."""
+        with self.store.transaction():
+            user = self.user_named(username)
+            return self.store.delete_token_row(client_id, user.id)
+
+    def delete_app(self, client_id: str) -> int:
+        """Deleting an app removes every token issued for it, then the app."""
+        with self.store.transaction():
+            if self.store.get_app(client_id) is None:
+                raise NotFound(f"OAuth app with clientId {client_id} does not exist")
+            removed = self.store.delete_tokens_for_client(client_id)
+            self.store.delete_app(client_id)
+            return removed

@@ -1,0 +1,442 @@
+"""The documents API's rules (``DocumentsApiController``): listing, reading, creating, updating
+and (soft) deleting a user's structured documents. Nobody sees another user's documents: the
+fake has no sharing, and RSpace answers 404, never 403, for a document you may not read."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..clock import Clock
+from ..storage.base import Store
+from .document_query import DocumentQuery, SearchTerm
+from .errors import (
+    DocumentNotFound,
+    FieldError,
+    IllegalArgument,
+    UnreadableBody,
+    ValidationFailed,
+)
+from .forms import BASIC_DOCUMENT, form_by_id, resolve_form
+from .models import Document, Field, User
+
+DEFAULT_NAME = "Untitled document"
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+DEFAULT_ORDER = "lastModified desc"
+MAX_QUERY_LENGTH = 2000
+NAME_MAX_LENGTH = 255
+ORDER_PATTERN = re.compile(r"(name|created|lastModified)\s+(asc|desc)")
+ALLOWED_ORDERS = [f"{f} {d}" for f in ("name", "created", "lastModified") for d in ("asc", "desc")]
+QUERY_TYPES = {
+    "global",
+    "fullText",
+    "tag",
+    "name",
+    "created",
+    "lastModified",
+    "form",
+    "attachment",
+    "owner",
+    "records",
+}
+FILTERS = {"favorites", "sharedWithMe"}
+JAVA_INT_MAX = 2**31 - 1
+
+
+def truncate_to_millis(moment: datetime) -> datetime:
+    """RSpace keeps dates to the millisecond."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True)
+class ListingRequest:
+    """A validated ``GET /documents``: the store query plus what the links must repeat."""
+
+    query: DocumentQuery
+    order_by: str
+    search_query: str | None
+    advanced_query: str | None
+    filter: str | None
+
+
+def _parse_int(name: str, raw: str | None, default: int, errors: list[FieldError]) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw.strip())
+        if not -(2**31) <= value <= JAVA_INT_MAX:
+            raise ValueError
+        return value
+    except ValueError:
+        errors.append(
+            FieldError(
+                name,
+                raw,
+                "Failed to convert property value of type 'java.lang.String' to required type "
+                f"'java.lang.Integer' for property '{name}'; For input string: \"{raw}\"",
+                "documentApiPaginationCriteria",
+            )
+        )
+        return default
+
+
+def parse_listing(params: Mapping[str, str], owner_id: int) -> ListingRequest:
+    """Validate listing parameters the way RSpace binds and checks them."""
+    errors: list[FieldError] = []
+    page_number = _parse_int("pageNumber", params.get("pageNumber"), 0, errors)
+    page_size = _parse_int("pageSize", params.get("pageSize"), DEFAULT_PAGE_SIZE, errors)
+    if page_number < 0 and not errors:
+        errors.append(
+            FieldError(
+                "pageNumber",
+                page_number,
+                "Page number must be 0 or greater.",
+                "documentApiPaginationCriteria",
+            )
+        )
+    if not 1 <= page_size <= MAX_PAGE_SIZE and not any(e.field == "pageSize" for e in errors):
+        errors.append(
+            FieldError(
+                "pageSize",
+                page_size,
+                f"Page size must be between 1 and {MAX_PAGE_SIZE}.",
+                "documentApiPaginationCriteria",
+            )
+        )
+    order_by = params.get("orderBy") or DEFAULT_ORDER
+    if not ORDER_PATTERN.fullmatch(order_by):
+        errors.append(
+            FieldError(
+                "orderBy",
+                order_by,
+                f'must match "{ORDER_PATTERN.pattern}"',
+                "documentApiPaginationCriteria",
+            )
+        )
+    search_query = params.get("query") or None
+    advanced_query = params.get("advancedQuery") or None
+    filter_value = params.get("filter") or None
+    for name, value in (("query", search_query), ("advancedQuery", advanced_query)):
+        if value is not None and len(value) > MAX_QUERY_LENGTH:
+            errors.append(
+                FieldError(
+                    name, value, f"Max query length is {MAX_QUERY_LENGTH}.", "apiDocSearchConfig"
+                )
+            )
+    if filter_value is not None and filter_value not in FILTERS:
+        errors.append(
+            FieldError(
+                "filter", filter_value, 'must match "favorites|sharedWithMe"', "apiDocSearchConfig"
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
+
+    if order_by not in ALLOWED_ORDERS:
+        # Passes the regex (e.g. two spaces) but is not one of the exact values.
+        raise IllegalArgument(
+            f"Problem parsing sort parameter: [{order_by}]. It must be one of "
+            f"[{', '.join(ALLOWED_ORDERS)}]."
+        )
+    if search_query is not None and advanced_query is not None:
+        raise IllegalArgument("Please provide either a query or advancedQuery, not both")
+
+    order_field, direction = order_by.split(" ")
+    operator = "and"
+    terms: tuple[SearchTerm, ...] = ()
+    if search_query is not None:
+        terms = (SearchTerm("global", search_query),)
+    elif advanced_query is not None:
+        operator, terms = parse_advanced_query(advanced_query)
+    return ListingRequest(
+        query=DocumentQuery(
+            owner_id=owner_id,
+            order_field=order_field,
+            ascending=direction == "asc",
+            page_number=page_number,
+            page_size=page_size,
+            operator=operator,
+            terms=terms,
+            filter=filter_value,
+        ),
+        order_by=order_by,
+        search_query=search_query,
+        advanced_query=advanced_query,
+        filter=filter_value,
+    )
+
+
+def parse_advanced_query(text: str) -> tuple[str, tuple[SearchTerm, ...]]:
+    """``{"operator": "and"|"or", "terms": [{"query": ..., "queryType": ...}]}``."""
+    problem = IllegalArgument(f"Problem with parsing advancedQuery: {text}")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        raise problem from None
+    if not isinstance(parsed, dict):
+        raise problem
+    operator = parsed.get("operator", "and")
+    raw_terms = parsed.get("terms")
+    if not isinstance(operator, str) or operator.lower() not in ("and", "or"):
+        raise problem
+    if not isinstance(raw_terms, list) or not raw_terms:
+        raise problem
+    terms = []
+    for raw in raw_terms:
+        if not isinstance(raw, dict):
+            raise problem
+        query, query_type = raw.get("query"), raw.get("queryType", "global")
+        if not isinstance(query, str) or not query or query_type not in QUERY_TYPES:
+            raise problem
+        terms.append(SearchTerm(str(query_type), query))
+    return operator.lower(), tuple(terms)
+
+
+# -- request bodies -------------------------------------------------------------------------
+
+_ABSENT: Any = object()
+
+
+def _string_value(body: Mapping[str, Any], key: str) -> Any:
+    """Jackson's view of a String property: scalars are coerced, containers are unreadable."""
+    if key not in body:
+        return _ABSENT
+    value = body[key]
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise UnreadableBody(
+        f"JSON parse error: cannot deserialize a String from {type(value).__name__}"
+    )
+
+
+def _long_value(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise UnreadableBody(f"JSON parse error: {what} is not a number")
+    try:
+        number = int(value)
+    except ValueError:
+        raise UnreadableBody(f"JSON parse error: {what} is not a number") from None
+    if not -(2**63) <= number < 2**63:
+        raise UnreadableBody(f"JSON parse error: {what} is out of range")
+    return number
+
+
+@dataclass(frozen=True)
+class FieldUpdate:
+    id: int | None
+    name: str | None
+    type: str | None
+    content: str | None
+
+
+@dataclass(frozen=True)
+class DocumentChanges:
+    """The keys of an ``ApiDocument`` body that RSpace uses; ``_ABSENT`` marks a missing key."""
+
+    name: Any
+    tags: Any
+    form: Any
+    fields: list[FieldUpdate] | None
+
+    @classmethod
+    def from_body(cls, body: object) -> DocumentChanges:
+        if not isinstance(body, dict):
+            raise UnreadableBody("JSON parse error: the body must be a JSON object")
+        name = _string_value(body, "name")
+        tags = _string_value(body, "tags")
+        form = body.get("form")
+        if form is not None and not isinstance(form, dict):
+            raise UnreadableBody("JSON parse error: form must be an object")
+        if isinstance(form, dict):
+            _long_value(form.get("id"), "form.id")
+        for key in ("parentFolderId", "grandParentId", "id"):
+            _long_value(body.get(key), key)
+        raw_fields = body.get("fields")
+        fields: list[FieldUpdate] | None = None
+        if raw_fields is not None:
+            if not isinstance(raw_fields, list):
+                raise UnreadableBody("JSON parse error: fields must be an array")
+            fields = []
+            for raw in raw_fields:
+                if raw is None:
+                    raw = {}
+                if not isinstance(raw, dict):
+                    raise UnreadableBody("JSON parse error: a field must be an object")
+                field_name = _string_value(raw, "name")
+                field_type = _string_value(raw, "type")
+                content = _string_value(raw, "content")
+                fields.append(
+                    FieldUpdate(
+                        id=_long_value(raw.get("id"), "fields.id"),
+                        name=None if field_name is _ABSENT else field_name,
+                        type=None if field_type is _ABSENT else field_type,
+                        content=None if content is _ABSENT else content,
+                    )
+                )
+        return cls(name=name, tags=tags, form=form, fields=fields)
+
+
+def _check_name(name: str) -> None:
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "name",
+                    name,
+                    f"Name cannot be longer than {NAME_MAX_LENGTH} characters.",
+                    "apiDocument",
+                )
+            ]
+        )
+
+
+def _normalise_tags(tags: str | None) -> str | None:
+    if tags is None or tags.strip() == "":
+        return None
+    return tags
+
+
+class DocumentService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return truncate_to_millis(self.clock.now())
+
+    def search(self, listing: ListingRequest) -> tuple[int, list[Document]]:
+        return self.store.query_documents(listing.query)
+
+    def get(self, user: User, document_id: int) -> Document:
+        document = self.store.get_document(document_id)
+        if document is None or document.deleted or document.owner_id != user.id:
+            raise DocumentNotFound(document_id)
+        return document
+
+    def create(
+        self,
+        user: User,
+        body: object,
+        *,
+        created: datetime | None = None,
+        last_modified: datetime | None = None,
+    ) -> Document:
+        changes = DocumentChanges.from_body(body)
+        form = resolve_form(changes.form)
+        name = changes.name if isinstance(changes.name, str) and changes.name.strip() else None
+        name = name or DEFAULT_NAME
+        _check_name(name)
+        contents = [""] * len(form.fields)
+        if changes.fields is not None:
+            if len(changes.fields) != len(form.fields):
+                raise IllegalArgument(
+                    f"Number of fields provided ({len(changes.fields)}) does not match the "
+                    f"number of fields in form '{form.name}' ({len(form.fields)})"
+                )
+            for index, (given, form_field) in enumerate(
+                zip(changes.fields, form.fields, strict=True)
+            ):
+                if given.name is not None and given.name != form_field.name:
+                    raise IllegalArgument(
+                        f"Field name '{given.name}' does not match form field name "
+                        f"'{form_field.name}'"
+                    )
+                if given.type is not None and given.type.lower() != form_field.type:
+                    raise IllegalArgument(
+                        f"Field type '{given.type}' does not match form field type "
+                        f"'{form_field.type}'"
+                    )
+                contents[index] = given.content or ""
+        with self.store.transaction():
+            now = self.now()
+            created_at = truncate_to_millis(created) if created else now
+            modified_at = truncate_to_millis(last_modified) if last_modified else created_at
+            document = Document(
+                id=self.store.next_id("record"),
+                owner_id=user.id,
+                name=name,
+                form_id=form.id,
+                created=created_at,
+                last_modified=modified_at,
+                parent_folder_id=user.api_inbox_folder_id,
+                grand_parent_id=user.home_folder_id,
+                tags=_normalise_tags(changes.tags if isinstance(changes.tags, str) else None),
+            )
+            document.fields = [
+                Field(
+                    id=self.store.next_id("field"),
+                    name=form_field.name,
+                    type=form_field.type,
+                    content=content,
+                    last_modified=modified_at,
+                    column_index=index,
+                )
+                for index, (form_field, content) in enumerate(
+                    zip(form.fields, contents, strict=True)
+                )
+            ]
+            self.store.add_document(document)
+            return document
+
+    def update(self, user: User, document_id: int, body: object) -> Document:
+        changes = DocumentChanges.from_body(body)
+        with self.store.transaction():
+            document = self.get(user, document_id)
+            now = self.now()
+            if isinstance(changes.name, str) and changes.name.strip():
+                _check_name(changes.name)
+                document.name = changes.name
+            if changes.tags is not _ABSENT:
+                # "" (or null) clears the tags; a missing key keeps them.
+                document.tags = _normalise_tags(changes.tags)
+            if changes.fields is not None:
+                self._apply_field_updates(document, changes.fields, now)
+            document.version += 1
+            document.last_modified = now
+            self.store.save_document(document)
+            return document
+
+    @staticmethod
+    def _apply_field_updates(document: Document, updates: list[FieldUpdate], now: datetime) -> None:
+        if not updates:
+            return
+        pairs: list[tuple[FieldUpdate, Field]]
+        if len(updates) == len(document.fields):
+            # All fields, in form order; any id given must match.
+            pairs = list(zip(updates, document.fields, strict=True))
+            for given, field in pairs:
+                if given.id is not None and given.id != field.id:
+                    raise IllegalArgument(
+                        f"Provided field id: {given.id} does not match document field id: "
+                        f"{field.id}"
+                    )
+        else:
+            by_id = {f.id: f for f in document.fields}
+            if any(u.id is None or u.id not in by_id for u in updates):
+                raise IllegalArgument("Provided fields don't match document fields")
+            pairs = [(u, by_id[u.id]) for u in updates if u.id is not None]
+        for given, field in pairs:
+            if given.content is not None and given.content != field.content:
+                field.content = given.content
+                field.last_modified = now
+
+    def delete(self, user: User, document_id: int) -> None:
+        with self.store.transaction():
+            document = self.get(user, document_id)
+            document.deleted = True
+            self.store.save_document(document)
+
+
+def form_of(document: Document) -> Any:
+    return form_by_id(document.form_id) if document.form_id else BASIC_DOCUMENT

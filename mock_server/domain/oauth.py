@@ -1,0 +1,217 @@
+"""RSpace's OAuth token rules (``OAuthClientController`` + ``OAuthTokenManagerImpl``).
+
+One token row per (client id, user). The grants:
+
+* password: replaces the row's access and refresh tokens (the old ones, and every JWT made
+  from the old refresh token, die at once);
+* refresh_token: rotates both tokens; the used refresh token is then unknown;
+* either with ``is_jwt``: returns a JWT built on the current refresh token and changes nothing,
+  except that a password grant with no row yet creates a refresh-only row and returns it.
+
+Each (grant type, is_jwt) pair is one small handler; :class:`TokenService` dispatches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..clock import Clock
+from ..settings import Quirks
+from ..storage.base import Store
+from .credentials import CredentialFactory, password_matches, sha256_hex, token_format_problem
+from .errors import AuthenticationFailed, IllegalArgument, NotFound
+from .jwt_tokens import JwtCodec
+from .models import TokenRow, User
+
+SCOPE = "all"
+
+MSG_CLIENT_ID_EMPTY = "Parameter client_id must be present!"
+MSG_CLIENT_SECRET_EMPTY = "Parameter client_secret must be present!"
+MSG_API_DISABLED = "Access to API has been disabled by RSpace administrator."
+MSG_OAUTH_DISABLED = "OAuth authentication has been disabled by RSpace administrator."
+MSG_UNSUPPORTED_GRANT = "Only password grant and token refresh is supported for OAuth at this time."
+MSG_PASSWORD_PARAMS = "Password grant requires parameters `username` and `password` to be present."
+MSG_REFRESH_PARAM = "Refresh grant requires parameter `refresh_token` to be present."
+MSG_INVALID_CREDENTIALS = "Invalid user credentials."
+MSG_TOKEN_NOT_CREATED = "OAuth token could not be created."
+MSG_CLIENT_INCORRECT = "ClientId or ClientSecret incorrect"
+MSG_REFRESH_NOT_FOUND = "OAuth token not found! Perhaps its refresh rights have been removed."
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """The parameters of ``POST /oauth/token`` after HTTP binding."""
+
+    grant_type: str
+    client_id: str
+    client_secret: str
+    username: str | None = None
+    password: str | None = None
+    refresh_token: str | None = None
+    is_jwt: bool = False
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    """``NewOAuthTokenResponse``: ``refresh_token`` is ``None`` when it must be left out."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_at: datetime
+    scope: str = SCOPE
+
+    def expires_in(self, now: datetime) -> int:
+        """Whole seconds (rounded down) until expiry, computed when the response is written."""
+        return math.floor((self.expires_at - now).total_seconds())
+
+
+GrantHandler = Callable[[TokenRequest, str], IssuedTokens]
+
+
+class TokenService:
+    """Issues tokens under RSpace's rules. All state changes run in one store transaction."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        credentials: CredentialFactory,
+        jwt_codec: JwtCodec,
+        token_ttl_seconds: int,
+        quirks: Quirks,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.credentials = credentials
+        self.jwt_codec = jwt_codec
+        self.token_ttl = timedelta(seconds=token_ttl_seconds)
+        self.quirks = quirks
+        self._handlers: dict[tuple[str, bool], GrantHandler] = {
+            ("password", False): self._password_grant,
+            ("password", True): self._password_grant_jwt,
+            ("refresh_token", False): self._refresh_grant,
+            ("refresh_token", True): self._refresh_grant_jwt,
+        }
+
+    # -- the endpoint ---------------------------------------------------------------------
+
+    def grant(self, request: TokenRequest, server_url: str) -> IssuedTokens:
+        """Run the controller's checks in RSpace's order, then the grant's handler."""
+        if not request.client_id:
+            raise AuthenticationFailed(MSG_CLIENT_ID_EMPTY)
+        if not request.client_secret:
+            raise AuthenticationFailed(MSG_CLIENT_SECRET_EMPTY)
+        switches = self.store.get_switches()
+        if not switches.api_enabled:
+            raise AuthenticationFailed(MSG_API_DISABLED)
+        if not switches.oauth_enabled:
+            raise AuthenticationFailed(MSG_OAUTH_DISABLED)
+        handler = self._handlers.get((request.grant_type, request.is_jwt))
+        if handler is None:
+            raise IllegalArgument(MSG_UNSUPPORTED_GRANT)
+        with self.store.transaction():
+            return handler(request, server_url)
+
+    # -- password grant -------------------------------------------------------------------
+
+    def _authenticate_user(self, request: TokenRequest) -> User:
+        if not request.username or not request.password:
+            raise IllegalArgument(MSG_PASSWORD_PARAMS)
+        user = self.store.find_user_by_username(request.username)
+        if user is None:
+            raise AuthenticationFailed(MSG_INVALID_CREDENTIALS)
+        if not user.api_access:
+            raise AuthenticationFailed(f"User '{user.username}' doesn't have access to API")
+        # RSpace checks the lock before the password.
+        if user.account_locked:
+            raise AuthenticationFailed(
+                f"User '{user.username}' has their account locked or disabled."
+            )
+        if not password_matches(request.password, user.password_hash):
+            raise AuthenticationFailed(MSG_INVALID_CREDENTIALS)
+        if not self._client_secret_correct(request):
+            raise AuthenticationFailed(MSG_TOKEN_NOT_CREATED)
+        return user
+
+    def _password_grant(self, request: TokenRequest, server_url: str) -> IssuedTokens:
+        user = self._authenticate_user(request)
+        access_token = self.credentials.opaque_token()
+        refresh_token = self.credentials.opaque_token()
+        expires_at = self.clock.now() + self.token_ttl
+        # A new grant overwrites the row: the old pair and its JWTs stop working.
+        self.store.save_token_row(
+            TokenRow(
+                client_id=request.client_id,
+                user_id=user.id,
+                access_token_hash=sha256_hex(access_token),
+                refresh_token_hash=sha256_hex(refresh_token),
+                expiry=expires_at,
+            )
+        )
+        return IssuedTokens(access_token, refresh_token, expires_at)
+
+    def _password_grant_jwt(self, request: TokenRequest, server_url: str) -> IssuedTokens:
+        user = self._authenticate_user(request)
+        row = self.store.get_token_row(request.client_id, user.id)
+        new_refresh_token: str | None = None
+        if row is None:
+            # JWT-first: a refresh-only row (no access token, no expiry), returned once.
+            new_refresh_token = self.credentials.opaque_token()
+            row = TokenRow(
+                client_id=request.client_id,
+                user_id=user.id,
+                access_token_hash=None,
+                refresh_token_hash=sha256_hex(new_refresh_token),
+                expiry=None,
+            )
+            self.store.save_token_row(row)
+        return self._jwt_response(row, server_url, new_refresh_token)
+
+    # -- refresh grant --------------------------------------------------------------------
+
+    def _row_for_refresh_token(self, request: TokenRequest) -> TokenRow:
+        if not request.refresh_token:
+            raise IllegalArgument(MSG_REFRESH_PARAM)
+        problem = token_format_problem(request.refresh_token)
+        if problem is not None:
+            raise IllegalArgument(problem)
+        # RSpace answers 404, not 401, for a wrong client or an unknown refresh token.
+        if not self._client_secret_correct(request):
+            raise NotFound(MSG_CLIENT_INCORRECT)
+        row = self.store.find_token_by_refresh_hash(sha256_hex(request.refresh_token))
+        if row is None or row.client_id != request.client_id:
+            raise NotFound(MSG_REFRESH_NOT_FOUND)
+        return row
+
+    def _refresh_grant(self, request: TokenRequest, server_url: str) -> IssuedTokens:
+        row = self._row_for_refresh_token(request)
+        access_token = self.credentials.opaque_token()
+        refresh_token = self.credentials.opaque_token()
+        expires_at = self.clock.now() + self.token_ttl
+        row.access_token_hash = sha256_hex(access_token)
+        row.refresh_token_hash = sha256_hex(refresh_token)
+        if not self.quirks.refresh_keeps_expiry:
+            row.expiry = expires_at
+        self.store.save_token_row(row)
+        return IssuedTokens(access_token, refresh_token, expires_at)
+
+    def _refresh_grant_jwt(self, request: TokenRequest, server_url: str) -> IssuedTokens:
+        row = self._row_for_refresh_token(request)
+        return self._jwt_response(row, server_url, None)
+
+    # -- shared ---------------------------------------------------------------------------
+
+    def _client_secret_correct(self, request: TokenRequest) -> bool:
+        app = self.store.get_app(request.client_id)
+        return app is not None and app.client_secret_hash == sha256_hex(request.client_secret)
+
+    def _jwt_response(
+        self, row: TokenRow, server_url: str, refresh_token: str | None
+    ) -> IssuedTokens:
+        now = self.clock.now()
+        expires_at = now + self.token_ttl
+        token = self.jwt_codec.issue(server_url, row.refresh_token_hash, now, expires_at)
+        return IssuedTokens(token, refresh_token, expires_at)

@@ -1,0 +1,121 @@
+"""The composition root: one :class:`MockRSpace` holds the store, the clock and the services
+built on them. The web app, the CLI and the test helpers all work through it."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+from typing import Any
+
+from .clock import Clock
+from .domain.authentication import ApiAuthenticator
+from .domain.credentials import CredentialFactory
+from .domain.directory import Directory
+from .domain.documents import DocumentService
+from .domain.fixtures import FixtureError, SeedReport, read_fixture_file, seed
+from .domain.jwt_tokens import JwtCodec
+from .domain.models import SystemSwitches
+from .domain.oauth import TokenService
+from .settings import Settings
+from .storage.base import Store
+from .storage.memory import MemoryStore
+
+log = logging.getLogger("rspace_mock")
+
+JWT_KEY_META = "jwt_key"
+
+
+class MockRSpace:
+    """A fake RSpace: state plus the rules that act on it. No HTTP here."""
+
+    def __init__(
+        self, settings: Settings, store: Store | None = None, clock: Clock | None = None
+    ) -> None:
+        self.settings = settings
+        self.store: Store = store if store is not None else MemoryStore()
+        self.clock = clock if clock is not None else Clock()
+        self.credentials = CredentialFactory(settings.random_seed)
+        self.jwt_codec = JwtCodec(self._jwt_key())
+        self.directory = Directory(self.store, self.credentials)
+        self.documents = DocumentService(self.store, self.clock)
+        self.tokens = TokenService(
+            self.store,
+            self.clock,
+            self.credentials,
+            self.jwt_codec,
+            settings.token_ttl_seconds,
+            settings.quirks,
+        )
+        self.authenticator = ApiAuthenticator(self.store, self.clock, self.jwt_codec)
+        self.fixture_data: dict[str, Any] = {}
+        self.seed_report = SeedReport()
+
+    def _jwt_key(self) -> bytes:
+        """``--jwt-secret`` (Base64, like RSpace's ``jwt.secret``), else a key kept in the store
+        (so a durable store keeps JWTs valid across restarts), else a new random key."""
+        if self.settings.jwt_secret:
+            try:
+                return base64.b64decode(self.settings.jwt_secret, validate=True)
+            except ValueError:
+                raise ValueError("--jwt-secret must be Base64") from None
+        stored = self.store.get_meta(JWT_KEY_META)
+        if stored:
+            return base64.b64decode(stored)
+        key = self.credentials.hmac_key()
+        self.store.set_meta(JWT_KEY_META, base64.b64encode(key).decode("ascii"))
+        return key
+
+    # -- fixtures ------------------------------------------------------------------------
+
+    def load_fixtures(
+        self, path: Path | None = None, data: dict[str, Any] | None = None
+    ) -> SeedReport:
+        """Seed from a file or a dict (camelCase fixture format). Raises FixtureError."""
+        source = "fixtures"
+        if data is None:
+            path = path or self.settings.fixtures
+            if path is None:
+                data = {}
+            else:
+                data = read_fixture_file(Path(path))
+                source = str(path)
+        with self.store.transaction():
+            report = seed(data, self.directory, self.documents, source)
+        self.fixture_data = data
+        self.seed_report = report
+        return report
+
+    def reset(self, data: dict[str, Any] | None = None) -> SeedReport:
+        """Forget all state and seed again (from ``data`` or from the fixtures last loaded)."""
+        data = self.fixture_data if data is None else data
+        with self.store.transaction():
+            key = self.store.get_meta(JWT_KEY_META)
+            self.store.clear()
+            if key:
+                self.store.set_meta(JWT_KEY_META, key)
+            self.store.save_switches(self.initial_switches())
+            return self.load_fixtures(data=data)
+
+    def initial_switches(self) -> SystemSwitches:
+        return SystemSwitches(
+            api_enabled=self.settings.api_enabled, oauth_enabled=self.settings.oauth_enabled
+        )
+
+
+def build_mock(
+    settings: Settings,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    seed_fixtures: bool = True,
+) -> MockRSpace:
+    mock = MockRSpace(settings, store, clock)
+    is_fresh = not mock.store.list_users()
+    if is_fresh:
+        mock.store.save_switches(mock.initial_switches())
+        if seed_fixtures:
+            mock.load_fixtures()
+    return mock
+
+
+__all__ = ["FixtureError", "MockRSpace", "build_mock"]

@@ -1,0 +1,1 @@
+"""The HTTP face of the fake: thin FastAPI routers over the domain."""

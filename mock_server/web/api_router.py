@@ -1,0 +1,219 @@
+"""``/api/v1``: status and documents. Authentication runs first, before any 400 or 404."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from ..domain.authentication import Principal
+from ..domain.documents import parse_listing
+from ..domain.errors import TypeMismatch, UnreadableBody, UnsupportedMediaType
+from ..domain.models import Document, User
+from .context import api_base, mock_of, server_url
+from .representations import document_csv, document_info, full_document, listing_links
+from .responses import RSpaceJSONResponse
+from .schemas import Document as DocumentSchema
+from .schemas import DocumentPost, DocumentSearchResult, Status, error_responses, inline_schema
+
+router = APIRouter(prefix="/api/v1")
+
+API_KEY_HEADER = "apiKey"
+
+
+def authenticate(request: Request) -> Principal:
+    mock = mock_of(request)
+    principal = mock.authenticator.authenticate(
+        request.headers.get(API_KEY_HEADER),
+        request.headers.get("authorization"),
+        server_url(request),
+    )
+    request.state.principal = principal
+    return principal
+
+
+Caller = Annotated[Principal, Depends(authenticate)]
+
+_AUTH_ERRORS = (401,)
+
+
+def _document_id(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise TypeMismatch("id", raw, "java.lang.Long") from None
+    if not -(2**63) <= value < 2**63:
+        raise TypeMismatch("id", raw, "java.lang.Long")
+    return value
+
+
+async def _json_body(request: Request) -> object:
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(content_type or "application/octet-stream")
+    raw = await request.body()
+    if not raw.strip():
+        raise UnreadableBody("Required request body is missing")
+
+    def reject_constant(name: str) -> None:
+        raise ValueError(f"{name} is not valid JSON")
+
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise UnreadableBody("JSON parse error") from None
+
+
+def _owner_of(request: Request, document: Document, caller: User) -> User:
+    if document.owner_id == caller.id:
+        return caller
+    owner = mock_of(request).store.get_user(document.owner_id)
+    return owner or caller
+
+
+def _document_response(
+    request: Request, document: Document, caller: User, status_code: int = 200
+) -> Response:
+    body = full_document(document, _owner_of(request, document, caller), caller, api_base(request))
+    return RSpaceJSONResponse(body, status_code=status_code)
+
+
+@router.get(
+    "/status",
+    response_model=Status,
+    responses=error_responses(*_AUTH_ERRORS),
+    tags=["Status"],
+    summary="Server status (authenticated)",
+)
+def status(request: Request, caller: Caller) -> RSpaceJSONResponse:
+    version = mock_of(request).settings.rspace_version
+    return RSpaceJSONResponse({"message": "OK", "rspaceVersion": version})
+
+
+@router.get(
+    "/documents",
+    response_model=DocumentSearchResult,
+    responses=error_responses(400, 401, 422),
+    tags=["Documents"],
+    summary="List your documents",
+    openapi_extra={
+        "parameters": [
+            {"name": "pageNumber", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            {
+                "name": "pageSize",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+            },
+            {
+                "name": "orderBy",
+                "in": "query",
+                "schema": {
+                    "type": "string",
+                    "enum": [
+                        "name asc",
+                        "name desc",
+                        "created asc",
+                        "created desc",
+                        "lastModified asc",
+                        "lastModified desc",
+                    ],
+                },
+            },
+            {"name": "query", "in": "query", "schema": {"type": "string", "maxLength": 2000}},
+            {
+                "name": "advancedQuery",
+                "in": "query",
+                "schema": {"type": "string", "maxLength": 2000},
+                "description": 'JSON: {"operator":"and|or","terms":[{"query":..,"queryType":..}]}',
+            },
+            {
+                "name": "filter",
+                "in": "query",
+                "schema": {"type": "string", "enum": ["favorites", "sharedWithMe"]},
+            },
+        ]
+    },
+)
+def list_documents(request: Request, caller: Caller) -> RSpaceJSONResponse:
+    mock = mock_of(request)
+    listing = parse_listing(request.query_params, caller.user.id)
+    total, documents = mock.documents.search(listing)
+    base = api_base(request)
+    body: dict[str, Any] = {
+        "totalHits": total,
+        "pageNumber": listing.query.page_number,
+        "documents": [document_info(d, caller.user, caller.user, base) for d in documents],
+        "_links": listing_links(listing, total, base),
+    }
+    return RSpaceJSONResponse(body)
+
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": inline_schema(DocumentPost)}},
+    }
+}
+
+
+@router.post(
+    "/documents",
+    status_code=201,
+    response_model=DocumentSchema,
+    responses=error_responses(400, 401, 415, 422),
+    tags=["Documents"],
+    summary="Create a document",
+    openapi_extra=_BODY,
+)
+async def create_document(request: Request, caller: Caller) -> Response:
+    body = await _json_body(request)
+    document = mock_of(request).documents.create(caller.user, body)
+    return _document_response(request, document, caller.user, 201)
+
+
+@router.get(
+    "/documents/{id}",
+    response_model=DocumentSchema,
+    responses={
+        **error_responses(400, 401, 404),
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+    },
+    tags=["Documents"],
+    summary="Get a document (JSON, or CSV with Accept: text/csv)",
+)
+def get_document(id: str, request: Request, caller: Caller) -> Response:
+    document = mock_of(request).documents.get(caller.user, _document_id(id))
+    accept = request.headers.get("accept", "")
+    if "text/csv" in accept and "json" not in accept:
+        return Response(document_csv(document), media_type="text/csv;charset=UTF-8")
+    return _document_response(request, document, caller.user)
+
+
+@router.put(
+    "/documents/{id}",
+    response_model=DocumentSchema,
+    responses=error_responses(400, 401, 404, 415, 422),
+    tags=["Documents"],
+    summary="Update a document (only the keys given change)",
+    openapi_extra=_BODY,
+)
+async def update_document(id: str, request: Request, caller: Caller) -> Response:
+    document_id = _document_id(id)
+    body = await _json_body(request)
+    document = mock_of(request).documents.update(caller.user, document_id, body)
+    return _document_response(request, document, caller.user)
+
+
+@router.delete(
+    "/documents/{id}",
+    status_code=204,
+    responses={204: {"description": "Deleted"}, **error_responses(400, 401, 404)},
+    tags=["Documents"],
+    summary="Delete a document (soft delete)",
+)
+def delete_document(id: str, request: Request, caller: Caller) -> Response:
+    mock_of(request).documents.delete(caller.user, _document_id(id))
+    return Response(status_code=204)

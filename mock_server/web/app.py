@@ -1,0 +1,102 @@
+"""``create_app(settings)``: the fake RSpace as an ASGI app, for uvicorn or in-process tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
+
+from .. import __version__
+from ..clock import Clock
+from ..domain.errors import MethodNotAllowed
+from ..runtime import MockRSpace, build_mock
+from ..settings import Settings
+from ..storage.base import Store
+from . import api_router, oauth_router
+from .errors import NoHandlerFound, install_error_handlers
+from .middleware import UNMATCHED_FLAG, PathNormaliser, RateLimitHeaders
+
+_ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+
+DESCRIPTION = """\
+A faithful fake of the RSpace electronic lab notebook: its OAuth token endpoint
+(`POST /oauth/token`, password and refresh_token grants, opaque tokens and JWTs) and its
+`/api/v1/documents` API, speaking RSpace's exact wire format.
+
+Authenticate API calls with an `apiKey` header or `Authorization: Bearer <token>`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    mock: MockRSpace | None = None,
+) -> FastAPI:
+    """Build the app. Seeds the store from ``settings.fixtures`` when the store is empty.
+
+    Raises :class:`mock_server.domain.fixtures.FixtureError` for a bad fixture file.
+    """
+    settings = settings or Settings()
+    mock = mock or build_mock(settings, store, clock)
+    app = FastAPI(
+        title="rspace-mock: RSpace API (fake)",
+        version=__version__,
+        description=DESCRIPTION,
+    )
+    app.state.mock = mock
+    install_error_handlers(app)
+    app.include_router(oauth_router.router)
+    app.include_router(api_router.router)
+
+    # (path regex, methods) of every RSpace route, to tell a wrong method (405) from an
+    # unknown path (404).
+    known_routes = [
+        (route.path_regex, set(route.methods or ()))
+        for router in (oauth_router.router, api_router.router)
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
+
+    @app.api_route("/{rest:path}", methods=_ALL_METHODS, include_in_schema=False)
+    async def no_handler(request: Request, rest: str) -> None:
+        path = request.url.path
+        allowed = sorted(
+            {m for regex, methods in known_routes if regex.match(path) for m in methods}
+        )
+        # No RSpace handler matched: no interceptors ran, so no throttle headers either.
+        setattr(request.state, UNMATCHED_FLAG, True)
+        if allowed:
+            raise MethodNotAllowed(request.method, allowed)
+        raise NoHandlerFound(request.method, path)
+
+    app.openapi_schema = None
+    original_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original_openapi()
+            components = schema.setdefault("components", {})
+            components["securitySchemes"] = {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "apiKey"},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Opaque access token or JWT from /oauth/token",
+                },
+            }
+            for path, operations in schema.get("paths", {}).items():
+                if path.startswith("/api/"):
+                    for operation in operations.values():
+                        operation["security"] = [{"apiKey": []}, {"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    # Outermost first: paths are normalised before routing and header stamping.
+    app.add_middleware(RateLimitHeaders)
+    app.add_middleware(PathNormaliser)
+    return app

@@ -1,0 +1,104 @@
+"""``POST /oauth/token``: binds parameters the way Spring does, then asks the token service."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import FormData
+
+from ..domain.errors import MissingParameter, TypeMismatch
+from ..domain.oauth import TokenRequest
+from .context import mock_of, server_url
+from .representations import token_response
+from .responses import RSpaceJSONResponse
+from .schemas import TokenRequestForm, TokenResponse, error_responses, inline_schema
+
+router = APIRouter()
+
+#: Spring's String-to-Boolean conversion.
+_BOOLEANS = {
+    "true": True,
+    "on": True,
+    "yes": True,
+    "1": True,
+    "false": False,
+    "off": False,
+    "no": False,
+    "0": False,
+}
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def request_parameters(request: Request) -> dict[str, str]:
+    """The servlet parameter map: query string first, then a form or multipart body.
+
+    A JSON body is not read (RSpace reads no JSON here); an unparseable body adds nothing.
+    """
+    params: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, value)
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith(_FORM_TYPES):
+        try:
+            form: FormData = await request.form()
+        except Exception:  # malformed body: RSpace sees no parameters in it
+            return params
+        for key, item in form.multi_items():
+            if isinstance(item, str):
+                params.setdefault(key, item)
+    return params
+
+
+def bind_token_request(params: dict[str, str]) -> TokenRequest:
+    # Spring resolves the method's parameters in declaration order.
+    for required in ("grant_type", "client_secret", "client_id"):
+        if required not in params:
+            raise MissingParameter(required)
+    raw_is_jwt = params.get("is_jwt", "")
+    if raw_is_jwt.strip() == "":
+        is_jwt = False
+    elif raw_is_jwt.strip().lower() in _BOOLEANS:
+        is_jwt = _BOOLEANS[raw_is_jwt.strip().lower()]
+    else:
+        raise TypeMismatch("is_jwt", raw_is_jwt, "java.lang.Boolean")
+    return TokenRequest(
+        grant_type=params["grant_type"],
+        client_id=params["client_id"],
+        client_secret=params["client_secret"],
+        username=params.get("username"),
+        password=params.get("password"),
+        refresh_token=params.get("refresh_token"),
+        is_jwt=is_jwt,
+    )
+
+
+_FORM_SCHEMA = {"schema": inline_schema(TokenRequestForm)}
+
+
+@router.post(
+    "/oauth/token",
+    summary="Grant or refresh an OAuth token",
+    description=(
+        "RSpace's token endpoint. Parameters come from a multipart body (curl -F), a "
+        "urlencoded body or the query string; client credentials are parameters, never HTTP "
+        "Basic. grant_type is password or refresh_token; is_jwt=true returns a JWT."
+    ),
+    response_model=TokenResponse,
+    response_model_exclude_none=True,
+    responses=error_responses(400, 401, 404, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": _FORM_SCHEMA,
+                "application/x-www-form-urlencoded": _FORM_SCHEMA,
+            },
+        }
+    },
+    tags=["OAuth"],
+)
+async def token(request: Request) -> RSpaceJSONResponse:
+    mock = mock_of(request)
+    token_request = bind_token_request(await request_parameters(request))
+    issued = mock.tokens.grant(token_request, server_url(request))
+    return RSpaceJSONResponse(token_response(issued, mock.clock.now()))

@@ -1,0 +1,242 @@
+"""Domain objects as RSpace's API JSON (``ApiDocumentInfo``, ``ApiDocument``, ``ApiUser``,
+``ApiFormInfo``, ``ApiError``, ``NewOAuthTokenResponse``), keys in RSpace's order."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from ..domain.documents import DEFAULT_ORDER, DEFAULT_PAGE_SIZE, ListingRequest
+from ..domain.errors import ApiProblem
+from ..domain.forms import form_by_id
+from ..domain.models import Document, Form, User
+from ..domain.oauth import IssuedTokens
+
+HTTP_STATUS_NAMES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE_ENTITY",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+    502: "BAD_GATEWAY",
+    503: "SERVICE_UNAVAILABLE",
+    504: "GATEWAY_TIMEOUT",
+}
+
+
+def rspace_date(moment: datetime) -> str:
+    """``yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`` in UTC, always three fraction digits."""
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def java_instant(moment: datetime) -> str:
+    """Java ``Instant.toString()``: fraction digits in groups of three, none when zero."""
+    moment = moment.astimezone(timezone.utc)
+    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    micros = moment.microsecond
+    if micros == 0:
+        return base + "Z"
+    if micros % 1000 == 0:
+        return f"{base}.{micros // 1000:03d}Z"
+    return f"{base}.{micros:06d}Z"
+
+
+def api_error(problem: ApiProblem, now: datetime) -> dict[str, Any]:
+    return {
+        "status": HTTP_STATUS_NAMES.get(problem.http_status, str(problem.http_status)),
+        "httpCode": problem.http_status,
+        "internalCode": problem.internal_code,
+        "message": problem.message,
+        "messageCode": problem.message_code,
+        "errors": list(problem.errors),
+        "iso8601Timestamp": java_instant(now),
+        "data": problem.data,
+    }
+
+
+def api_error_csv(problem: ApiProblem) -> str:
+    """``CSVApiErrorMessageConverter``: a header and one row, CRLF line ends."""
+
+    def cell(value: object) -> str:
+        text = str(value)
+        if any(c in text for c in ',"\r\n'):
+            text = '"' + text.replace('"', '""') + '"'
+        return text
+
+    row = [
+        HTTP_STATUS_NAMES.get(problem.http_status, str(problem.http_status)),
+        problem.http_status,
+        problem.internal_code,
+        problem.message,
+        "[" + ", ".join(problem.errors) + "]",
+    ]
+    return "status,httpCode,internalCode,message,errors\r\n" + ",".join(map(cell, row)) + "\r\n"
+
+
+def token_response(tokens: IssuedTokens, now: datetime) -> dict[str, Any]:
+    """No ``token_type`` (a static field Jackson skips); a null ``refresh_token`` is left out."""
+    body: dict[str, Any] = {"access_token": tokens.access_token}
+    if tokens.refresh_token is not None:
+        body["refresh_token"] = tokens.refresh_token
+    body["scope"] = tokens.scope
+    body["expires_in"] = tokens.expires_in(now)
+    return body
+
+
+def link(href: str, rel: str) -> dict[str, str]:
+    return {"link": href, "rel": rel}
+
+
+def user_info(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "homeFolderId": user.home_folder_id,
+        "workbenchId": None,
+        "hasPiRole": user.has_pi_role,
+        "hasSysAdminRole": user.has_sysadmin_role,
+        "_links": [],
+    }
+
+
+def form_info(form: Form, api_base: str | None) -> dict[str, Any]:
+    return {
+        "id": form.id,
+        "globalId": form.global_id,
+        "stableId": form.stable_id,
+        "version": form.version,
+        "name": form.name,
+        "tags": form.tags,
+        "formState": form.form_state,
+        "accessControl": {
+            "ownerPermissionType": "WRITE",
+            "groupPermissionType": "NONE",
+            "worldPermissionType": "READ",
+        },
+        "iconId": form.icon_id,
+        "_links": [link(f"{api_base}/forms/{form.id}", "self")] if api_base else [],
+    }
+
+
+def document_info(document: Document, owner: User, caller: User, api_base: str) -> dict[str, Any]:
+    owned = caller.id == document.owner_id
+    return {
+        "id": document.id,
+        "globalId": document.global_id,
+        "version": document.version,
+        "name": document.name,
+        "created": rspace_date(document.created),
+        "lastModified": rspace_date(document.last_modified),
+        "parentFolderId": document.parent_folder_id if owned else None,
+        "grandParentId": document.grand_parent_id if owned else None,
+        "signed": document.signed,
+        "tags": document.tags,
+        "tagMetaData": document.tag_meta_data,
+        "form": form_info(form_by_id(document.form_id), None),
+        "owner": user_info(owner),
+        "_links": [link(f"{api_base}/documents/{document.id}", "self")],
+    }
+
+
+def full_document(document: Document, owner: User, caller: User, api_base: str) -> dict[str, Any]:
+    body = document_info(document, owner, caller, api_base)
+    self_links = body.pop("_links")
+    grand_parent_id = body.pop("grandParentId")
+    body["form"] = form_info(form_by_id(document.form_id), api_base)
+    body["fields"] = [
+        {
+            "id": field.id,
+            "globalId": field.global_id,
+            "name": field.name,
+            "type": field.type,
+            "content": field.content,
+            "lastModified": rspace_date(field.last_modified),
+            "columnIndex": field.column_index,
+            "files": [],
+            "listOfMaterials": [],
+            "_links": [],
+        }
+        for field in document.fields
+    ]
+    body["_links"] = self_links
+    # grandParentId is not in ApiDocument's explicit property order, so Jackson writes it last.
+    body["grandParentId"] = grand_parent_id
+    return body
+
+
+def document_csv(document: Document) -> str:
+    """A document as CSV: one row per field (RSpace's exact CSV columns are not documented)."""
+
+    def cell(value: object) -> str:
+        text = "" if value is None else str(value)
+        if any(c in text for c in ',"\r\n'):
+            text = '"' + text.replace('"', '""') + '"'
+        return text
+
+    lines = ["id,globalId,name,fieldId,fieldName,fieldType,lastModified,content"]
+    for field in document.fields:
+        lines.append(
+            ",".join(
+                cell(v)
+                for v in (
+                    document.id,
+                    document.global_id,
+                    document.name,
+                    field.id,
+                    field.name,
+                    field.type,
+                    rspace_date(field.last_modified),
+                    field.content,
+                )
+            )
+        )
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _listing_query(listing: ListingRequest, page_number: int) -> str:
+    """``toMap()``: pageSize unless 20, pageNumber always, orderBy unless default, searches."""
+    params: list[tuple[str, str]] = []
+    if listing.query.page_size != DEFAULT_PAGE_SIZE:
+        params.append(("pageSize", str(listing.query.page_size)))
+    params.append(("pageNumber", str(page_number)))
+    if listing.order_by != DEFAULT_ORDER:
+        params.append(("orderBy", listing.order_by))
+    for key, value in (
+        ("query", listing.search_query),
+        ("advancedQuery", listing.advanced_query),
+        ("filter", listing.filter),
+    ):
+        if value is not None:
+            params.append((key, value))
+    return urlencode(params, quote_via=quote)
+
+
+def listing_links(listing: ListingRequest, total_hits: int, api_base: str) -> list[dict[str, str]]:
+    """Navigation links in ``ApiPaginatedResultList.addNavigationLinks`` order."""
+    page = listing.query.page_number
+    size = listing.query.page_size
+    last_page = max(0, (total_hits - 1) // size)
+    base = f"{api_base}/documents?"
+    links = []
+    if page > 0:
+        links.append(link(base + _listing_query(listing, page - 1), "prev"))
+        if page - 1 != 0:
+            links.append(link(base + _listing_query(listing, 0), "first"))
+    if total_hits > (page + 1) * size:
+        links.append(link(base + _listing_query(listing, page + 1), "next"))
+        if page + 1 != last_page:
+            links.append(link(base + _listing_query(listing, last_page), "last"))
+    links.append(link(base + _listing_query(listing, page), "self"))
+    return links
