@@ -367,7 +367,7 @@ class SqliteStore:
             return
         # IMMEDIATE takes the write lock now, so no other writer can slip in between the
         # reads and the writes of this read-modify-write.
-        state.connection.execute("BEGIN")
+        state.connection.execute("BEGIN IMMEDIATE")
         state.depth = 1
         try:
             yield
