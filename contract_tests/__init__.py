@@ -1,0 +1,1 @@
+"""RSpace contract suite: RSpace's OAuth and documents contract, runnable against any server."""

@@ -1,0 +1,130 @@
+"""The contract's clauses: one id and one sentence each, the unit of the parity report.
+
+Tests name the clauses they check with ``@pytest.mark.clause("ID", ...)`` and raise
+:class:`ContractViolation` (via :func:`expect`) so that a failure says which clause broke.
+"""
+
+from __future__ import annotations
+
+import re
+
+CLAUSES: dict[str, str] = {
+    # OAuth token endpoint: grants and token lifecycle
+    "OAUTH-GRANT-1": "A password grant with valid user, password and app gives 200 with "
+    "access_token, refresh_token, scope 'all' and an integer expires_in of at most 3600; "
+    "there is no token_type.",
+    "OAUTH-FORMAT-1": "Opaque access and refresh tokens are 32 characters of standard Base64.",
+    "OAUTH-ONEPAIR-1": "One valid pair per user+app: a new password grant invalidates the "
+    "previous access token, refresh token and every JWT of that user+app.",
+    "OAUTH-ROTATE-1": "A refresh grant rotates both tokens: the response carries a new access "
+    "token and a new refresh token.",
+    "OAUTH-ROTATE-2": "After a refresh grant the previous refresh token gives 404 and the "
+    "previous access token gives 401.",
+    "OAUTH-JWT-1": "is_jwt=true returns a JWT whose claims are exactly iss, iat, exp and "
+    "refreshTokenHash, with exp = iat + 3600 and refreshTokenHash = SHA-256 hex of the "
+    "current refresh token.",
+    "OAUTH-JWT-2": "A JWT response has no refresh_token key, except a password grant that "
+    "creates the first token row of its user+app.",
+    "OAUTH-JWT-3": "A JWT is accepted exactly as long as the refresh token it was built from "
+    "is the current one of its user+app.",
+    "OAUTH-JWT-4": "is_jwt grants change nothing: the current access and refresh tokens "
+    "stay valid.",
+    "OAUTH-ISOLATION-1": "Tokens of one user+app are unaffected by grants for another user or "
+    "app, and authenticate as their own user only.",
+    "OAUTH-PARAMS-1": "/oauth/token reads parameters from an urlencoded body, a multipart body "
+    "and the query string; a JSON body is not read (400, internalCode 40005).",
+    "OAUTH-METHOD-1": "/oauth/token accepts POST only: GET, PUT and DELETE give 405.",
+    "OAUTH-ERR-MISSING-1": "A missing grant_type, client_id or client_secret gives 400 with "
+    "internalCode 40005.",
+    "OAUTH-ERR-EMPTYCLIENT-1": "An empty client_id or client_secret gives 401 with "
+    "internalCode 40101.",
+    "OAUTH-ERR-GRANT-1": "An unsupported grant_type gives 422 with internalCode 42201.",
+    "OAUTH-ERR-PASSWORD-1": "A password grant without username or password gives 422 with "
+    "internalCode 42201.",
+    "OAUTH-ERR-CREDENTIALS-1": "A wrong password or unknown username gives 401 "
+    "'Invalid user credentials.'.",
+    "OAUTH-ERR-CLIENT-1": "Right user and password with an unknown client_id or wrong "
+    "client_secret gives 401 'OAuth token could not be created.'.",
+    "OAUTH-ERR-USER-1": "A locked user gets 401 'User '<u>' has their account locked or "
+    "disabled.'; a user without API access gets 401 'User '<u>' doesn't have access to API'.",
+    "OAUTH-ERR-REFRESH-1": "A refresh grant with a missing or malformed refresh_token gives 422 "
+    "with internalCode 42201.",
+    "OAUTH-ERR-REFRESH-2": "A refresh grant with an unknown, stale or other app's refresh token, "
+    "or a wrong client secret, gives 404 with internalCode 50301.",
+    # API authentication
+    "AUTH-MISSING-1": "An /api/v1 call without credentials gives 401 with internalCode 40101 "
+    "and errors ['Authorisation error'].",
+    "AUTH-APIKEY-1": "A valid apiKey header authenticates; an unknown or malformed one gives "
+    "401; a non-empty apiKey wins over Authorization.",
+    "AUTH-BEARER-1": "An Authorization header that is not exactly 'Bearer <token>' gives 401 "
+    "'Authorization header for OAuth must be in the form \"Bearer <myAccessToken>\"'.",
+    "AUTH-BEARER-2": "A malformed Bearer token gives 401 'OAuth token is invalid or expired.'; "
+    "a well-formed unknown one gives 401 'User could not be authenticated for token X......'.",
+    "AUTH-HEADERS-1": "401 responses carry no WWW-Authenticate header.",
+    "AUTH-ORDER-1": "Authentication is checked before existence: a bad key on a missing "
+    "document gives 401, not 404.",
+    "RATE-HEADERS-1": "Every /api/v1 response, 401s included, carries X-Rate-Limit-Limit, "
+    "X-Rate-Limit-Remaining and X-Rate-Limit-WaitTimeMillis headers.",
+    "STATUS-1": "GET /api/v1/status needs authentication and returns "
+    "{'message': 'OK', 'rspaceVersion': <string>}.",
+    # documents
+    "DOCS-CREATE-1": "POST /documents with {} gives 201 and an 'Untitled document' on the "
+    "'Basic Document' form.",
+    "DOCS-ROUNDTRIP-1": "Created and updated name, tags and field content come back unchanged "
+    "in the response and on GET.",
+    "DOCS-TOTAL-1": "A listing's totalHits equals the number of the caller's documents.",
+    "DOCS-PAGING-1": "Walking 'next' links visits every document exactly once, in the "
+    "requested order, and the last page has no 'next' link.",
+    "DOCS-LINKS-1": "Listing links come in the order prev, first, next, last, self; "
+    "pageNumber is always in the query, pageSize only if not 20, orderBy only if not default.",
+    "DOCS-PASTEND-1": "A page past the end gives 200 with an empty documents list.",
+    "DOCS-DELETE-1": "DELETE gives 204 with no body; afterwards GET, PUT and DELETE of the "
+    "document give 404.",
+    "DOCS-ISOLATION-1": "Another user's document gives 404 to GET, PUT and DELETE and is not "
+    "in the caller's listing.",
+    "DOCS-NOTFOUND-1": "A missing document gives 404 with internalCode 50301, RSpace's "
+    "'could not be retrieved' message and errors [''].",
+    "DOCS-PARAMS-1": "pageNumber < 0, pageSize outside 1..100, a malformed orderBy or a query "
+    "over 2000 characters gives 400.",
+    "DOCS-PARAMS-2": "query together with advancedQuery gives 422 with internalCode 42201.",
+    "DOCS-BADID-1": "A non-numeric document id gives 400 (after authentication).",
+    "DOCS-BADBODY-1": "A POST or PUT body that is not JSON gives 400 with internalCode 40009.",
+    # error contract and wire format
+    "ERR-SHAPE-1": "Every error response of /oauth/token and /api/v1 is an ApiError: status, "
+    "httpCode, internalCode, message, messageCode, errors (non-empty strings), "
+    "iso8601Timestamp, data.",
+    "ERR-NO5XX-1": "No malformed request gives a 5xx.",
+    "WIRE-CT-1": "JSON responses have Content-Type application/json.",
+    "WIRE-TOKEN-1": "Token responses have exactly the keys access_token, refresh_token "
+    "(optional), scope and expires_in, with their documented types.",
+    "WIRE-LISTING-1": "A listing is {totalHits, pageNumber, documents, _links} with documented "
+    "types and DocumentInfo keys.",
+    "WIRE-DOC-1": "A full document has the documented keys and types, globalIds SD/FM/FD, "
+    "dates as yyyy-MM-ddTHH:mm:ss.SSSZ and a self link.",
+    # schema-driven fuzzing
+    "OPENAPI-FUZZ-1": "Against the server's own OpenAPI document: no 5xx, and every response "
+    "conforms to the declared schema.",
+}
+
+_CLAUSE_IN_TEXT = re.compile(r"\[([A-Z0-9]+(?:-[A-Z0-9]+)+)\]")
+
+
+class ContractViolation(AssertionError):
+    """A failed check, tagged with the clause it breaks."""
+
+    def __init__(self, clause: str, message: str) -> None:
+        if clause not in CLAUSES:
+            raise KeyError(f"unknown clause {clause!r}")
+        self.clause = clause
+        super().__init__(f"[{clause}] {message}")
+
+
+def expect(condition: object, clause: str, message: str) -> None:
+    """Raise :class:`ContractViolation` for ``clause`` unless ``condition`` holds."""
+    if not condition:
+        raise ContractViolation(clause, message)
+
+
+def clauses_named_in(text: str) -> set[str]:
+    """Clause ids that a failure text names as ``[ID]``."""
+    return {found for found in _CLAUSE_IN_TEXT.findall(text) if found in CLAUSES}

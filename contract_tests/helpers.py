@@ -1,0 +1,127 @@
+"""Small request helpers shared by the contract tests."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import httpx
+import pytest
+
+from .target import AppCredentials, Target, UserCredentials
+
+DOCUMENTS = "/api/v1/documents"
+
+NOT_FOUND_MESSAGE = (
+    "Document with id [{id}] could not be retrieved - possibly it has been deleted, does not "
+    "exist, or you do not have permission to access it."
+)
+
+
+def api_key(user: UserCredentials) -> dict[str, str]:
+    assert user.api_key, f"{user.username} has no API key"
+    return {"apiKey": user.api_key}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def password_grant(
+    user: UserCredentials, app: AppCredentials, *, is_jwt: bool = False
+) -> dict[str, str]:
+    params = {
+        "grant_type": "password",
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "username": user.username,
+        "password": user.password or "",
+    }
+    if is_jwt:
+        params["is_jwt"] = "true"
+    return params
+
+
+def refresh_grant(
+    app: AppCredentials, refresh_token: str, *, is_jwt: bool = False
+) -> dict[str, str]:
+    params = {
+        "grant_type": "refresh_token",
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "refresh_token": refresh_token,
+    }
+    if is_jwt:
+        params["is_jwt"] = "true"
+    return params
+
+
+def require_password_users(target: Target, count: int = 1) -> list[UserCredentials]:
+    users = target.credentials.password_users
+    if len(users) < count:
+        which = "RSPACE_USERNAME/RSPACE_PASSWORD" + (
+            " and RSPACE_USERNAME_2/RSPACE_PASSWORD_2" if count > 1 else ""
+        )
+        pytest.skip(f"needs {count} user(s) with a password: provide {which}")
+    return users
+
+
+def require_apps(target: Target, count: int = 1) -> list[AppCredentials]:
+    apps = target.credentials.apps
+    if len(apps) < count:
+        which = "RSPACE_CLIENT_ID/RSPACE_CLIENT_SECRET" + (
+            " and RSPACE_CLIENT_ID_2/RSPACE_CLIENT_SECRET_2" if count > 1 else ""
+        )
+        pytest.skip(f"needs {count} OAuth app(s): provide {which}")
+    return apps
+
+
+def require_api_key_users(target: Target, count: int = 1) -> list[UserCredentials]:
+    users = target.credentials.api_key_users
+    if len(users) < count:
+        which = "RSPACE_USERNAME and RSPACE_API_KEY" + (
+            " and RSPACE_USERNAME_2 and RSPACE_API_KEY_2" if count > 1 else ""
+        )
+        pytest.skip(f"needs {count} user(s) with an API key: provide {which}")
+    return users
+
+
+def require_writable(target: Target, what: str) -> None:
+    if target.read_only:
+        pytest.skip(f"--read-only: {what} would change the server")
+
+
+def create_document(target: Target, owner: UserCredentials, body: dict[str, Any]) -> httpx.Response:
+    """POST a document (its name must carry the run tag) and remember it for cleanup."""
+    assert owner.api_key
+    name = body.get("name")
+    assert name is None or str(name).startswith(target.run_tag), name
+    response = target.post(DOCUMENTS, json=body, headers=api_key(owner))
+    if response.status_code == 201:
+        target.remember_document(int(response.json()["id"]), owner.api_key)
+    return response
+
+
+def delete_document(target: Target, owner: UserCredentials, document_id: int) -> httpx.Response:
+    response = target.delete(f"{DOCUMENTS}/{document_id}", headers=api_key(owner))
+    if response.status_code == 204:
+        target.forget_document(document_id)
+    return response
+
+
+def marker_document(target: Target, user: UserCredentials) -> int | None:
+    """A document owned by ``user``, created once per target, to tell who a token belongs to."""
+    markers = target.marker_documents
+    if user.username in markers:
+        return markers[user.username]
+    if target.read_only or not user.api_key:
+        return None
+    response = create_document(target, user, {"name": f"{target.run_tag}owner-{user.username}"})
+    if response.status_code != 201:
+        return None
+    markers[user.username] = int(response.json()["id"])
+    return markers[user.username]
