@@ -1,0 +1,464 @@
+"""Documents as a state machine: a model of each user's documents against the server's answers.
+
+Only documents the run created are modelled; documents that were already there are counted
+once at the start, so the machine also runs on a server it cannot reset.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from .clauses import expect
+from .conftest import TargetFactory
+from .helpers import (
+    DOCUMENTS,
+    NOT_FOUND_MESSAGE,
+    api_key,
+    create_document,
+    delete_document,
+    require_api_key_users,
+    require_writable,
+)
+from .shapes import check_document_info, check_error, check_listing, json_body
+from .strategies import field_contents, name_suffixes, tag_strings
+from .target import Target, UserCredentials
+
+ORDERS = [
+    None,
+    "name asc",
+    "name desc",
+    "created asc",
+    "created desc",
+    "lastModified asc",
+    "lastModified desc",
+]
+LINK_ORDER = ["prev", "first", "next", "last", "self"]
+
+DOCUMENT_CLAUSES = (
+    "DOCS-CREATE-1",
+    "DOCS-ROUNDTRIP-1",
+    "DOCS-TOTAL-1",
+    "DOCS-PAGING-1",
+    "DOCS-LINKS-1",
+    "DOCS-PASTEND-1",
+    "DOCS-DELETE-1",
+    "DOCS-ISOLATION-1",
+    "DOCS-NOTFOUND-1",
+    "WIRE-DOC-1",
+    "WIRE-LISTING-1",
+)
+
+
+@dataclass
+class ModelDocument:
+    id: int
+    owner: UserCredentials
+    name: str
+    tags: str | None
+    content: str | None
+
+    @property
+    def orderable_name(self) -> bool:
+        # Lower-case ASCII, digits and '-' sort the same under any collation RSpace may use.
+        return all(c in "abcdefghijklmnopqrstuvwxyz0123456789-" for c in self.name)
+
+
+def check_not_found(response: Any, clause: str, document_id: int) -> None:
+    check_error(response, clause, 404)
+    check_error(
+        response,
+        "DOCS-NOTFOUND-1",
+        404,
+        50301,
+        NOT_FOUND_MESSAGE.format(id=document_id),
+        [""],
+    )
+
+
+def _empty_tags(value: object) -> bool:
+    return value is None or value == ""
+
+
+class DocumentsMachine(RuleBasedStateMachine):
+    def __init__(self, factory: TargetFactory) -> None:
+        super().__init__()
+        self.factory = factory
+        self.target: Target = factory.new()
+        self.users = self.target.credentials.api_key_users[:2]
+        self.alive: dict[int, ModelDocument] = {}
+        self.deleted: dict[int, ModelDocument] = {}
+        self.baseline: dict[str, int] = {}
+        self.counter = 0
+
+    @initialize()
+    def count_existing_documents(self) -> None:
+        for user in self.users:
+            self.baseline[user.username] = self._total(user)
+
+    def _total(self, user: UserCredentials) -> int:
+        response = self.target.get(DOCUMENTS, params={"pageSize": 1}, headers=api_key(user))
+        expect(response.status_code == 200, "DOCS-TOTAL-1", f"listing gave {response.text}")
+        total: int = check_listing(json_body(response, "WIRE-LISTING-1"))["totalHits"]
+        return total
+
+    def _name(self, suffix: str) -> str:
+        self.counter += 1
+        return f"{self.target.run_tag}{self.counter}-{suffix}"
+
+    def _expect_content(self, document: dict[str, Any], model: ModelDocument, how: str) -> None:
+        expect(
+            document["name"] == model.name,
+            "DOCS-ROUNDTRIP-1",
+            f"{how}: name {document['name']!r} != {model.name!r}",
+        )
+        if model.tags is None:
+            expect(_empty_tags(document["tags"]), "DOCS-ROUNDTRIP-1", f"{how}: tags {document}")
+        else:
+            expect(
+                document["tags"] == model.tags,
+                "DOCS-ROUNDTRIP-1",
+                f"{how}: tags {document['tags']!r} != {model.tags!r}",
+            )
+        if model.content is not None:
+            contents = [field["content"] for field in document["fields"]]
+            expect(
+                contents[:1] == [model.content],
+                "DOCS-ROUNDTRIP-1",
+                f"{how}: field content {contents!r} != {[model.content]!r}",
+            )
+        expect(
+            document["owner"]["username"] == model.owner.username,
+            "DOCS-ROUNDTRIP-1",
+            f"{how}: owner {document['owner']['username']!r} != {model.owner.username!r}",
+        )
+
+    # --- rules ----------------------------------------------------------------------------
+
+    @rule(
+        data=st.data(),
+        suffix=name_suffixes,
+        tags=tag_strings,
+        content=st.one_of(st.none(), field_contents),
+    )
+    def create(
+        self, data: st.DataObject, suffix: str, tags: str | None, content: str | None
+    ) -> None:
+        owner = data.draw(st.sampled_from(self.users), label="owner")
+        body: dict[str, Any] = {"name": self._name(suffix)}
+        if tags is not None:
+            body["tags"] = tags
+        if content is not None:
+            body["fields"] = [{"content": content}]
+        response = create_document(self.target, owner, body)
+        expect(
+            response.status_code == 201,
+            "DOCS-ROUNDTRIP-1",
+            f"create {body!r} gave {response.status_code}: {response.text[:300]}",
+        )
+        document = check_document_info(json_body(response, "WIRE-DOC-1"), "WIRE-DOC-1", full=True)
+        model = ModelDocument(document["id"], owner, body["name"], tags, content)
+        self._expect_content(document, model, "create response")
+        self.alive[model.id] = model
+
+    @precondition(lambda self: len(self.alive) < 40)
+    @rule(data=st.data())
+    def create_empty(self, data: st.DataObject) -> None:
+        owner = data.draw(st.sampled_from(self.users), label="owner")
+        response = create_document(self.target, owner, {})
+        expect(
+            response.status_code == 201,
+            "DOCS-CREATE-1",
+            f"create {{}} gave {response.status_code}: {response.text[:300]}",
+        )
+        document = check_document_info(json_body(response, "WIRE-DOC-1"), "WIRE-DOC-1", full=True)
+        expect(
+            document["name"] == "Untitled document",
+            "DOCS-CREATE-1",
+            f"name {document['name']!r}",
+        )
+        expect(
+            document["form"]["name"] == "Basic Document",
+            "DOCS-CREATE-1",
+            f"form {document['form']['name']!r}",
+        )
+        self.alive[document["id"]] = ModelDocument(
+            document["id"], owner, "Untitled document", None, None
+        )
+
+    @precondition(lambda self: bool(self.alive))
+    @rule(
+        data=st.data(),
+        suffix=st.one_of(st.none(), name_suffixes),
+        tags=st.one_of(st.none(), st.just(""), tag_strings.filter(bool)),
+        content=st.one_of(st.none(), field_contents),
+    )
+    def update(
+        self, data: st.DataObject, suffix: str | None, tags: str | None, content: str | None
+    ) -> None:
+        model = data.draw(st.sampled_from(sorted(self.alive.values(), key=lambda d: d.id)))
+        body: dict[str, Any] = {}
+        if suffix is not None:
+            body["name"] = model.name = self._name(suffix)
+        if tags is not None:
+            body["tags"] = tags
+            model.tags = tags or None
+        if content is not None:
+            body["fields"] = [{"content": content}]
+            model.content = content
+        response = self.target.put(
+            f"{DOCUMENTS}/{model.id}", json=body, headers=api_key(model.owner)
+        )
+        expect(
+            response.status_code == 200,
+            "DOCS-ROUNDTRIP-1",
+            f"update {body!r} gave {response.status_code}: {response.text[:300]}",
+        )
+        document = check_document_info(json_body(response, "WIRE-DOC-1"), "WIRE-DOC-1", full=True)
+        self._expect_content(document, model, "update response")
+
+    @precondition(lambda self: bool(self.alive))
+    @rule(data=st.data())
+    def get(self, data: st.DataObject) -> None:
+        model = data.draw(st.sampled_from(sorted(self.alive.values(), key=lambda d: d.id)))
+        response = self.target.get(f"{DOCUMENTS}/{model.id}", headers=api_key(model.owner))
+        expect(
+            response.status_code == 200,
+            "DOCS-ROUNDTRIP-1",
+            f"GET of a live document gave {response.status_code}: {response.text[:300]}",
+        )
+        document = check_document_info(json_body(response, "WIRE-DOC-1"), "WIRE-DOC-1", full=True)
+        self._expect_content(document, model, "GET")
+
+    @precondition(lambda self: bool(self.alive))
+    @rule(data=st.data())
+    def delete(self, data: st.DataObject) -> None:
+        model = data.draw(st.sampled_from(sorted(self.alive.values(), key=lambda d: d.id)))
+        response = delete_document(self.target, model.owner, model.id)
+        expect(
+            response.status_code == 204 and not response.content,
+            "DOCS-DELETE-1",
+            f"DELETE gave {response.status_code} with body {response.text[:200]!r}",
+        )
+        self.deleted[model.id] = self.alive.pop(model.id)
+
+    @precondition(lambda self: bool(self.deleted))
+    @rule(data=st.data(), method=st.sampled_from(["GET", "PUT", "DELETE"]))
+    def touch_deleted(self, data: st.DataObject, method: str) -> None:
+        model = data.draw(st.sampled_from(sorted(self.deleted.values(), key=lambda d: d.id)))
+        response = self.target.request(
+            method,
+            f"{DOCUMENTS}/{model.id}",
+            headers=api_key(model.owner),
+            **({"json": {"name": self._name("x")}} if method == "PUT" else {}),
+        )
+        check_not_found(response, "DOCS-DELETE-1", model.id)
+
+    @precondition(lambda self: len(self.users) > 1 and bool(self.alive))
+    @rule(data=st.data(), method=st.sampled_from(["GET", "PUT", "DELETE"]))
+    def touch_other_users_document(self, data: st.DataObject, method: str) -> None:
+        model = data.draw(st.sampled_from(sorted(self.alive.values(), key=lambda d: d.id)))
+        other = next(u for u in self.users if u.username != model.owner.username)
+        response = self.target.request(
+            method,
+            f"{DOCUMENTS}/{model.id}",
+            headers=api_key(other),
+            **({"json": {"name": self._name("x")}} if method == "PUT" else {}),
+        )
+        check_not_found(response, "DOCS-ISOLATION-1", model.id)
+
+    @rule(
+        data=st.data(),
+        order=st.sampled_from(ORDERS),
+        page_size=st.sampled_from([1, 2, 3, 5, 7, 20]),
+    )
+    def walk_all_pages(self, data: st.DataObject, order: str | None, page_size: int) -> None:
+        user = data.draw(st.sampled_from(self.users), label="user")
+        expected_total = self.baseline[user.username] + self._alive_count(user)
+        page_size = max(page_size, math.ceil(expected_total / 25))
+        params: dict[str, Any] = {"pageSize": page_size}
+        if order:
+            params["orderBy"] = order
+        response = self.target.get(DOCUMENTS, params=params, headers=api_key(user))
+        visited: list[dict[str, Any]] = []
+        page_number = 0
+        total = None
+        while True:
+            expect(
+                response.status_code == 200,
+                "DOCS-PAGING-1",
+                f"page {page_number} gave {response.status_code}: {response.text[:300]}",
+            )
+            listing = check_listing(json_body(response, "WIRE-LISTING-1"))
+            total = listing["totalHits"] if total is None else total
+            expect(
+                listing["totalHits"] == total,
+                "DOCS-PAGING-1",
+                "totalHits changed while walking",
+            )
+            expect(
+                listing["pageNumber"] == page_number,
+                "DOCS-PAGING-1",
+                f"pageNumber {listing['pageNumber']}, expected {page_number}",
+            )
+            links = _check_page_links(listing, page_number, page_size, order)
+            visited += listing["documents"]
+            if "next" not in links:
+                break
+            expect(page_number < 1000, "DOCS-PAGING-1", "more than 1000 pages")
+            page_number += 1
+            response = self.target.get(links["next"], headers=api_key(user))
+        self._check_walk(user, visited, total, order)
+        past_end = dict(params, pageNumber=page_number + 1)
+        response = self.target.get(DOCUMENTS, params=past_end, headers=api_key(user))
+        expect(
+            response.status_code == 200 and response.json().get("documents") == [],
+            "DOCS-PASTEND-1",
+            f"page past the end gave {response.status_code}: {response.text[:300]}",
+        )
+
+    def _check_walk(
+        self, user: UserCredentials, visited: list[dict[str, Any]], total: int, order: str | None
+    ) -> None:
+        ids = [d["id"] for d in visited]
+        expect(
+            len(ids) == len(set(ids)),
+            "DOCS-PAGING-1",
+            f"a document was listed twice: {sorted(i for i in ids if ids.count(i) > 1)}",
+        )
+        expect(
+            len(ids) == total,
+            "DOCS-PAGING-1",
+            f"walking next links visited {len(ids)} documents but totalHits is {total}",
+        )
+        mine = {i for i, d in self.alive.items() if d.owner.username == user.username}
+        missing = mine - set(ids)
+        expect(not missing, "DOCS-PAGING-1", f"documents never visited: {sorted(missing)}")
+        others = {i for i, d in self.alive.items() if d.owner.username != user.username}
+        expect(
+            not (others & set(ids)),
+            "DOCS-ISOLATION-1",
+            f"another user's documents {sorted(others & set(ids))} in the listing",
+        )
+        gone = set(self.deleted) & set(ids)
+        expect(not gone, "DOCS-DELETE-1", f"deleted documents {sorted(gone)} still listed")
+        field, direction = (order or "lastModified desc").split()
+        if field == "name":
+            names = [
+                self.alive[i].name for i in ids if i in self.alive and self.alive[i].orderable_name
+            ]
+            ordered = sorted(names, reverse=direction == "desc")
+            expect(names == ordered, "DOCS-PAGING-1", f"not in {order} order: {names}")
+        else:
+            values = [d[field] for d in visited]
+            ordered = sorted(values, reverse=direction == "desc")
+            expect(values == ordered, "DOCS-PAGING-1", f"not in {field} {direction} order")
+
+    def _alive_count(self, user: UserCredentials) -> int:
+        return sum(1 for d in self.alive.values() if d.owner.username == user.username)
+
+    @invariant()
+    def total_hits_match_model(self) -> None:
+        if not self.baseline:
+            return
+        for user in self.users:
+            expected = self.baseline[user.username] + self._alive_count(user)
+            total = self._total(user)
+            expect(
+                total == expected,
+                "DOCS-TOTAL-1",
+                f"totalHits {total} for {user.username}, model says {expected}",
+            )
+
+    def teardown(self) -> None:
+        if self.factory.fresh_each_time:
+            self.target.close()
+        else:
+            for model in list(self.alive.values()):
+                delete_document(self.target, model.owner, model.id)
+
+
+def _check_page_links(
+    listing: dict[str, Any], page_number: int, page_size: int, order: str | None
+) -> dict[str, str]:
+    links = listing["_links"]
+    rels = [link["rel"] for link in links]
+    expect(
+        rels == [r for r in LINK_ORDER if r in rels] and len(rels) == len(set(rels)),
+        "DOCS-LINKS-1",
+        f"links out of order prev, first, next, last, self: {rels}",
+    )
+    by_rel = {link["rel"]: link["link"] for link in links}
+    expect("self" in by_rel, "DOCS-LINKS-1", f"no self link: {rels}")
+    expect(("prev" in by_rel) == (page_number > 0), "DOCS-LINKS-1", f"prev on page {page_number}")
+    has_more = listing["totalHits"] > (page_number + 1) * page_size
+    expect(
+        ("next" in by_rel) == has_more,
+        "DOCS-PAGING-1",
+        f"page {page_number} of {listing['totalHits']} (size {page_size}) has links {rels}",
+    )
+    for rel, link in by_rel.items():
+        query = parse_qs(urlsplit(link).query)
+        expect("pageNumber" in query, "DOCS-LINKS-1", f"{rel} link {link} lacks pageNumber")
+        expect(
+            ("pageSize" in query) == (page_size != 20),
+            "DOCS-LINKS-1",
+            f"{rel} link {link}: pageSize must appear only when not 20",
+        )
+        expect(
+            ("orderBy" in query) == (order not in (None, "lastModified desc")),
+            "DOCS-LINKS-1",
+            f"{rel} link {link}: orderBy must appear only when not the default",
+        )
+        if "pageSize" in query:
+            expect(query["pageSize"] == [str(page_size)], "DOCS-LINKS-1", f"{rel} link {link}")
+        if "orderBy" in query:
+            expect(query["orderBy"] == [order], "DOCS-LINKS-1", f"{rel} link {link}")
+    self_query = parse_qs(urlsplit(by_rel["self"]).query)
+    expect(
+        self_query["pageNumber"] == [str(page_number)],
+        "DOCS-LINKS-1",
+        f"self link {by_rel['self']} is not page {page_number}",
+    )
+    if "next" in by_rel:
+        next_query = parse_qs(urlsplit(by_rel["next"]).query)
+        expect(
+            next_query["pageNumber"] == [str(page_number + 1)],
+            "DOCS-LINKS-1",
+            f"next link {by_rel['next']} is not page {page_number + 1}",
+        )
+    return by_rel
+
+
+def _machine_settings(factory: TargetFactory) -> Any:
+    current = settings.default
+    if factory.fresh_each_time:
+        return settings(current)
+    return settings(current, max_examples=min(current.max_examples, 5))
+
+
+@pytest.mark.real_port
+@pytest.mark.clause(*DOCUMENT_CLAUSES)
+def test_documents_match_model(target_factory: TargetFactory) -> None:
+    probe = target_factory.new()
+    require_writable(probe, "the documents machine creates, changes and deletes documents")
+    require_api_key_users(probe)
+    if target_factory.fresh_each_time:
+        probe.close()
+    run_state_machine_as_test(
+        lambda: DocumentsMachine(target_factory), settings=_machine_settings(target_factory)
+    )
