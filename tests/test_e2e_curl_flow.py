@@ -1,0 +1,281 @@
+"""RSpace's OAuth guide (``oauth.md``), run with real ``curl`` against ``rspace-mock serve``.
+
+Each step uses the guide's own form: ``curl -X POST -Fgrant_type=... "$RSPACE_URL/oauth/token"``
+(multipart), then ``curl -H"Authorization: Bearer $ACCESS_TOKEN" "$RSPACE_URL/api/v1/documents"``.
+Where curl is not installed, the same requests go through ``requests`` (multipart via
+``files=``), so the rules are still checked.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
+CURL = shutil.which("curl")
+STATUS_MARKER = "\n--rspace-mock-test-status--"
+
+
+@dataclass
+class HttpResult:
+    status: int
+    content_type: str
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def _run_curl(args: list[str]) -> HttpResult:
+    assert CURL is not None
+    completed = subprocess.run(
+        [CURL, "-sS", "--max-time", "10", "-w", STATUS_MARKER + "%{http_code} %{content_type}"]
+        + args,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    )
+    body, _, trailer = completed.stdout.rpartition(STATUS_MARKER)
+    status, _, content_type = trailer.partition(" ")
+    return HttpResult(int(status), content_type.strip(), body)
+
+
+def _from_response(response: requests.Response) -> HttpResult:
+    return HttpResult(response.status_code, response.headers.get("Content-Type", ""), response.text)
+
+
+def grant_multipart(base_url: str, **params: str) -> HttpResult:
+    """``curl -X POST -Fname="value" ... "$RSPACE_URL/oauth/token"``, as in the guide."""
+    if CURL is None:
+        files = {name: (None, value) for name, value in params.items()}
+        return _from_response(requests.post(f"{base_url}/oauth/token", files=files, timeout=10))
+    args = ["-X", "POST"]
+    for name, value in params.items():
+        # --form-string: the value is sent as is, even if it starts with @ or <.
+        args += ["--form-string", f"{name}={value}"]
+    return _run_curl([*args, f"{base_url}/oauth/token"])
+
+
+def grant_urlencoded(base_url: str, **params: str) -> HttpResult:
+    """``curl -X POST --data-urlencode name=value ...``: an x-www-form-urlencoded body."""
+    if CURL is None:
+        return _from_response(requests.post(f"{base_url}/oauth/token", data=params, timeout=10))
+    args = ["-X", "POST"]
+    for name, value in params.items():
+        args += ["--data-urlencode", f"{name}={value}"]
+    return _run_curl([*args, f"{base_url}/oauth/token"])
+
+
+def grant_query_string(base_url: str, **params: str) -> HttpResult:
+    """``curl -X POST "$RSPACE_URL/oauth/token?grant_type=..."``: parameters in the URL only."""
+    url = f"{base_url}/oauth/token?{urlencode(params)}"
+    if CURL is None:
+        return _from_response(requests.post(url, timeout=10))
+    return _run_curl(["-X", "POST", url])
+
+
+def api_get(base_url: str, path: str, access_token: str) -> HttpResult:
+    """``curl -H"Authorization: Bearer $ACCESS_TOKEN" "$RSPACE_URL/api/v1/..."``."""
+    url = f"{base_url}/api/v1/{path}"
+    header = f"Authorization: Bearer {access_token}"
+    if CURL is None:
+        return _from_response(
+            requests.get(url, headers={"Authorization": f"Bearer {access_token}"}, timeout=10)
+        )
+    return _run_curl(["-H", header, url])
+
+
+@pytest.fixture
+def guide(fixtures_data: dict[str, Any]) -> dict[str, str]:
+    """The guide's ``$CLIENT_ID``, ``$CLIENT_SECRET``, ``$USERNAME`` and ``$PASSWORD``."""
+    app = fixtures_data["apps"][0]
+    owner = next(u for u in fixtures_data["users"] if u["username"] == app["owner"])
+    return {
+        "client_id": app["clientId"],
+        "client_secret": app["clientSecret"],
+        "username": owner["username"],
+        "password": owner["password"],
+    }
+
+
+def password_grant(base_url: str, guide: dict[str, str], **extra: str) -> HttpResult:
+    return grant_multipart(base_url, grant_type="password", **guide, **extra)
+
+
+def refresh_grant(base_url: str, guide: dict[str, str], refresh_token: str, **extra: str):
+    return grant_multipart(
+        base_url,
+        grant_type="refresh_token",
+        client_id=guide["client_id"],
+        client_secret=guide["client_secret"],
+        refresh_token=refresh_token,
+        **extra,
+    )
+
+
+def assert_token_response(result: HttpResult, *, with_refresh_token: bool) -> dict[str, Any]:
+    assert result.status == 200, result.body
+    assert result.content_type == JSON_CONTENT_TYPE
+    body = result.json()
+    expected_keys = {"access_token", "scope", "expires_in"}
+    if with_refresh_token:
+        expected_keys.add("refresh_token")
+    # No token_type: RSpace's field is static, so Jackson never writes it.
+    assert set(body) == expected_keys, body
+    assert body["scope"] == "all"
+    assert body["expires_in"] in (3599, 3600)
+    return body
+
+
+def assert_unauthorised(result: HttpResult, token: str) -> None:
+    assert result.status == 401, result.body
+    assert result.content_type == JSON_CONTENT_TYPE
+    body = result.json()
+    assert body["internalCode"] == 40101
+    assert body["errors"] == ["Authorisation error"]
+    assert body["message"] == f"User could not be authenticated for token {token[0]}......"
+
+
+def test_password_grant_by_multipart_form_returns_a_pair_without_token_type(
+    live_server: str, guide: dict[str, str]
+) -> None:
+    body = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
+    assert len(body["access_token"]) == 32
+    assert len(body["refresh_token"]) == 32
+    assert body["access_token"] != body["refresh_token"]
+
+
+def test_the_oauth_guides_curl_flow_works_end_to_end(
+    live_server: str, guide: dict[str, str]
+) -> None:
+    # 1. Password grant.
+    first = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
+
+    # 2. "Making API calls": list documents with the access token.
+    listing = api_get(live_server, "documents", first["access_token"])
+    assert listing.status == 200, listing.body
+    assert listing.content_type == JSON_CONTENT_TYPE
+    names = [d["name"] for d in listing.json()["documents"]]
+    assert "Buffer recipes" in names
+    assert listing.json()["totalHits"] == len(names)
+
+    # 3. Refresh grant: a new pair; the used refresh token is then unknown (404).
+    second = assert_token_response(
+        refresh_grant(live_server, guide, first["refresh_token"]), with_refresh_token=True
+    )
+    assert second["access_token"] != first["access_token"]
+    assert second["refresh_token"] != first["refresh_token"]
+    reused = refresh_grant(live_server, guide, first["refresh_token"])
+    assert reused.status == 404, reused.body
+    assert reused.json()["internalCode"] == 50301
+    assert reused.json()["message"] == (
+        "OAuth token not found! Perhaps its refresh rights have been removed."
+    )
+    assert_unauthorised(
+        api_get(live_server, "status", first["access_token"]), first["access_token"]
+    )
+    assert api_get(live_server, "status", second["access_token"]).status == 200
+
+    # 4. is_jwt password grant with a pair in place: a JWT and no refresh_token key.
+    jwt_grant = assert_token_response(
+        password_grant(live_server, guide, is_jwt="true"), with_refresh_token=False
+    )
+    jwt = jwt_grant["access_token"]
+    assert jwt.count(".") == 2
+
+    # 5. API call with the JWT; the opaque token from step 3 still works too.
+    with_jwt = api_get(live_server, "documents", jwt)
+    assert with_jwt.status == 200, with_jwt.body
+    assert with_jwt.json()["totalHits"] == listing.json()["totalHits"]
+    assert api_get(live_server, "status", second["access_token"]).status == 200
+
+    # 6. A new password grant replaces the pair: the old access token and the JWT die.
+    third = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
+    assert_unauthorised(
+        api_get(live_server, "documents", second["access_token"]), second["access_token"]
+    )
+    assert_unauthorised(api_get(live_server, "documents", jwt), jwt)
+    assert api_get(live_server, "documents", third["access_token"]).status == 200
+
+
+def test_refresh_grant_with_is_jwt_returns_a_jwt_and_does_not_rotate_the_refresh_token(
+    live_server: str, guide: dict[str, str]
+) -> None:
+    pair = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
+    jwt_grant = assert_token_response(
+        refresh_grant(live_server, guide, pair["refresh_token"], is_jwt="true"),
+        with_refresh_token=False,
+    )
+    assert api_get(live_server, "status", jwt_grant["access_token"]).status == 200
+    assert api_get(live_server, "status", pair["access_token"]).status == 200
+    # The refresh token is still the current one.
+    assert_token_response(
+        refresh_grant(live_server, guide, pair["refresh_token"]), with_refresh_token=True
+    )
+
+
+def test_jwt_first_password_grant_returns_a_refresh_token_once(
+    live_server: str, guide: dict[str, str]
+) -> None:
+    first = assert_token_response(
+        password_grant(live_server, guide, is_jwt="true"), with_refresh_token=True
+    )
+    assert api_get(live_server, "documents", first["access_token"]).status == 200
+    assert_token_response(
+        password_grant(live_server, guide, is_jwt="true"), with_refresh_token=False
+    )
+
+
+def test_grant_parameters_are_read_from_an_urlencoded_body(
+    live_server: str, guide: dict[str, str]
+) -> None:
+    result = grant_urlencoded(live_server, grant_type="password", **guide)
+    body = assert_token_response(result, with_refresh_token=True)
+    assert api_get(live_server, "documents", body["access_token"]).status == 200
+    refreshed = grant_urlencoded(
+        live_server,
+        grant_type="refresh_token",
+        client_id=guide["client_id"],
+        client_secret=guide["client_secret"],
+        refresh_token=body["refresh_token"],
+    )
+    assert_token_response(refreshed, with_refresh_token=True)
+
+
+def test_grant_parameters_are_read_from_the_query_string(
+    live_server: str, guide: dict[str, str]
+) -> None:
+    # The client secret contains Base64 characters; urlencode escapes them in the query string.
+    result = grant_query_string(live_server, grant_type="password", **guide)
+    body = assert_token_response(result, with_refresh_token=True)
+    assert api_get(live_server, "documents", body["access_token"]).status == 200
+    refreshed = grant_query_string(
+        live_server,
+        grant_type="refresh_token",
+        client_id=guide["client_id"],
+        client_secret=guide["client_secret"],
+        refresh_token=body["refresh_token"],
+    )
+    assert_token_response(refreshed, with_refresh_token=True)
+
+
+def test_wrong_password_in_the_guides_grant_is_401_invalid_user_credentials(
+    live_server: str, guide: dict[str, str]
+) -> None:
+    result = grant_multipart(
+        live_server, grant_type="password", **{**guide, "password": "not-the-password"}
+    )
+    assert result.status == 401
+    assert result.content_type == JSON_CONTENT_TYPE
+    body = result.json()
+    assert body["message"] == "Invalid user credentials."
+    assert body["errors"] == ["Authorisation error"]
+    assert "token_type" not in body
