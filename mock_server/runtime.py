@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .admin.instruments import Instruments
 from .clock import Clock
 from .domain.authentication import ApiAuthenticator
 from .domain.credentials import CredentialFactory
@@ -50,6 +51,10 @@ class MockRSpace:
         self.authenticator = ApiAuthenticator(self.store, self.clock, self.jwt_codec)
         self.fixture_data: dict[str, Any] = {}
         self.seed_report = SeedReport()
+        #: Request journal, fault plan and throttle (``mock_server.admin``).
+        self.instruments = Instruments(
+            self.clock, self.store, throttling=settings.throttling, seed=settings.random_seed
+        )
 
     def _jwt_key(self) -> bytes:
         """``--jwt-secret`` (Base64, like RSpace's ``jwt.secret``), else a key kept in the store

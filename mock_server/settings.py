@@ -45,6 +45,12 @@ class Settings:
     quirks: Quirks = field(default_factory=Quirks)
     #: Seed for generated ids, secrets and tokens; ``None`` uses the OS's secure random source.
     random_seed: int | None = None
+    #: RSpace's ``api.throttling.enabled`` (off by default, as in RSpace).
+    throttling: bool = False
+    #: Serve the test-control API under ``/_mock/`` (``--no-admin`` turns it off).
+    admin_enabled: bool = True
+    #: When set, admin calls must send ``X-Admin-Token: <token>`` (``--admin-token``).
+    admin_token: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -1,0 +1,232 @@
+"""The fault plan: rules that make chosen requests fail the way real networks and servers do.
+
+A rule matches on method, path (exact, or a ``*`` glob), optionally the user, the Nth
+matching call, or a seeded probability; its action is an RSpace-shaped error status, a
+delay, a dropped connection or a truncated body. A rule fires ``times`` times (``None``:
+until cleared). Matching and counting are pure and thread-safe; the web layer performs the
+action.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import random
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+FaultKind = Literal["error", "delay", "drop", "truncate"]
+FAULT_KINDS: tuple[str, ...] = ("error", "delay", "drop", "truncate")
+
+
+class FaultRuleError(ValueError):
+    """A rule that cannot be built; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class FaultAction:
+    kind: FaultKind
+    #: HTTP status for ``error`` (429 gets RSpace's throttle message and headers).
+    status: int = 500
+    #: Seconds to wait for ``delay`` (then the request proceeds normally).
+    delay_seconds: float = 0.0
+    #: Optional ``message`` for the RSpace error body (``error`` only).
+    message: str | None = None
+
+    def describe(self) -> str:
+        if self.kind == "error":
+            return f"error {self.status}"
+        if self.kind == "delay":
+            return f"delay {self.delay_seconds}s"
+        return self.kind
+
+
+@dataclass
+class FaultRule:
+    action: FaultAction
+    method: str | None = None
+    path: str = "*"
+    user: str | None = None
+    #: Fire from the Nth matching request on (1-based); earlier matches pass through.
+    nth: int | None = None
+    #: Chance (0..1) that a matching request fires; drawn from the plan's seeded generator.
+    probability: float | None = None
+    #: How many times to fire; ``None`` fires until the rule is removed.
+    times: int | None = 1
+    id: int = 0
+    matched: int = 0
+    fired: int = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times is not None and self.fired >= self.times
+
+    @property
+    def needs_user(self) -> bool:
+        return self.user is not None
+
+    def matches_request(self, method: str, path: str, user: str | None) -> bool:
+        if self.method is not None and self.method.upper() != method.upper():
+            return False
+        if not fnmatch.fnmatchcase(path, self.path):
+            return False
+        return self.user is None or self.user == user
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["action"] = asdict(self.action)
+        data["exhausted"] = self.exhausted
+        return data
+
+
+@dataclass(frozen=True)
+class FiredFault:
+    rule_id: int
+    action: FaultAction
+
+    def describe(self) -> str:
+        return f"rule {self.rule_id}: {self.action.describe()}"
+
+
+def build_rule(data: dict[str, Any]) -> FaultRule:
+    """A rule from admin JSON: ``{"path": "/api/v1/documents*", "method": "GET",
+    "action": "error", "status": 503, "times": 2}`` (action fields may also be nested)."""
+    allowed = {
+        "method",
+        "path",
+        "user",
+        "nth",
+        "probability",
+        "times",
+        "action",
+        "status",
+        "delay_seconds",
+        "delay",
+        "message",
+    }
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise FaultRuleError(f"unknown field(s) {', '.join(unknown)}; allowed: {sorted(allowed)}")
+    action_data: dict[str, Any] = {}
+    raw_action = data.get("action")
+    if isinstance(raw_action, dict):
+        action_data = dict(raw_action)
+    elif isinstance(raw_action, str):
+        action_data = {"kind": raw_action}
+    else:
+        raise FaultRuleError(f"'action' is required: one of {', '.join(FAULT_KINDS)}")
+    for key in ("status", "message"):
+        if key in data:
+            action_data[key] = data[key]
+    if "delay" in data:
+        action_data["delay_seconds"] = data["delay"]
+    if "delay_seconds" in data:
+        action_data["delay_seconds"] = data["delay_seconds"]
+    kind = action_data.get("kind")
+    if kind not in FAULT_KINDS:
+        raise FaultRuleError(f"'action' must be one of {', '.join(FAULT_KINDS)}, not {kind!r}")
+    status = action_data.get("status", 500)
+    if not isinstance(status, int) or not 400 <= status <= 599:
+        raise FaultRuleError("'status' must be an HTTP error status, 400 to 599")
+    delay = action_data.get("delay_seconds", 0.0)
+    if not isinstance(delay, (int, float)) or delay < 0 or delay > 300:
+        raise FaultRuleError("'delay_seconds' must be a number of seconds from 0 to 300")
+    if kind == "delay" and delay == 0:
+        raise FaultRuleError("a 'delay' action needs 'delay_seconds' > 0")
+    message = action_data.get("message")
+    if message is not None and not isinstance(message, str):
+        raise FaultRuleError("'message' must be a string")
+    action = FaultAction(kind=kind, status=status, delay_seconds=float(delay), message=message)
+
+    path = data.get("path", "*")
+    if not isinstance(path, str) or not path.startswith(("/", "*")):
+        raise FaultRuleError("'path' must be a path like /api/v1/documents or a glob like /api/*")
+    method = data.get("method")
+    if method is not None and not isinstance(method, str):
+        raise FaultRuleError("'method' must be a string such as GET")
+    user = data.get("user")
+    if user is not None and not isinstance(user, str):
+        raise FaultRuleError("'user' must be a username")
+    nth = data.get("nth")
+    if nth is not None and (not isinstance(nth, int) or nth < 1):
+        raise FaultRuleError("'nth' must be a whole number >= 1")
+    probability = data.get("probability")
+    if probability is not None and (
+        not isinstance(probability, (int, float)) or not 0 <= probability <= 1
+    ):
+        raise FaultRuleError("'probability' must be between 0 and 1")
+    times = data.get("times", 1)
+    if times is not None and (not isinstance(times, int) or times < 1):
+        raise FaultRuleError("'times' must be a whole number >= 1, or null for 'until cleared'")
+    return FaultRule(
+        action=action,
+        method=method.upper() if method else None,
+        path=path,
+        user=user,
+        nth=nth,
+        probability=float(probability) if probability is not None else None,
+        times=times,
+    )
+
+
+@dataclass
+class FaultPlan:
+    """The active rules, in the order added; the first rule that fires wins."""
+
+    seed: int | None = None
+    _rules: list[FaultRule] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._ids = itertools.count(1)
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        with self._lock:
+            rule.id = next(self._ids)
+            self._rules.append(rule)
+            return rule
+
+    def remove(self, rule_id: int) -> bool:
+        with self._lock:
+            before = len(self._rules)
+            self._rules = [r for r in self._rules if r.id != rule_id]
+            return len(self._rules) != before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+            self._random = random.Random(self.seed)
+
+    def rules(self) -> list[FaultRule]:
+        with self._lock:
+            return list(self._rules)
+
+    def wants_user(self, method: str, path: str) -> bool:
+        """Whether some live rule for this request needs the caller's username."""
+        with self._lock:
+            return any(
+                r.needs_user and not r.exhausted and r.matches_request(method, path, r.user)
+                for r in self._rules
+            )
+
+    def pick(self, method: str, path: str, user: str | None = None) -> FiredFault | None:
+        """Count this request against every matching rule; return the fault to perform, if
+        any. Counting and firing happen under one lock, so concurrent requests never fire a
+        rule more than ``times`` times."""
+        with self._lock:
+            chosen: FiredFault | None = None
+            for rule in self._rules:
+                if rule.exhausted or not rule.matches_request(method, path, user):
+                    continue
+                rule.matched += 1
+                if chosen is not None:
+                    continue
+                if rule.nth is not None and rule.matched < rule.nth:
+                    continue
+                if rule.probability is not None and self._random.random() >= rule.probability:
+                    continue
+                rule.fired += 1
+                chosen = FiredFault(rule.id, rule.action)
+            return chosen

@@ -1,0 +1,229 @@
+"""RSpace's API throttle (``ApiRequestThrottlerImpl`` over ``AbstractTokenBucketThrottler``).
+
+Token buckets per identity key (the raw ``apiKey`` header, else the raw ``Authorization``
+header, else ``anonymousApiUser``), one bucket per interval, refilled continuously at
+``limit / period`` per second and capped at ``limit``. A request needs ``allowance - 1 > 0``
+in every bucket (so a full 15-per-15 s bucket admits 14 requests in a burst, as RSpace's
+does). Time comes from the mock's :class:`~mock_server.clock.Clock`, so tests move it.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from ..clock import Clock
+from ..domain.errors import TooManyRequests
+
+ANONYMOUS_KEY = "anonymousApiUser"
+GLOBAL_KEY = "__global__"
+
+LIMIT_EXCEEDED = (
+    # RSpace's format string has two spaces before "seconds".
+    "Too many requests: please restrict requests to no more than {limit} per {per}  seconds "
+    "on average"
+)
+TOO_FREQUENT = (
+    "Requests were too frequent - please allow at least {min_ms} ms between requests. "
+    "Last interval between requests was only {interval_ms} ms"
+)
+
+#: Interval names as they appear in header suffixes (``ThrottleInterval``).
+QUARTER_MIN, HOUR, DAY = "quarter_min", "hour", "day"
+
+
+@dataclass(frozen=True)
+class ThrottleLimits:
+    """RSpace's production defaults (``deployments/defaultDeployment.properties``)."""
+
+    user_per_quarter_min: int = 15
+    user_per_hour: int = 1000
+    user_per_day: int = 5000
+    user_min_interval_ms: int = 0
+    global_per_quarter_min: int = 75
+    #: RSpace's global minimum interval is 1 ms. The fake defaults to 0: with the clock
+    #: frozen every request would arrive "0 ms" after the last one. Set 1 to reproduce it.
+    global_min_interval_ms: int = 0
+
+    def user_buckets(self) -> list[tuple[str, int, int]]:
+        return [
+            (QUARTER_MIN, self.user_per_quarter_min, 15),
+            (HOUR, self.user_per_hour, 3600),
+            (DAY, self.user_per_day, 86400),
+        ]
+
+    def global_buckets(self) -> list[tuple[str, int, int]]:
+        return [(QUARTER_MIN, self.global_per_quarter_min, 15)]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def updated(self, changes: dict[str, Any]) -> ThrottleLimits:
+        known = set(asdict(self))
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown limit(s) {', '.join(unknown)}; known: {sorted(known)}")
+        for key, value in changes.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"'{key}' must be a whole number >= 0")
+            if not key.endswith("_ms") and value < 1:
+                raise ValueError(f"'{key}' must be >= 1")
+        return replace(self, **changes)
+
+
+def java_float(value: float) -> str:
+    """Java's ``Float.toString`` for everyday values: ``10.0``, ``13.52``, ``0.6666667``."""
+    as_float32 = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        text = f"{as_float32:.{digits}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == as_float32:
+            break
+    if "e" in text:
+        text = repr(float(text))
+    if "." not in text:
+        text += ".0"
+    return text
+
+
+def identity_key(api_key: str | None, authorization: str | None) -> str:
+    if api_key:
+        return api_key
+    if authorization:
+        return authorization
+    return ANONYMOUS_KEY
+
+
+@dataclass
+class _Tracker:
+    allowances: dict[str, float]
+    last_check: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UsageStats:
+    interval: str
+    limit: int
+    period_seconds: int
+    remaining: float
+    min_interval_ms: int
+
+    @property
+    def wait_ms(self) -> int:
+        if self.remaining >= 1:
+            return self.min_interval_ms
+        wait = round((1 - self.remaining) * self.period_seconds / self.limit * 1000) + 1
+        return max(wait, self.min_interval_ms)
+
+
+@dataclass
+class Throttle:
+    """Throttling state for one fake server. Off by default, like RSpace's
+    ``api.throttling.enabled``."""
+
+    clock: Clock
+    enabled: bool = False
+    limits: ThrottleLimits = field(default_factory=ThrottleLimits)
+    _trackers: dict[str, _Tracker] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def configure(self, enabled: bool | None = None, limits: ThrottleLimits | None = None) -> None:
+        with self._lock:
+            if enabled is not None:
+                self.enabled = enabled
+            if limits is not None:
+                self.limits = limits
+            self._trackers.clear()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._trackers.clear()
+
+    def _tracker(self, key: str, buckets: list[tuple[str, int, int]]) -> _Tracker:
+        tracker = self._trackers.get(key)
+        if tracker is None:
+            tracker = _Tracker({name: float(limit) for name, limit, _ in buckets})
+            self._trackers[key] = tracker
+        return tracker
+
+    def _proceed(self, key: str, buckets: list[tuple[str, int, int]], min_ms: int) -> None:
+        tracker = self._tracker(key, buckets)
+        now = self.clock.now()
+        interval_ms = min_ms
+        if tracker.last_check is not None:
+            interval_ms = int((now - tracker.last_check).total_seconds() * 1000)
+            if interval_ms < min_ms:
+                raise TooManyRequests(TOO_FREQUENT.format(min_ms=min_ms, interval_ms=interval_ms))
+        for name, limit, period in buckets:
+            tracker.last_check = now
+            allowance = tracker.allowances[name] + (interval_ms / 1000) * (limit / period)
+            allowance = min(allowance, float(limit))
+            tracker.allowances[name] = allowance
+            if not allowance - 1 > 0:
+                raise TooManyRequests(LIMIT_EXCEEDED.format(limit=limit, per=period))
+            tracker.allowances[name] = allowance - 1
+
+    def check(self, key: str) -> None:
+        """Count one request for ``key``; raises :class:`TooManyRequests` over a limit."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self._proceed(key, self.limits.user_buckets(), self.limits.user_min_interval_ms)
+            self._proceed(
+                GLOBAL_KEY, self.limits.global_buckets(), self.limits.global_min_interval_ms
+            )
+
+    def stats(self, key: str) -> list[UsageStats]:
+        with self._lock:
+            buckets = self.limits.user_buckets()
+            tracker = self._tracker(key, buckets)
+            return [
+                UsageStats(
+                    name,
+                    limit,
+                    period,
+                    tracker.allowances[name],
+                    self.limits.user_min_interval_ms,
+                )
+                for name, limit, period in buckets
+            ]
+
+    def headers(self, key: str) -> list[tuple[str, str]]:
+        """The ``X-Rate-Limit-*`` headers for ``key`` while throttling is on."""
+        return headers_from_stats(self.stats(key))
+
+    def exhausted_headers(self) -> list[tuple[str, str]]:
+        """Headers as RSpace sends them with a 429 for a spent quarter-minute bucket (for
+        injected 429 faults)."""
+        limits = self.limits
+        stats = [
+            UsageStats(name, limit, period, float(limit), limits.user_min_interval_ms)
+            for name, limit, period in limits.user_buckets()
+        ]
+        stats[0] = replace(stats[0], remaining=0.0)
+        return headers_from_stats(stats)
+
+    def too_many_requests(self) -> TooManyRequests:
+        return TooManyRequests(
+            LIMIT_EXCEEDED.format(limit=self.limits.user_per_quarter_min, per=15)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"enabled": self.enabled, "limits": self.limits.to_json()}
+
+
+def headers_from_stats(stats: list[UsageStats]) -> list[tuple[str, str]]:
+    headers: list[tuple[str, str]] = []
+    for item in stats:
+        suffix = "" if item.interval == QUARTER_MIN else f"-{item.interval}"
+        wait_suffix = f"-{item.interval}"
+        headers += [
+            (f"X-Rate-Limit-Limit{suffix}", str(item.limit)),
+            (f"X-Rate-Limit-Remaining{suffix}", java_float(item.remaining)),
+            (f"X-Rate-Limit-WaitTimeTillNextRequestMillis{wait_suffix}", str(item.wait_ms)),
+        ]
+    headers.append(("X-Rate-Limit-MinWaitIntervalMillis", str(stats[-1].min_interval_ms)))
+    headers.append(("X-Rate-Limit-WaitTimeMillis", str(max(s.wait_ms for s in stats))))
+    return headers
