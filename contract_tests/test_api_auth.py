@@ -1,0 +1,164 @@
+"""Authentication of /api/v1 calls (reference B.1), rate-limit headers (B.2) and status (D)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .clauses import expect
+from .helpers import DOCUMENTS, bearer, require_api_key_users
+from .shapes import check_error, check_status, json_body
+from .target import Target
+
+MISSING_CREDENTIALS = (
+    "API authentication information is missing - please include your apiKey as a header in "
+    "the format ''apiKey:myAPikey'' or with OAuth in the format "
+    "''Authorization: Bearer <myAccessToken>''."
+)
+BEARER_FORM = 'Authorization header for OAuth must be in the form "Bearer <myAccessToken>"'
+RATE_LIMIT_HEADERS = ("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-WaitTimeMillis")
+
+
+def _unknown_token_message(token: str) -> str:
+    return f"User could not be authenticated for token {token[0]}......"
+
+
+@pytest.mark.real_port
+@pytest.mark.clause("AUTH-MISSING-1", "AUTH-HEADERS-1")
+@pytest.mark.parametrize("path", ["/api/v1/status", DOCUMENTS, f"{DOCUMENTS}/1"])
+def test_call_without_credentials_is_401(target: Target, path: str) -> None:
+    response = target.get(path)
+    check_error(
+        response, "AUTH-MISSING-1", 401, 40101, MISSING_CREDENTIALS, ["Authorisation error"]
+    )
+    expect(
+        "www-authenticate" not in response.headers,
+        "AUTH-HEADERS-1",
+        "401 carries a WWW-Authenticate header",
+    )
+
+
+@pytest.mark.clause("AUTH-MISSING-1")
+@pytest.mark.parametrize("headers", [{"apiKey": ""}, {"Authorization": ""}])
+def test_empty_credential_headers_count_as_missing(target: Target, headers: dict[str, str]) -> None:
+    check_error(target.get(DOCUMENTS, headers=headers), "AUTH-MISSING-1", 401, 40101)
+
+
+@pytest.mark.real_port
+@pytest.mark.clause("AUTH-APIKEY-1", "STATUS-1")
+def test_valid_api_key_authenticates(target: Target) -> None:
+    user = require_api_key_users(target)[0]
+    response = target.get("/api/v1/status", headers={"apiKey": user.api_key or ""})
+    expect(response.status_code == 200, "AUTH-APIKEY-1", f"status gave {response.status_code}")
+    check_status(json_body(response, "STATUS-1"))
+
+
+@pytest.mark.clause("AUTH-APIKEY-1", "AUTH-HEADERS-1")
+def test_unknown_api_key_is_401(target: Target) -> None:
+    key = "zzzzContractTestUnknownKey000000"
+    response = target.get(DOCUMENTS, headers={"apiKey": key})
+    check_error(response, "AUTH-APIKEY-1", 401, 40101, _unknown_token_message(key))
+    expect("www-authenticate" not in response.headers, "AUTH-HEADERS-1", "WWW-Authenticate")
+
+
+@pytest.mark.clause("AUTH-APIKEY-1")
+@pytest.mark.parametrize("key", ["not-a-key", "key with spaces", "k€y", "abc!"])
+def test_malformed_api_key_is_401(target: Target, key: str) -> None:
+    # Sent as UTF-8 bytes: the header may carry any octets, not only ASCII.
+    response = target.get(DOCUMENTS, headers={"apiKey": key.encode("utf-8")})
+    check_error(
+        response, "AUTH-APIKEY-1", 401, 40101, "API key invalid - must match regexp:[A-Za-z_0-9]+"
+    )
+
+
+@pytest.mark.clause("AUTH-APIKEY-1")
+def test_api_key_wins_over_authorization(target: Target) -> None:
+    user = require_api_key_users(target)[0]
+    headers = {"apiKey": user.api_key or "", "Authorization": "Bearer rubbish"}
+    response = target.get("/api/v1/status", headers=headers)
+    expect(
+        response.status_code == 200,
+        "AUTH-APIKEY-1",
+        f"valid apiKey with a bad Authorization header gave {response.status_code}",
+    )
+    key = "zzzzContractTestUnknownKey000000"
+    response = target.get("/api/v1/status", headers={"apiKey": key, "Authorization": "Bearer x"})
+    check_error(response, "AUTH-APIKEY-1", 401, 40101, _unknown_token_message(key))
+
+
+@pytest.mark.clause("AUTH-BEARER-1")
+@pytest.mark.parametrize(
+    "header",
+    [
+        "bearer QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+        "Token QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+        "Bearer",
+        "Bearer QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ extra",
+        "QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+        "Basic dXNlcjpwYXNz",
+    ],
+)
+def test_authorization_header_must_be_bearer_form(target: Target, header: str) -> None:
+    response = target.get(DOCUMENTS, headers={"Authorization": header})
+    check_error(response, "AUTH-BEARER-1", 401, 40101, BEARER_FORM, ["Authorisation error"])
+
+
+@pytest.mark.clause("AUTH-BEARER-2")
+@pytest.mark.parametrize("token", ["short", "Q" * 31, "Q" * 33, "!" * 32])
+def test_malformed_bearer_token_is_401(target: Target, token: str) -> None:
+    response = target.get(DOCUMENTS, headers=bearer(token))
+    check_error(response, "AUTH-BEARER-2", 401, 40101, "OAuth token is invalid or expired.")
+
+
+@pytest.mark.clause("AUTH-BEARER-2")
+@pytest.mark.parametrize("token", ["Q" * 32, "abcd+/" + "x" * 26])
+def test_unknown_bearer_token_is_401(target: Target, token: str) -> None:
+    response = target.get(DOCUMENTS, headers=bearer(token))
+    check_error(response, "AUTH-BEARER-2", 401, 40101, _unknown_token_message(token))
+
+
+@pytest.mark.clause("AUTH-BEARER-2")
+def test_forged_jwt_is_401(target: Target) -> None:
+    import jwt
+
+    forged = jwt.encode(
+        {"iss": target.base_url, "iat": 0, "exp": 4102444800, "refreshTokenHash": "0" * 64},
+        "not-the-server-key-not-the-server-key",
+        algorithm="HS256",
+    )
+    response = target.get(DOCUMENTS, headers=bearer(forged))
+    check_error(response, "AUTH-BEARER-2", 401, 40101, _unknown_token_message(forged))
+
+
+@pytest.mark.clause("AUTH-ORDER-1")
+def test_authentication_comes_before_not_found(target: Target) -> None:
+    response = target.get(f"{DOCUMENTS}/987654321987", headers={"apiKey": "zzzzUnknown"})
+    check_error(response, "AUTH-ORDER-1", 401, 40101)
+    response = target.get(f"{DOCUMENTS}/not-a-number", headers={"apiKey": "zzzzUnknown"})
+    check_error(response, "AUTH-ORDER-1", 401, 40101)
+
+
+@pytest.mark.real_port
+@pytest.mark.clause("RATE-HEADERS-1")
+@pytest.mark.parametrize("authenticated", [True, False])
+def test_rate_limit_headers_on_every_api_response(target: Target, authenticated: bool) -> None:
+    headers = {}
+    if authenticated:
+        headers = {"apiKey": require_api_key_users(target)[0].api_key or ""}
+    for path in ("/api/v1/status", DOCUMENTS, f"{DOCUMENTS}/987654321987"):
+        response = target.get(path, headers=headers)
+        missing = [h for h in RATE_LIMIT_HEADERS if h not in response.headers]
+        expect(
+            not missing,
+            "RATE-HEADERS-1",
+            f"GET {path} ({response.status_code}) lacks {missing}",
+        )
+        expect(
+            float(response.headers["X-Rate-Limit-Remaining"]) >= 0,
+            "RATE-HEADERS-1",
+            "X-Rate-Limit-Remaining is not a number",
+        )
+
+
+@pytest.mark.clause("STATUS-1")
+def test_status_needs_authentication(target: Target) -> None:
+    check_error(target.get("/api/v1/status"), "STATUS-1", 401, 40101)
