@@ -1,0 +1,122 @@
+"""Documents endpoints: parameter validation and not-found answers (reference C.1, C.3, C.4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .clauses import expect
+from .helpers import (
+    DOCUMENTS,
+    NOT_FOUND_MESSAGE,
+    api_key,
+    require_api_key_users,
+    require_writable,
+)
+from .shapes import check_document_info, check_error, check_listing, json_body
+from .target import Target
+
+MISSING_ID = 987654321987
+
+
+@pytest.mark.clause("DOCS-PARAMS-1")
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"pageNumber": -1}, "pageNumber: Page number must be 0 or greater."),
+        ({"pageSize": 0}, "pageSize: Page size must be between 1 and 100."),
+        ({"pageSize": 101}, "pageSize: Page size must be between 1 and 100."),
+        ({"orderBy": "name2 desc"}, None),
+        ({"orderBy": "name"}, None),
+        ({"orderBy": "size asc"}, None),
+        ({"query": "q" * 2001}, "query: Max query length is 2000."),
+    ],
+)
+def test_invalid_listing_parameters_are_400(
+    target: Target, params: dict[str, object], error: str | None
+) -> None:
+    user = require_api_key_users(target)[0]
+    response = target.get(DOCUMENTS, params=params, headers=api_key(user))
+    body = check_error(response, "DOCS-PARAMS-1", 400)
+    if error is not None:
+        expect(error in body["errors"], "DOCS-PARAMS-1", f"errors {body['errors']} lack {error!r}")
+
+
+@pytest.mark.clause("DOCS-PARAMS-1")
+@pytest.mark.parametrize("page_size", [1, 20, 100])
+def test_page_size_limits_are_accepted(target: Target, page_size: int) -> None:
+    user = require_api_key_users(target)[0]
+    response = target.get(DOCUMENTS, params={"pageSize": page_size}, headers=api_key(user))
+    expect(response.status_code == 200, "DOCS-PARAMS-1", f"pageSize {page_size} refused")
+    listing = check_listing(json_body(response, "WIRE-LISTING-1"))
+    expect(len(listing["documents"]) <= page_size, "DOCS-PARAMS-1", "page larger than pageSize")
+
+
+@pytest.mark.clause("DOCS-PARAMS-2")
+def test_query_and_advanced_query_together_are_422(target: Target) -> None:
+    user = require_api_key_users(target)[0]
+    advanced = '{"operator":"and","terms":[{"query":"x","queryType":"name"}]}'
+    response = target.get(
+        DOCUMENTS, params={"query": "x", "advancedQuery": advanced}, headers=api_key(user)
+    )
+    check_error(
+        response,
+        "DOCS-PARAMS-2",
+        422,
+        42201,
+        "Please provide either a query or advancedQuery, not both",
+    )
+
+
+@pytest.mark.clause("DOCS-BADID-1")
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_non_numeric_id_is_400(target: Target, method: str) -> None:
+    user = require_api_key_users(target)[0]
+    kwargs = {"json": {"name": "x"}} if method == "PUT" else {}
+    response = target.request(method, f"{DOCUMENTS}/abc", headers=api_key(user), **kwargs)
+    check_error(response, "DOCS-BADID-1", 400, 40006)
+
+
+@pytest.mark.clause("DOCS-NOTFOUND-1")
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_missing_document_is_404(target: Target, method: str) -> None:
+    user = require_api_key_users(target)[0]
+    kwargs = {"json": {"name": "x"}} if method == "PUT" else {}
+    response = target.request(method, f"{DOCUMENTS}/{MISSING_ID}", headers=api_key(user), **kwargs)
+    check_error(
+        response,
+        "DOCS-NOTFOUND-1",
+        404,
+        50301,
+        NOT_FOUND_MESSAGE.format(id=MISSING_ID),
+        [""],
+    )
+
+
+@pytest.mark.clause("DOCS-BADBODY-1")
+@pytest.mark.parametrize("body", ["not json", '{"name": ', "[1, 2", ""])
+def test_unparseable_body_is_400(target: Target, body: str) -> None:
+    require_writable(target, "a POST that a broken server might accept would create a document")
+    user = require_api_key_users(target)[0]
+    headers = {**api_key(user), "Content-Type": "application/json"}
+    response = target.post(DOCUMENTS, content=body.encode(), headers=headers)
+    if response.status_code == 201:  # a wrongly created document must not stay behind
+        target.delete(f"{DOCUMENTS}/{response.json()['id']}", headers=api_key(user))
+    check_error(response, "DOCS-BADBODY-1", 400, 40009)
+
+
+@pytest.mark.real_port
+@pytest.mark.clause("WIRE-LISTING-1", "WIRE-DOC-1", "WIRE-CT-1")
+def test_existing_documents_have_rspace_shape(target: Target) -> None:
+    user = require_api_key_users(target)[0]
+    response = target.get(DOCUMENTS, params={"pageSize": 5}, headers=api_key(user))
+    listing = check_listing(json_body(response, "WIRE-CT-1"))
+    for summary in listing["documents"][:3]:
+        full = target.get(f"{DOCUMENTS}/{summary['id']}", headers=api_key(user))
+        expect(full.status_code == 200, "WIRE-DOC-1", f"GET listed document: {full.status_code}")
+        document = check_document_info(json_body(full, "WIRE-CT-1"), "WIRE-DOC-1", full=True)
+        for key in ("name", "created", "lastModified", "globalId", "tags"):
+            expect(
+                document[key] == summary[key],
+                "WIRE-DOC-1",
+                f"{key} differs between listing and GET",
+            )
