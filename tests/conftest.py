@@ -4,6 +4,8 @@
 * ``client``: the fake in-process, with fresh state, behind Starlette's ``TestClient``.
 * ``live_server``: ``rspace-mock serve --port 0 --seed 1`` as a real subprocess; yields its base
   URL and, afterwards, checks that SIGTERM stops it with exit code 0.
+* ``shared_live_server``: the same, started once per test module; state carries over between
+  that module's tests (use it where a test does not care what others created).
 * ``serve_mock``: a factory for served mocks with extra CLI flags (``serve_mock("--no-oauth")``).
 """
 
@@ -180,3 +182,11 @@ def serve_mock() -> Iterator[Callable[..., ServedMock]]:
 def live_server(serve_mock: Callable[..., ServedMock]) -> str:
     """Base URL of a fresh ``rspace-mock serve --port 0 --seed 1`` (default fixtures)."""
     return serve_mock("--seed", "1").url
+
+
+@pytest.fixture(scope="module")
+def shared_live_server() -> Iterator[str]:
+    """Base URL of one ``rspace-mock serve --port 0 --seed 1`` shared by a module's tests."""
+    server = ServedMock("--seed", "1")
+    yield server.url
+    server.stop_cleanly()
