@@ -1,0 +1,146 @@
+"""Races on ``/oauth/token`` against the served fake: RSpace keeps one token row per (app, user),
+so however many grants arrive together, exactly one pair survives, and a refresh token can be
+spent only once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import pytest
+import requests
+
+GRANTS = 32
+REFRESHES = 16
+
+T = TypeVar("T")
+
+
+def run_together(count: int, work: Callable[[int], T]) -> list[T]:
+    """Run ``work(i)`` for ``i`` in ``range(count)`` on ``count`` threads released at once."""
+    barrier = threading.Barrier(count)
+
+    def task(index: int) -> T:
+        barrier.wait(timeout=30)
+        return work(index)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(task, range(count)))
+
+
+@pytest.fixture
+def creds(fixtures_data: dict[str, Any]) -> dict[str, str]:
+    app = fixtures_data["apps"][0]
+    user = next(u for u in fixtures_data["users"] if u["username"] == app["owner"])
+    return {
+        "client_id": app["clientId"],
+        "client_secret": app["clientSecret"],
+        "username": user["username"],
+        "password": user["password"],
+    }
+
+
+def token_post(base_url: str, **params: str) -> requests.Response:
+    return requests.post(f"{base_url}/oauth/token", data=params, timeout=30)
+
+
+def access_token_works(base_url: str, access_token: str) -> bool:
+    response = requests.get(
+        f"{base_url}/api/v1/status",
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=30,
+    )
+    assert response.status_code in (200, 401), response.text
+    return response.status_code == 200
+
+
+def refresh_token_is_current(base_url: str, creds: dict[str, str], refresh_token: str) -> bool:
+    """Probe with ``is_jwt=true``: RSpace's JWT refresh does not rotate the refresh token."""
+    response = token_post(
+        base_url,
+        grant_type="refresh_token",
+        client_id=creds["client_id"],
+        client_secret=creds["client_secret"],
+        refresh_token=refresh_token,
+        is_jwt="true",
+    )
+    assert response.status_code in (200, 404), response.text
+    return response.status_code == 200
+
+
+def test_simultaneous_password_grants_leave_exactly_one_valid_pair(
+    live_server: str, creds: dict[str, str]
+) -> None:
+    responses = run_together(
+        GRANTS, lambda _: token_post(live_server, grant_type="password", **creds)
+    )
+    assert [r.status_code for r in responses] == [200] * GRANTS, [r.text for r in responses]
+    pairs = [r.json() for r in responses]
+    assert len({p["access_token"] for p in pairs}) == GRANTS
+    assert len({p["refresh_token"] for p in pairs}) == GRANTS
+
+    # Access tokens first: probing a refresh token must not change which pair is current.
+    live_access = [
+        i for i, p in enumerate(pairs) if access_token_works(live_server, p["access_token"])
+    ]
+    live_refresh = [
+        i
+        for i, p in enumerate(pairs)
+        if refresh_token_is_current(live_server, creds, p["refresh_token"])
+    ]
+    assert len(live_access) == 1, f"{len(live_access)} access tokens still work"
+    assert len(live_refresh) == 1, f"{len(live_refresh)} refresh tokens still work"
+    # ... and they are the two halves of the same grant's pair.
+    assert live_access == live_refresh
+
+
+def test_simultaneous_refreshes_with_one_refresh_token_succeed_exactly_once(
+    live_server: str, creds: dict[str, str]
+) -> None:
+    pair = token_post(live_server, grant_type="password", **creds).json()
+    responses = run_together(
+        REFRESHES,
+        lambda _: token_post(
+            live_server,
+            grant_type="refresh_token",
+            client_id=creds["client_id"],
+            client_secret=creds["client_secret"],
+            refresh_token=pair["refresh_token"],
+        ),
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] + [404] * (REFRESHES - 1), [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 404:
+            assert response.json()["message"] == (
+                "OAuth token not found! Perhaps its refresh rights have been removed."
+            )
+    (winner,) = [r.json() for r in responses if r.status_code == 200]
+    assert access_token_works(live_server, winner["access_token"])
+    assert not access_token_works(live_server, pair["access_token"])
+    assert refresh_token_is_current(live_server, creds, winner["refresh_token"])
+
+
+def test_simultaneous_grants_for_different_users_do_not_disturb_each_other(
+    live_server: str, fixtures_data: dict[str, Any]
+) -> None:
+    # alice and bob on both apps: four independent (app, user) rows.
+    users = [u for u in fixtures_data["users"] if u["username"] in ("alice", "bob")]
+    combos = [(app, user) for app in fixtures_data["apps"] for user in users]
+
+    def grant(index: int) -> requests.Response:
+        app, user = combos[index % len(combos)]
+        return token_post(
+            live_server,
+            grant_type="password",
+            client_id=app["clientId"],
+            client_secret=app["clientSecret"],
+            username=user["username"],
+            password=user["password"],
+        )
+
+    responses = run_together(len(combos), grant)
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+    assert all(access_token_works(live_server, r.json()["access_token"]) for r in responses)
