@@ -1,0 +1,116 @@
+"""Records every request to the fake (except admin calls) in the journal, masked."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..admin.instruments import Instruments
+from ..admin.journal import RawExchange
+from .fault_middleware import FAULT_STATE_KEY, OUTCOME_STATE_KEY
+from .middleware import normalise_path
+
+#: Request and response bodies kept per exchange, before masking.
+MAX_CAPTURE_BYTES = 65_536
+
+
+class JournalRecorder:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        mock = scope["app"].state.mock
+        instruments: Instruments = mock.instruments
+        if not instruments.journal.enabled:
+            await self.app(scope, receive, send)
+            return
+        # Shared with the inner layers (they may copy the scope), so the principal the API
+        # router stores, and the fault that fired, are visible here afterwards.
+        state = scope.setdefault("state", {})
+        started_at = mock.clock.now()
+        started = time.perf_counter()
+        request_body = bytearray()
+        response_body = bytearray()
+        status: int | None = None
+        response_headers: list[tuple[str, str]] = []
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(request_body) < MAX_CAPTURE_BYTES:
+                request_body.extend(message.get("body", b""))
+            return message
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status, response_headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_headers = [
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]
+                ]
+            elif message["type"] == "http.response.body" and len(response_body) < MAX_CAPTURE_BYTES:
+                response_body.extend(message.get("body", b""))
+            await send(message)
+
+        outcome = "completed"
+        try:
+            await self.app(scope, recording_receive, recording_send)
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            outcome = state.get(OUTCOME_STATE_KEY, outcome)
+            if outcome == "dropped":
+                status = None
+            self._record(
+                instruments,
+                scope,
+                state,
+                RawExchange(
+                    time=started_at,
+                    method=scope["method"],
+                    path=normalise_path(scope["path"]),
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    request_headers=[
+                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
+                    ],
+                    request_body=bytes(request_body),
+                    status=status,
+                    response_headers=response_headers,
+                    response_body=bytes(response_body),
+                    fault=state.get(FAULT_STATE_KEY),
+                    outcome=outcome,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                ),
+            )
+
+    @staticmethod
+    def _record(
+        instruments: Instruments, scope: Scope, state: dict[str, object], exchange: RawExchange
+    ) -> None:
+        principal = state.get("principal")
+        username: str | None = None
+        auth_method: str | None = None
+        if principal is not None:
+            username = getattr(getattr(principal, "user", None), "username", None)
+            auth_method = getattr(principal, "method", None)
+        elif exchange.path == "/oauth/token":
+            username = _token_username(exchange)
+        instruments.journal.record(replace(exchange, username=username, auth_method=auth_method))
+
+
+def _token_username(exchange: RawExchange) -> str | None:
+    params = dict(parse_qsl(exchange.query))
+    text = exchange.request_body.decode("utf-8", "replace")
+    content_type = dict((k.lower(), v) for k, v in exchange.request_headers).get("content-type", "")
+    if "x-www-form-urlencoded" in content_type:
+        params.update(parse_qsl(text))
+    elif 'name="username"' in text:
+        params["username"] = text.split('name="username"', 1)[1].split("\r\n\r\n", 1)[-1]
+        params["username"] = params["username"].split("\r\n", 1)[0]
+    return params.get("username")
