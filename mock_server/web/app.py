@@ -14,8 +14,12 @@ from ..runtime import MockRSpace, build_mock
 from ..settings import Settings
 from ..storage.base import Store
 from . import api_router, oauth_router
+from .admin_router import AdminMount
 from .errors import NoHandlerFound, install_error_handlers
+from .fault_middleware import FaultInjector
+from .journal_middleware import JournalRecorder
 from .middleware import UNMATCHED_FLAG, PathNormaliser, RateLimitHeaders
+from .throttle_middleware import ThrottleGate, rate_limit_headers
 
 _ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
@@ -26,6 +30,20 @@ A faithful fake of the RSpace electronic lab notebook: its OAuth token endpoint
 
 Authenticate API calls with an `apiKey` header or `Authorization: Bearer <token>`.
 """
+
+
+#: Environment variable through which ``rspace-mock serve --workers N`` hands its settings to
+#: each worker process.
+SETTINGS_ENV = "RSPACE_MOCK_SETTINGS_JSON"
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for uvicorn worker processes: settings from :data:`SETTINGS_ENV`; the state
+    file was already seeded by the parent process."""
+    import os
+
+    settings = Settings.from_json(os.environ[SETTINGS_ENV])
+    return create_app(settings, mock=build_mock(settings, seed_fixtures=False))
 
 
 def create_app(
@@ -97,6 +115,11 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]
 
     # Outermost first: paths are normalised before routing and header stamping.
-    app.add_middleware(RateLimitHeaders)
+    app.add_middleware(ThrottleGate)
+    app.add_middleware(RateLimitHeaders, headers_for=rate_limit_headers)
     app.add_middleware(PathNormaliser)
+    # Test instruments, outside the fake: faults, the journal, and the /_mock/ admin API.
+    app.add_middleware(FaultInjector)
+    app.add_middleware(JournalRecorder)
+    app.add_middleware(AdminMount, mock=mock)
     return app
