@@ -97,6 +97,21 @@ def build_parser() -> argparse.ArgumentParser:
         "last password grant's would have)",
     )
     serve.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="keep all state in this SQLite file, so users, apps, tokens, documents, settings "
+        "and the clock survive a restart (default: in memory). Fixtures seed a new or empty "
+        "state file only; a file that already holds data is used as it is",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default: 1); more than one needs --state, and every token "
+        "rule holds across them",
+    )
+    serve.add_argument(
         "--seed",
         type=int,
         metavar="N",
@@ -117,6 +132,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         ("jwt_secret", "jwt_secret"),
         ("log_level", "log_level"),
         ("seed", "random_seed"),
+        ("state", "state_file"),
+        ("workers", "workers"),
     ):
         value = getattr(args, flag)
         if value is not None:
@@ -178,12 +195,11 @@ def serve(settings: Settings) -> int:
     )
     try:
         mock = build_mock(settings)
-    except FixtureError as exc:
+    except (FixtureError, ValueError, RuntimeError) as exc:
         print(f"rspace-mock: error: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:
-        print(f"rspace-mock: error: {exc}", file=sys.stderr)
-        return 2
+    if settings.workers > 1:
+        return serve_workers(settings, mock)
     app = create_app(settings, mock=mock)
 
     class Server(uvicorn.Server):
@@ -217,6 +233,35 @@ def serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def serve_workers(settings: Settings, mock: Any) -> int:
+    """Several uvicorn worker processes over one SQLite state file (seeded here, once)."""
+    import os
+
+    import uvicorn
+
+    from .web.app import SETTINGS_ENV
+
+    if settings.port == 0:
+        print("rspace-mock: error: --workers needs an explicit --port", file=sys.stderr)
+        return 2
+    os.environ[SETTINGS_ENV] = settings.to_json()
+    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    print(startup_banner(settings, f"http://{host}:{settings.port}", mock), flush=True)
+    print(f"  {settings.workers} workers sharing {settings.state_file}", flush=True)
+    mock.store.close()  # each worker opens its own connections
+    uvicorn.run(
+        "mock_server.web.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        lifespan="off",
+        server_header=False,
+    )
     return 0
 
 

@@ -25,6 +25,30 @@ from .storage.memory import MemoryStore
 log = logging.getLogger("rspace_mock")
 
 JWT_KEY_META = "jwt_key"
+CLOCK_META = "clock"
+SEEDED_META = "seeded"
+
+
+class _StoredClockState:
+    """The clock's setting kept in the store's meta table."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def load(self) -> str | None:
+        return self.store.get_meta(CLOCK_META)
+
+    def save(self, state: str) -> None:
+        self.store.set_meta(CLOCK_META, state)
+
+
+def open_store(settings: Settings) -> Store:
+    """The SQLite store for ``--state FILE``, else a fresh in-memory store."""
+    if settings.state_file is not None:
+        from .storage.sqlite import SqliteStore
+
+        return SqliteStore(settings.state_file)
+    return MemoryStore()
 
 
 class MockRSpace:
@@ -34,8 +58,13 @@ class MockRSpace:
         self, settings: Settings, store: Store | None = None, clock: Clock | None = None
     ) -> None:
         self.settings = settings
-        self.store: Store = store if store is not None else MemoryStore()
-        self.clock = clock if clock is not None else Clock()
+        self.store: Store = store if store is not None else open_store(settings)
+        if clock is None:
+            durable = settings.state_file is not None
+            clock = Clock(
+                _StoredClockState(self.store) if durable else None, shared=settings.workers > 1
+            )
+        self.clock = clock
         self.credentials = CredentialFactory(settings.random_seed)
         self.jwt_codec = JwtCodec(self._jwt_key())
         self.directory = Directory(self.store, self.credentials)
@@ -96,9 +125,13 @@ class MockRSpace:
         data = self.fixture_data if data is None else data
         with self.store.transaction():
             key = self.store.get_meta(JWT_KEY_META)
+            clock_state = self.store.get_meta(CLOCK_META)
             self.store.clear()
             if key:
                 self.store.set_meta(JWT_KEY_META, key)
+            if clock_state:
+                self.store.set_meta(CLOCK_META, clock_state)
+            self.store.set_meta(SEEDED_META, "1")
             self.store.save_switches(self.initial_switches())
             return self.load_fixtures(data=data)
 
@@ -120,6 +153,11 @@ def build_mock(
         mock.store.save_switches(mock.initial_switches())
         if seed_fixtures:
             mock.load_fixtures()
+        mock.store.set_meta(SEEDED_META, "1")
+    elif settings.fixtures is not None:
+        # Kept for reset(); the state itself is not touched.
+        mock.fixture_data = read_fixture_file(Path(settings.fixtures))
+        log.info("state already holds data: fixtures %s not loaded", settings.fixtures)
     return mock
 
 

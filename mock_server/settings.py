@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,10 @@ class Settings:
     quirks: Quirks = field(default_factory=Quirks)
     #: Seed for generated ids, secrets and tokens; ``None`` uses the OS's secure random source.
     random_seed: int | None = None
+    #: SQLite file that keeps all state across restarts; ``None`` keeps state in memory.
+    state_file: Path | None = None
+    #: Worker processes (``--workers``); more than one needs ``state_file``.
+    workers: int = 1
     #: RSpace's ``api.throttling.enabled`` (off by default, as in RSpace).
     throttling: bool = False
     #: Serve the test-control API under ``/_mock/`` (``--no-admin`` turns it off).
@@ -69,10 +75,40 @@ class Settings:
             settings.token_ttl_seconds = int(env["RSPACE_MOCK_TOKEN_TTL"])
         if "RSPACE_MOCK_JWT_SECRET" in env:
             settings.jwt_secret = env["RSPACE_MOCK_JWT_SECRET"]
+        if "RSPACE_MOCK_STATE" in env:
+            settings.state_file = Path(env["RSPACE_MOCK_STATE"])
         if "RSPACE_MOCK_LOG_LEVEL" in env:
             settings.log_level = env["RSPACE_MOCK_LOG_LEVEL"]
         for name, value in overrides.items():
             if not hasattr(settings, name):
                 raise TypeError(f"unknown setting {name!r}")
             setattr(settings, name, value)
+        settings.check()
         return settings
+
+    def check(self) -> None:
+        """Refuse combinations that cannot work, with a message that says what to do."""
+        if self.workers < 1:
+            raise ValueError("--workers must be at least 1")
+        if self.workers > 1 and self.state_file is None:
+            raise ValueError(
+                "--workers needs --state FILE: the in-memory store lives in one process, so "
+                "several workers would each have their own users, tokens and documents"
+            )
+        if self.token_ttl_seconds < 1:
+            raise ValueError("--token-ttl must be at least 1 second")
+
+    def to_json(self) -> str:
+        """For handing the settings to worker processes."""
+        data = dataclasses.asdict(self)
+        for key in ("fixtures", "state_file"):
+            data[key] = str(data[key]) if data[key] is not None else None
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        data = json.loads(text)
+        data["quirks"] = Quirks(**data["quirks"])
+        for key in ("fixtures", "state_file"):
+            data[key] = Path(data[key]) if data[key] is not None else None
+        return cls(**data)
