@@ -24,6 +24,8 @@ from .throttle_middleware import rate_limit_headers
 FAULT_STATE_KEY = "rspace_mock_fault"
 #: Set in the scope state when the connection was cut (``dropped`` / ``truncated``).
 OUTCOME_STATE_KEY = "rspace_mock_outcome"
+#: A callable the journal leaves in the scope state: write the entry now (before a cut).
+FLUSH_STATE_KEY = "rspace_mock_flush_journal"
 
 _REASONS = {
     500: "General server error",
@@ -85,8 +87,11 @@ async def _wait_for_disconnect(receive: Receive) -> None:
         await asyncio.wait_for(drain(), timeout=2)
 
 
-async def _cut(send: Send, receive: Receive) -> None:
+async def _cut(scope: Scope, send: Send, receive: Receive) -> None:
     """Close the connection with nothing more written."""
+    flush = scope.get("state", {}).get(FLUSH_STATE_KEY)
+    if flush is not None:
+        flush()
     transport = find_transport(send)
     if transport is None:
         raise ConnectionDropped("connection dropped by a fault rule")
@@ -139,7 +144,7 @@ class FaultInjector:
             await response(scope, receive, send)
         elif action.kind == "drop":
             state[OUTCOME_STATE_KEY] = "dropped"
-            await _cut(send, receive)
+            await _cut(scope, send, receive)
         else:
             state[OUTCOME_STATE_KEY] = "truncated"
             await self._truncated(scope, receive, send)
@@ -165,7 +170,7 @@ class FaultInjector:
         await send({**start, "headers": headers})
         half = body[: len(body) // 2]
         await send({"type": "http.response.body", "body": half, "more_body": True})
-        await _cut(send, receive)
+        await _cut(scope, send, receive)
 
 
 async def _caller(scope: Scope, receive: Receive) -> tuple[Receive, str | None]:

@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..admin.instruments import Instruments
 from ..admin.journal import RawExchange
-from .fault_middleware import FAULT_STATE_KEY, OUTCOME_STATE_KEY
+from .fault_middleware import FAULT_STATE_KEY, FLUSH_STATE_KEY, OUTCOME_STATE_KEY
 from .middleware import normalise_path
 
 #: Request and response bodies kept per exchange, before masking.
@@ -46,30 +46,18 @@ class JournalRecorder:
                 request_body.extend(message.get("body", b""))
             return message
 
-        async def recording_send(message: Message) -> None:
-            nonlocal status, response_headers
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                response_headers = [
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]
-                ]
-            elif message["type"] == "http.response.body" and len(response_body) < MAX_CAPTURE_BYTES:
-                response_body.extend(message.get("body", b""))
-            await send(message)
+        recorded = False
 
-        outcome = "completed"
-        try:
-            await self.app(scope, recording_receive, recording_send)
-        except Exception:
-            outcome = "error"
-            raise
-        finally:
-            outcome = state.get(OUTCOME_STATE_KEY, outcome)
-            if outcome == "dropped":
-                status = None
+        def flush(outcome: str = "completed") -> None:
+            """Write the entry once. Called before the last byte goes out, so a client that
+            reads the journal right after its response always finds its request there."""
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            outcome = str(state.get(OUTCOME_STATE_KEY, outcome))
             self._record(
                 instruments,
-                scope,
                 state,
                 RawExchange(
                     time=started_at,
@@ -80,7 +68,7 @@ class JournalRecorder:
                         (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
                     ],
                     request_body=bytes(request_body),
-                    status=status,
+                    status=None if outcome == "dropped" else status,
                     response_headers=response_headers,
                     response_body=bytes(response_body),
                     fault=state.get(FAULT_STATE_KEY),
@@ -89,10 +77,32 @@ class JournalRecorder:
                 ),
             )
 
+        state[FLUSH_STATE_KEY] = flush
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status, response_headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_headers = [
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]
+                ]
+            elif message["type"] == "http.response.body":
+                if len(response_body) < MAX_CAPTURE_BYTES:
+                    response_body.extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    flush()
+            await send(message)
+
+        try:
+            await self.app(scope, recording_receive, recording_send)
+        except Exception:
+            flush("error")
+            raise
+        finally:
+            flush()
+
     @staticmethod
-    def _record(
-        instruments: Instruments, scope: Scope, state: dict[str, object], exchange: RawExchange
-    ) -> None:
+    def _record(instruments: Instruments, state: dict[str, object], exchange: RawExchange) -> None:
         principal = state.get("principal")
         username: str | None = None
         auth_method: str | None = None

@@ -1,0 +1,62 @@
+"""pytest plugin (entry point ``pytest11: rspace_mock``): fixtures for testing an RSpace client.
+
+* ``rspace_mock``: the fake on a real loopback port (one server per session, reset before
+  each test). ``rspace_mock.base_url``, ``.seeded``, ``.clock``, ``.journal``, ``.faults``,
+  ``.users``, ``.apps``, ``.documents``, ``.settings``.
+* ``rspace_mock_app``: the same helpers around an in-process ASGI app (``.app``), for httpx's
+  ``ASGITransport`` or ``.client()``.
+* ``rspace_mock_settings``: override (session scope) to change fixtures, token TTL, etc.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ..runtime import build_mock
+from ..settings import Settings
+from .helpers import RSpaceMockHandle
+from .server import ThreadedServer
+
+IN_PROCESS_BASE_URL = "http://rspace.test"
+
+
+@pytest.fixture(scope="session")
+def rspace_mock_settings() -> Settings:
+    """Settings for the fakes the plugin starts. Override in your ``conftest.py``."""
+    return Settings(port=0, random_seed=None)
+
+
+@pytest.fixture(scope="session")
+def rspace_mock_server(rspace_mock_settings: Settings) -> Iterator[ThreadedServer]:
+    server = ThreadedServer(rspace_mock_settings).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def rspace_mock(rspace_mock_server: ThreadedServer) -> Iterator[RSpaceMockHandle]:
+    """The fake RSpace on a real port, reset to its fixtures for this test."""
+    handle = RSpaceMockHandle(
+        rspace_mock_server.mock, rspace_mock_server.base_url, rspace_mock_server.app
+    )
+    handle.reset()
+    yield handle
+    handle.faults.clear()
+
+
+@pytest.fixture(scope="session")
+def _rspace_mock_in_process(rspace_mock_settings: Settings) -> RSpaceMockHandle:
+    from ..web.app import create_app
+
+    mock = build_mock(rspace_mock_settings)
+    app = create_app(rspace_mock_settings, mock=mock)
+    return RSpaceMockHandle(mock, IN_PROCESS_BASE_URL, app)
+
+
+@pytest.fixture
+def rspace_mock_app(_rspace_mock_in_process: RSpaceMockHandle) -> RSpaceMockHandle:
+    """The fake RSpace as an in-process ASGI app (``.app``), reset for this test."""
+    _rspace_mock_in_process.reset()
+    return _rspace_mock_in_process
