@@ -311,12 +311,19 @@ class SqliteStore:
         *,
         busy_timeout_ms: int = 30_000,
         synchronous: str = "NORMAL",
+        cache_kib: int = 8_192,
+        mmap_bytes: int = 256 * 1024 * 1024,
     ) -> None:
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"unknown synchronous level {synchronous!r}")
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
         self._synchronous = synchronous.upper()
+        #: Page cache per connection; grows only as pages are read.
+        self._cache_kib = cache_kib
+        #: Reads through a shared memory map: a request served by a thread whose connection
+        #: is new does not start from a cold private cache.
+        self._mmap_bytes = mmap_bytes
         self._local = threading.local()
         self._connections_lock = threading.Lock()
         self._connections: list[tuple[int, sqlite3.Connection]] = []
@@ -334,6 +341,8 @@ class SqliteStore:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute(f"PRAGMA synchronous = {self._synchronous}")
         connection.execute("PRAGMA foreign_keys = OFF")
+        connection.execute(f"PRAGMA cache_size = -{int(self._cache_kib)}")
+        connection.execute(f"PRAGMA mmap_size = {int(self._mmap_bytes)}")
         with self._connections_lock:
             self._connections.append((os.getpid(), connection))
         return connection
