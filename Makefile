@@ -36,8 +36,10 @@ unit: $(STAMP)
 contract: $(STAMP)
 	$(BIN)/pytest contract_tests
 
+# The whole suite runs twice: on the in-memory store and on the SQLite store.
 test: lint typecheck $(STAMP)
-	$(BIN)/pytest
+	RSPACE_MOCK_BACKEND=memory $(BIN)/pytest
+	RSPACE_MOCK_BACKEND=sqlite $(BIN)/pytest -p no:cacheprovider
 
 contract-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest contract_tests

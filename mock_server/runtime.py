@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +45,18 @@ class _StoredClockState:
 
 
 def open_store(settings: Settings) -> Store:
-    """The SQLite store for ``--state FILE``, else a fresh in-memory store."""
-    if settings.state_file is not None:
+    """The SQLite store for ``--state FILE``; else a fresh in-memory store, or a fresh
+    throw-away SQLite file when ``settings.backend`` is ``sqlite``."""
+    if settings.state_file is not None or settings.backend == "sqlite":
         from .storage.sqlite import SqliteStore
 
-        return SqliteStore(settings.state_file)
+        if settings.state_file is not None:
+            return SqliteStore(settings.state_file)
+        scratch = tempfile.TemporaryDirectory(prefix="rspace-mock-")
+        store = SqliteStore(Path(scratch.name) / "state.sqlite")
+        # The directory lives as long as the store does.
+        weakref.finalize(store, scratch.cleanup)
+        return store
     return MemoryStore()
 
 

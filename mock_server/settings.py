@@ -49,6 +49,10 @@ class Settings:
     random_seed: int | None = None
     #: SQLite file that keeps all state across restarts; ``None`` keeps state in memory.
     state_file: Path | None = None
+    #: Store for a server without ``state_file``: ``memory`` (default), or ``sqlite`` for a
+    #: throw-away SQLite file per server (``RSPACE_MOCK_BACKEND``; lets a whole test suite
+    #: run on the durable backend).
+    backend: str = field(default_factory=lambda: os.environ.get("RSPACE_MOCK_BACKEND", "memory"))
     #: Worker processes (``--workers``); more than one needs ``state_file``.
     workers: int = 1
     #: RSpace's ``api.throttling.enabled`` (off by default, as in RSpace).
@@ -95,6 +99,8 @@ class Settings:
                 "--workers needs --state FILE: the in-memory store lives in one process, so "
                 "several workers would each have their own users, tokens and documents"
             )
+        if self.backend not in ("memory", "sqlite"):
+            raise ValueError(f"unknown backend {self.backend!r}: use memory or sqlite")
         if self.token_ttl_seconds < 1:
             raise ValueError("--token-ttl must be at least 1 second")
 
