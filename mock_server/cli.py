@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import shlex
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -203,6 +204,14 @@ def serve(settings: Settings) -> int:
     app = create_app(settings, mock=mock)
 
     class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # Ctrl-C or SIGTERM is a requested, clean stop: finish gracefully and exit 0
+            # (uvicorn would re-raise the signal afterwards). A second Ctrl-C forces it.
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            else:
+                self.should_exit = True
+
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             if self.should_exit:
