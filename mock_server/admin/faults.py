@@ -198,6 +198,7 @@ class FaultPlan:
         with self._lock:
             self._rules.clear()
             self._random = random.Random(self.seed)
+            self._ids = itertools.count(1)
 
     def rules(self) -> list[FaultRule]:
         with self._lock:
