@@ -141,6 +141,30 @@ def test_uncommitted_writes_are_invisible_to_other_connections(tmp_path: Path) -
     reader.close()
 
 
+def test_two_connections_never_hand_out_the_same_id(tmp_path: Path) -> None:
+    first = SqliteStore(tmp_path / "state.db")
+    second = SqliteStore(tmp_path / "state.db")
+    ids = []
+    for _ in range(5):
+        with first.transaction():
+            ids.append(first.next_id("record"))
+            ids.append(first.next_id("record"))
+        ids.append(second.next_id("record"))
+    assert ids == list(range(100, 115))
+    first.close()
+    second.close()
+
+
+def test_ids_of_a_rolled_back_transaction_are_handed_out_again(tmp_path: Path) -> None:
+    # The documents that used them were rolled back too: the state stays gap-free.
+    store = SqliteStore(tmp_path / "state.db")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.next_id("record")
+        raise RuntimeError("boom")
+    assert store.next_id("record") == 100
+    store.close()
+
+
 COUNTER_WORKER = """
     import os, sys, time
     from mock_server.storage.sqlite import SqliteStore

@@ -103,6 +103,21 @@ def test_unknown_sequence_starts_at_one(store: Store) -> None:
     assert [store.next_id("folder"), store.next_id("folder")] == [1, 2]
 
 
+def test_ids_handed_out_in_a_transaction_are_not_handed_out_again(store: Store) -> None:
+    with store.transaction():
+        inside = [store.next_id("record") for _ in range(3)]
+    assert inside == [100, 101, 102]
+    assert store.next_id("record") == 103
+
+
+def test_clear_inside_a_transaction_restarts_sequences(store: Store) -> None:
+    with store.transaction():
+        store.next_id("user")
+        store.clear()
+        assert store.next_id("user") == 1
+    assert store.next_id("user") == 2
+
+
 # users
 
 

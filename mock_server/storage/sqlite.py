@@ -26,7 +26,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -300,6 +300,9 @@ class _ThreadState:
     depth: int = 0
     #: Set while an internal read snapshot (``BEGIN DEFERRED``) is open.
     reading: bool = False
+    #: Sequence values handed out in the open write transaction, written back before COMMIT
+    #: (the transaction holds the write lock, so no other process can move them meanwhile).
+    sequences: dict[str, int] = field(default_factory=dict)
 
 
 class SqliteStore:
@@ -378,10 +381,13 @@ class SqliteStore:
         # reads and the writes of this read-modify-write.
         state.connection.execute("BEGIN IMMEDIATE")
         state.depth = 1
+        state.sequences.clear()
         try:
             yield
+            self._write_back_sequences(state)
         except BaseException:
             state.depth = 0
+            state.sequences.clear()
             if state.connection.in_transaction:
                 state.connection.execute("ROLLBACK")
             raise
@@ -439,6 +445,7 @@ class SqliteStore:
             for table in _TABLES:
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM live_document_counts")
+            self._state().sequences.clear()
             self._reset_sequences(db)
 
     def close(self) -> None:
@@ -453,15 +460,25 @@ class SqliteStore:
 
     def next_id(self, kind: str) -> int:
         with self.transaction():
-            row = self._db.execute(
-                "UPDATE sequences SET next_value = next_value + 1 WHERE kind = ?"
-                " RETURNING next_value - 1",
-                (kind,),
-            ).fetchone()
-            if row is not None:
-                return int(row[0])
-            self._db.execute("INSERT INTO sequences (kind, next_value) VALUES (?, 2)", (kind,))
-            return 1
+            sequences = self._state().sequences
+            value = sequences.get(kind)
+            if value is None:
+                row = self._db.execute(
+                    "SELECT next_value FROM sequences WHERE kind = ?", (kind,)
+                ).fetchone()
+                value = int(row[0]) if row else 1
+            sequences[kind] = value + 1
+            return value
+
+    @staticmethod
+    def _write_back_sequences(state: _ThreadState) -> None:
+        if state.sequences:
+            state.connection.executemany(
+                "INSERT INTO sequences (kind, next_value) VALUES (?, ?)"
+                " ON CONFLICT (kind) DO UPDATE SET next_value = excluded.next_value",
+                list(state.sequences.items()),
+            )
+            state.sequences.clear()
 
     # users
 
