@@ -1,0 +1,328 @@
+"""``rspace-mock``: the command line as a user meets it (help, fixture errors, flags, banner,
+shutdown), always through a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+Serve = Callable[..., Any]
+
+SERVE_FLAGS = [
+    "--host",
+    "--port",
+    "--fixtures",
+    "--public-url",
+    "--token-ttl",
+    "--jwt-secret",
+    "--oauth",
+    "--no-oauth",
+    "--log-level",
+]
+
+
+def write_json(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return path
+
+
+def password_grant(base_url: str, **params: str) -> requests.Response:
+    return requests.post(
+        f"{base_url}/oauth/token", data={"grant_type": "password", **params}, timeout=10
+    )
+
+
+# -- help --------------------------------------------------------------------------------------
+
+
+def test_top_level_help_names_the_serve_command(run_rspace_mock: Run) -> None:
+    result = run_rspace_mock("--help")
+    assert result.returncode == 0, result.stderr
+    assert "serve" in result.stdout
+    assert "usage: rspace-mock" in result.stdout
+
+
+def test_serve_help_documents_every_flag(run_rspace_mock: Run) -> None:
+    result = run_rspace_mock("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    missing = [flag for flag in SERVE_FLAGS if flag not in result.stdout]
+    assert not missing, f"serve --help does not mention {missing}"
+
+
+def test_python_dash_m_mock_server_serve_help_works() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={k: v for k, v in os.environ.items() if not k.startswith("RSPACE_MOCK_")},
+        cwd=REPO_ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--fixtures" in result.stdout
+    assert "--public-url" in result.stdout
+
+
+# -- bad fixture files -------------------------------------------------------------------------
+
+
+def assert_one_clear_error_line(
+    result: subprocess.CompletedProcess[str], path: Path, *mentions: str
+) -> str:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    (line,) = lines
+    assert path.name in line, line
+    for mention in mentions:
+        assert mention in line, line
+    assert " at http://" not in result.stdout  # it never started
+    return line
+
+
+def test_fixture_file_that_is_not_json_stops_serve_with_one_line_naming_file_and_place(
+    tmp_path: Path, run_rspace_mock: Run
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{"users": [\n  {"username": "a", "password": "p",}\n]}', encoding="utf-8")
+    result = run_rspace_mock("serve", "--port", "0", "--fixtures", str(path))
+    assert_one_clear_error_line(result, path, "line 2")
+
+
+def test_fixture_entry_with_an_unknown_key_stops_serve_naming_the_entry_and_key(
+    tmp_path: Path, run_rspace_mock: Run
+) -> None:
+    path = write_json(
+        tmp_path / "unknown-key.json",
+        {
+            "users": [
+                {"username": "alice", "password": "a"},
+                {"username": "bob", "password": "b", "colour": "red"},
+            ]
+        },
+    )
+    result = run_rspace_mock("serve", "--port", "0", "--fixtures", str(path))
+    assert_one_clear_error_line(result, path, "users[1]", "bob", "colour")
+
+
+def test_fixture_user_without_a_password_stops_serve_naming_the_user(
+    tmp_path: Path, run_rspace_mock: Run
+) -> None:
+    path = write_json(
+        tmp_path / "no-password.json",
+        {"users": [{"username": "alice", "password": "a"}, {"username": "bob"}]},
+    )
+    result = run_rspace_mock("serve", "--port", "0", "--fixtures", str(path))
+    assert_one_clear_error_line(result, path, "users[1]", "bob", "password")
+
+
+def test_fixture_app_whose_owner_does_not_exist_stops_serve_naming_app_and_owner(
+    tmp_path: Path, run_rspace_mock: Run
+) -> None:
+    path = write_json(
+        tmp_path / "orphan-app.json",
+        {
+            "users": [{"username": "alice", "password": "a"}],
+            "apps": [{"name": "Sync", "owner": "zed"}],
+        },
+    )
+    result = run_rspace_mock("serve", "--port", "0", "--fixtures", str(path))
+    assert_one_clear_error_line(result, path, "apps[0]", "Sync", "zed")
+
+
+def test_missing_fixture_file_stops_serve_with_one_line_naming_it(
+    tmp_path: Path, run_rspace_mock: Run
+) -> None:
+    path = tmp_path / "nowhere.json"
+    result = run_rspace_mock("serve", "--port", "0", "--fixtures", str(path))
+    assert_one_clear_error_line(result, path)
+
+
+# -- flags on a running server -----------------------------------------------------------------
+
+
+def test_no_oauth_makes_every_grant_401_oauth_disabled(
+    serve_mock: Serve, fixtures_data: dict[str, Any]
+) -> None:
+    server = serve_mock("--no-oauth")
+    app = fixtures_data["apps"][0]
+    response = password_grant(
+        server.url,
+        client_id=app["clientId"],
+        client_secret=app["clientSecret"],
+        username="alice",
+        password="alice-password-1",
+    )
+    assert response.status_code == 401, response.text
+    body = response.json()
+    assert body["message"] == "OAuth authentication has been disabled by RSpace administrator."
+    assert body["internalCode"] == 40101
+    assert body["errors"] == ["Authorisation error"]
+    refresh = requests.post(
+        f"{server.url}/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": app["clientId"],
+            "client_secret": app["clientSecret"],
+            "refresh_token": "A" * 32,
+        },
+        timeout=10,
+    )
+    assert refresh.status_code == 401, refresh.text
+    assert refresh.json()["message"] == body["message"]
+    # API keys are not affected by the OAuth switch.
+    status = requests.get(
+        f"{server.url}/api/v1/status",
+        headers={"apiKey": fixtures_data["users"][0]["apiKey"]},
+        timeout=10,
+    )
+    assert status.status_code == 200
+
+
+def test_public_url_is_the_base_of_every_link(
+    serve_mock: Serve, fixtures_data: dict[str, Any]
+) -> None:
+    server = serve_mock("--public-url", "https://rspace.example.org")
+    api_key = fixtures_data["users"][0]["apiKey"]
+    listing = requests.get(
+        f"{server.url}/api/v1/documents?pageSize=2", headers={"apiKey": api_key}, timeout=10
+    ).json()
+    links = [link["link"] for link in listing["_links"]]
+    links += [link["link"] for doc in listing["documents"] for link in doc["_links"]]
+    assert links
+    for link in links:
+        assert link.startswith("https://rspace.example.org/api/v1/documents"), link
+    assert "https://rspace.example.org/api/v1/documents?pageSize=2&pageNumber=1" in links
+
+
+def test_log_level_warning_keeps_request_logs_quiet(
+    serve_mock: Serve, fixtures_data: dict[str, Any]
+) -> None:
+    server = serve_mock("--log-level", "warning")
+    api_key = fixtures_data["users"][0]["apiKey"]
+    requests.get(f"{server.url}/api/v1/status", headers={"apiKey": api_key}, timeout=10)
+    server.stop()
+    assert "INFO" not in server.stderr
+    assert "GET /api/v1/status" not in server.stdout
+
+
+# -- the start-up banner -----------------------------------------------------------------------
+
+
+def banner_command(stdout: str, prefix: str) -> list[str]:
+    for line in stdout.splitlines():
+        start = line.find(prefix)
+        if start >= 0:
+            return shlex.split(line[start:])
+    raise AssertionError(f"no line with {prefix!r} in the banner:\n{stdout}")
+
+
+def run_curl_words(words: list[str]) -> tuple[int, str]:
+    """Run a banner curl command; without curl, replay its -F/-H/URL words with requests."""
+    if shutil.which("curl"):
+        result = subprocess.run(
+            [*words, "-sS", "-w", "\n%{http_code}"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        assert result.returncode == 0, result.stderr
+        body, _, status = result.stdout.rpartition("\n")
+        return int(status), body
+    fields: dict[str, tuple[None, str]] = {}
+    headers: dict[str, str] = {}
+    for word in words[1:]:
+        if word.startswith("-F"):
+            name, _, value = word[2:].partition("=")
+            fields[name] = (None, value)
+        elif word.startswith("-H"):
+            name, _, value = word[2:].partition(":")
+            headers[name.strip()] = value.strip()
+    url = words[-1]
+    if fields:
+        response = requests.post(url, files=fields, headers=headers, timeout=10)
+    else:
+        response = requests.get(url, headers=headers, timeout=10)
+    return response.status_code, response.text
+
+
+def test_default_banner_prints_a_token_curl_command_that_works(serve_mock: Serve) -> None:
+    server = serve_mock("--seed", "1")
+    words = banner_command(server.stdout, "curl -X POST")
+    assert words[-1] == f"{server.url}/oauth/token"
+    status, body = run_curl_words(words)
+    assert status == 200, body
+    token = json.loads(body)
+    assert len(token["access_token"]) == 32
+    assert "refresh_token" in token
+    assert "token_type" not in token
+
+
+def test_default_banner_prints_an_api_key_curl_command_that_works(serve_mock: Serve) -> None:
+    server = serve_mock("--seed", "1")
+    words = banner_command(server.stdout, 'curl -H"apiKey:')
+    status, body = run_curl_words(words)
+    assert status == 200, body
+    assert json.loads(body)["totalHits"] == 4
+
+
+def test_fixture_app_without_credentials_gets_generated_ones_printed_once_that_work(
+    serve_mock: Serve, tmp_path: Path
+) -> None:
+    path = write_json(
+        tmp_path / "lab.json",
+        {
+            "users": [{"username": "erin", "password": "erin-pass"}],
+            "apps": [{"name": "Sync", "owner": "erin"}],
+        },
+    )
+    server = serve_mock("--fixtures", str(path))
+    match = re.search(
+        r"client id (?P<client_id>\S+), client secret (?P<client_secret>\S+)", server.stdout
+    )
+    assert match, server.stdout
+    client_id, client_secret = match["client_id"], match["client_secret"]
+    assert re.fullmatch(r"[A-Z2-7]{39}", client_id), client_id
+    assert re.fullmatch(r"[A-Za-z0-9+/]{32}", client_secret), client_secret
+    assert server.stdout.count(client_secret) == 1
+    assert client_secret not in server.stderr
+    response = password_grant(
+        server.url,
+        client_id=client_id,
+        client_secret=client_secret,
+        username="erin",
+        password="erin-pass",
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["scope"] == "all"
+
+
+# -- shutdown ----------------------------------------------------------------------------------
+
+
+def test_sigterm_stops_the_server_promptly_with_exit_code_0(serve_mock: Serve) -> None:
+    server = serve_mock("--seed", "1")
+    assert requests.get(f"{server.url}/api/v1/status", timeout=10).status_code == 401
+    started = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    code = server.process.wait(timeout=10)
+    assert time.monotonic() - started < 5
+    assert code == 0, f"exit code {code} after SIGTERM\n{server.stderr}"
+    server.stop()
+    assert "Traceback" not in server.stderr
