@@ -250,18 +250,12 @@ def serve_workers(settings: Settings, mock: Any) -> int:
     import os
 
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from .web.app import SETTINGS_ENV
 
-    if settings.port == 0:
-        print("rspace-mock: error: --workers needs an explicit --port", file=sys.stderr)
-        return 2
     os.environ[SETTINGS_ENV] = settings.to_json()
-    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
-    print(startup_banner(settings, f"http://{host}:{settings.port}", mock), flush=True)
-    print(f"  {settings.workers} workers sharing {settings.state_file}", flush=True)
-    mock.store.close()  # each worker opens its own connections
-    uvicorn.run(
+    config = uvicorn.Config(
         "mock_server.web.app:app_from_environment",
         factory=True,
         host=settings.host,
@@ -271,6 +265,17 @@ def serve_workers(settings: Settings, mock: Any) -> int:
         lifespan="off",
         server_header=False,
     )
+    # Listen before the workers start, so that the URL printed below takes connections at
+    # once (they queue until a worker accepts them); this also makes --port 0 work.
+    sock = config.bind_socket()
+    sock.listen(2048)
+    port = sock.getsockname()[1]
+    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    print(startup_banner(settings, f"http://{host}:{port}", mock), flush=True)
+    print(f"  {settings.workers} workers sharing {settings.state_file}", flush=True)
+    mock.store.close()  # each worker opens its own connections
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[sock]).run()
     return 0
 
 
