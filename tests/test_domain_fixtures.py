@@ -1,0 +1,88 @@
+"""Fixture files: what they seed, and the one clear message a bad one gets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mock_server.domain.credentials import sha256_hex
+from mock_server.domain.fixtures import FixtureError
+from mock_server.runtime import build_mock
+from mock_server.settings import Settings
+
+GOOD: dict[str, Any] = {
+    "users": [{"username": "u1", "password": "p1", "apiKey": "key1"}],
+    "apps": [{"name": "App", "owner": "u1"}],
+    "documents": [{"owner": "u1", "name": "D", "created": "2026-01-02T03:04:05.678Z"}],
+}
+
+
+def load(tmp_path: Path, data: object) -> Any:
+    path = tmp_path / "lab.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return build_mock(Settings(fixtures=path, random_seed=1))
+
+
+def test_good_fixture_seeds_everything(tmp_path: Path) -> None:
+    mock = load(tmp_path, GOOD)
+    user = mock.store.find_user_by_username("u1")
+    assert user is not None and user.api_key_hash == sha256_hex("key1")
+    (created,) = mock.seed_report.generated_credentials
+    assert len(created.app.client_id) == 39 and len(created.client_secret) == 32
+    assert created.app.client_secret_hash == sha256_hex(created.client_secret)
+    assert mock.seed_report.documents == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("{nope", "not valid JSON at line 1"),
+        ([], "the top level must be an object"),
+        ({"people": []}, "unknown top-level key(s) people"),
+        ({"users": [{"username": "u"}]}, "users[0] ('u'): 'password' is required"),
+        (
+            {"users": [{"username": "u", "password": "p", "colour": "red"}]},
+            "users[0] ('u'): unknown key(s) colour",
+        ),
+        (
+            {"users": [{"username": "u", "password": "p", "apiKey": "has space"}]},
+            "users[0] ('u'): apiKey must match",
+        ),
+        ({"users": [GOOD["users"][0], GOOD["users"][0]]}, "users[1] ('u1'): User 'u1' already"),
+        ({"apps": [{"name": "A", "owner": "ghost"}]}, "apps[0] ('A'): User 'ghost' not found"),
+        (
+            {**GOOD, "documents": [{"owner": "u1", "created": "yesterday"}]},
+            "documents[0]: 'created' must be an ISO-8601 time",
+        ),
+        (
+            {
+                **GOOD,
+                "documents": [{"owner": "u1", "fields": [{"content": "a"}, {"content": "b"}]}],
+            },
+            "documents[0]: Number of fields provided (2)",
+        ),
+    ],
+)
+def test_bad_fixture_names_file_entry_and_problem(
+    tmp_path: Path, data: object, expected: str
+) -> None:
+    with pytest.raises(FixtureError) as caught:
+        load(tmp_path, data)
+    message = str(caught.value)
+    assert message.startswith(str(tmp_path / "lab.json"))
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_fixture_file(tmp_path: Path) -> None:
+    with pytest.raises(FixtureError, match="cannot read the fixture file"):
+        build_mock(Settings(fixtures=tmp_path / "missing.json"))
+
+
+def test_default_fixtures_load() -> None:
+    mock = build_mock(Settings(random_seed=1))
+    assert mock.seed_report.users == 4 and mock.seed_report.documents == 6
+    assert mock.seed_report.generated_credentials == []
