@@ -8,7 +8,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: ``fixtures/default.json`` of the source tree; an installed package carries the same file
+#: as ``mock_server/default_fixtures.json`` (a link to it in the source tree).
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default.json"
+if not DEFAULT_FIXTURES.exists():  # installed from a wheel
+    DEFAULT_FIXTURES = Path(__file__).resolve().parent / "default_fixtures.json"
 
 #: RSpace version reported by ``GET /api/v1/status`` (the release the reference describes).
 RSPACE_VERSION = "2.25.0"
