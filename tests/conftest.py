@@ -6,7 +6,8 @@
   URL and, afterwards, checks that SIGTERM stops it with exit code 0.
 * ``shared_live_server``: the same, started once per test module; state carries over between
   that module's tests (use it where a test does not care what others created).
-* ``serve_mock``: a factory for served mocks with extra CLI flags (``serve_mock("--no-oauth")``).
+* ``serve_mock``: a factory for served mocks with extra CLI flags (``serve_mock("--no-oauth")``);
+  ``serve_mock_for_module`` keeps its servers for the whole module.
 * ``run_rspace_mock``: run ``rspace-mock <args>`` to completion (``run_rspace_mock("--help")``).
 """
 
@@ -154,10 +155,7 @@ def client() -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture
-def serve_mock() -> Iterator[Callable[..., ServedMock]]:
-    """Start ``rspace-mock serve --port 0 <flags>``; every server started is stopped with
-    SIGTERM at the end of the test, and must exit with code 0."""
+def _serve_mock_factory() -> Iterator[Callable[..., ServedMock]]:
     started: list[ServedMock] = []
 
     def start(*extra_args: str) -> ServedMock:
@@ -173,17 +171,28 @@ def serve_mock() -> Iterator[Callable[..., ServedMock]]:
 
 
 @pytest.fixture
+def serve_mock() -> Iterator[Callable[..., ServedMock]]:
+    """Start ``rspace-mock serve --port 0 <flags>``; every server started is stopped with
+    SIGTERM at the end of the test, and must exit with code 0."""
+    yield from _serve_mock_factory()
+
+
+@pytest.fixture(scope="module")
+def serve_mock_for_module() -> Iterator[Callable[..., ServedMock]]:
+    """Like ``serve_mock``, but the servers live until the end of the test module."""
+    yield from _serve_mock_factory()
+
+
+@pytest.fixture
 def live_server(serve_mock: Callable[..., ServedMock]) -> str:
     """Base URL of a fresh ``rspace-mock serve --port 0 --seed 1`` (default fixtures)."""
     return serve_mock("--seed", "1").url
 
 
 @pytest.fixture(scope="module")
-def shared_live_server() -> Iterator[str]:
+def shared_live_server(serve_mock_for_module: Callable[..., ServedMock]) -> str:
     """Base URL of one ``rspace-mock serve --port 0 --seed 1`` shared by a module's tests."""
-    server = ServedMock("--seed", "1")
-    yield server.url
-    server.stop_cleanly()
+    return serve_mock_for_module("--seed", "1").url
 
 
 @pytest.fixture

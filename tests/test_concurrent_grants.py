@@ -1,6 +1,6 @@
 """Races on ``/oauth/token`` against the served fake: RSpace keeps one token row per (app, user),
 so however many grants arrive together, exactly one pair survives, and a refresh token can be
-spent only once."""
+spent only once. Checked on one process and on several worker processes sharing a state file."""
 
 from __future__ import annotations
 
@@ -28,6 +28,23 @@ def run_together(count: int, work: Callable[[int], T]) -> list[T]:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(task, range(count)))
+
+
+@pytest.fixture(scope="module", params=["one-process", "workers-sharing-a-state-file"])
+def racing_server(
+    request: pytest.FixtureRequest,
+    serve_mock_for_module: Callable[..., Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> str:
+    """``serve --seed 1``, alone or as 4 workers on one SQLite state file (RSpace's own
+    deployments run many threads on one database, so the rules must hold across them).
+
+    Shared by this module's tests: each starts with its own password grant, so what earlier
+    tests left behind does not matter."""
+    if request.param == "one-process":
+        return str(serve_mock_for_module("--seed", "1").url)
+    state = tmp_path_factory.mktemp("racing") / "state.sqlite"
+    return str(serve_mock_for_module("--seed", "1", "--state", str(state), "--workers", "4").url)
 
 
 @pytest.fixture
@@ -71,8 +88,9 @@ def refresh_token_is_current(base_url: str, creds: dict[str, str], refresh_token
 
 
 def test_simultaneous_password_grants_leave_exactly_one_valid_pair(
-    live_server: str, creds: dict[str, str]
+    racing_server: str, creds: dict[str, str]
 ) -> None:
+    live_server = racing_server
     responses = run_together(
         GRANTS, lambda _: token_post(live_server, grant_type="password", **creds)
     )
@@ -97,8 +115,9 @@ def test_simultaneous_password_grants_leave_exactly_one_valid_pair(
 
 
 def test_simultaneous_refreshes_with_one_refresh_token_succeed_exactly_once(
-    live_server: str, creds: dict[str, str]
+    racing_server: str, creds: dict[str, str]
 ) -> None:
+    live_server = racing_server
     pair = token_post(live_server, grant_type="password", **creds).json()
     responses = run_together(
         REFRESHES,
@@ -124,8 +143,9 @@ def test_simultaneous_refreshes_with_one_refresh_token_succeed_exactly_once(
 
 
 def test_simultaneous_grants_for_different_users_do_not_disturb_each_other(
-    live_server: str, fixtures_data: dict[str, Any]
+    racing_server: str, fixtures_data: dict[str, Any]
 ) -> None:
+    live_server = racing_server
     # alice and bob on both apps: four independent (app, user) rows.
     users = [u for u in fixtures_data["users"] if u["username"] in ("alice", "bob")]
     combos = [(app, user) for app in fixtures_data["apps"] for user in users]
