@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -533,5 +534,58 @@ def test_every_backend_lists_what_the_reference_store_lists(
                 [d.id for d in expected[1]],
             ), query
             assert actual[1] == expected[1]
+    finally:
+        durable.close()
+
+
+edits_strategy = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(NAMES),
+        "last_modified": st.sampled_from([T0, T0 + timedelta(days=1), T0 + timedelta(days=3)]),
+        "deleted": st.sampled_from([False, False, True]),
+    }
+)
+operations_strategy = st.lists(
+    st.one_of(
+        st.tuples(st.just("edit"), st.integers(min_value=0, max_value=39), edits_strategy),
+        st.tuples(st.just("query"), queries_strategy),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(documents=documents_strategy(), operations=operations_strategy)
+def test_listings_after_edits_match_the_reference_store(
+    tmp_path: Path, documents: list[Document], operations: list[tuple[Any, ...]]
+) -> None:
+    """Renames, re-dates and soft deletes between listings: every listing still agrees."""
+    reference = MemoryStore()
+    durable = SqliteStore(tmp_path / "edits.db")
+    try:
+        durable.clear()
+        for backend in (reference, durable):
+            for document in documents:
+                backend.add_document(document)
+        for operation in operations:
+            if operation[0] == "edit":
+                _, index, changes = operation
+                document_id = documents[index % len(documents)].id
+                for backend in (reference, durable):
+                    stored = backend.get_document(document_id)
+                    assert stored is not None
+                    stored.name = changes["name"]
+                    stored.last_modified = changes["last_modified"]
+                    stored.deleted = changes["deleted"]
+                    backend.save_document(stored)
+            else:
+                query = operation[1]
+                expected = reference.query_documents(query)
+                actual = durable.query_documents(query)
+                assert actual[0] == expected[0], query
+                assert [d.id for d in actual[1]] == [d.id for d in expected[1]], query
     finally:
         durable.close()
