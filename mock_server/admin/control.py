@@ -1,0 +1,385 @@
+"""What the admin API can do, as plain Python: one object used by the ``/_mock/`` router and by
+the pytest plugin in-process. Inputs are the fixture file's camelCase shapes; outputs are
+JSON-ready dicts. Problems raise :class:`AdminError` (rendered as a 4xx by the router)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..domain.directory import NewUser
+from ..domain.errors import ApiProblem, NotFound
+from ..domain.fixtures import APP_KEYS, USER_KEYS, FixtureError, SeedReport
+from ..domain.models import OAuthApp, User
+from .faults import FaultRule, FaultRuleError, build_rule
+from .journal import JournalEntry
+
+if TYPE_CHECKING:
+    from ..runtime import MockRSpace
+
+
+class AdminError(Exception):
+    """A refused admin request: ``status`` is 400, 404 or 409."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """The credentials of the loaded fixtures, for tests (``rspace_mock.seeded``)."""
+
+    users: dict[str, dict[str, Any]]
+    apps: list[dict[str, Any]]
+
+    def user(self, username: str) -> dict[str, Any]:
+        return self.users[username]
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "hasApiKey": user.api_key_hash is not None,
+        "accountLocked": user.account_locked,
+        "apiAccess": user.api_access,
+        "piRole": user.has_pi_role,
+    }
+
+
+def _problem(exc: ApiProblem) -> AdminError:
+    status = 404 if isinstance(exc, NotFound) else 400
+    if "already exists" in exc.message:
+        status = 409
+    return AdminError(exc.message, status)
+
+
+def _parse_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise AdminError("'at' must be an ISO-8601 time such as 2030-01-01T00:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise AdminError(f"'at' is not an ISO-8601 time: {value!r}") from None
+    if moment.tzinfo is None:
+        raise AdminError("'at' needs a time zone (end it with Z)")
+    return moment
+
+
+def _flag(data: dict[str, Any], key: str) -> bool | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise AdminError(f"'{key}' must be true or false")
+    return value
+
+
+class MockControl:
+    """Test control over one :class:`~mock_server.runtime.MockRSpace`."""
+
+    def __init__(self, mock: MockRSpace) -> None:
+        self.mock = mock
+
+    # -- state -----------------------------------------------------------------------------
+
+    def reset(self, *, keep_clock: bool = False) -> dict[str, Any]:
+        """Back to the loaded fixtures: store, journal, faults, throttling (and the clock)."""
+        report = self.mock.reset()
+        self.mock.instruments.reset()
+        if not keep_clock:
+            self.mock.clock.reset()
+        return self._report(report)
+
+    def load_fixtures(self, data: Any) -> dict[str, Any]:
+        """Replace all state with ``data`` (the fixture file format); later resets return here."""
+        if not isinstance(data, dict):
+            raise AdminError("fixtures must be an object with users, apps, documents")
+        previous = self.mock.fixture_data
+        try:
+            report = self.mock.reset(data)
+        except FixtureError as exc:
+            self.mock.reset(previous)
+            raise AdminError(str(exc)) from None
+        self.mock.instruments.reset()
+        return self._report(report)
+
+    def _report(self, report: SeedReport) -> dict[str, Any]:
+        return {
+            "users": report.users,
+            "apps": [
+                {"appName": created.app.name, "clientId": created.app.client_id}
+                for created in report.apps
+            ],
+            "documents": report.documents,
+            "generatedCredentials": [
+                {
+                    "appName": created.app.name,
+                    "clientId": created.app.client_id,
+                    "clientSecret": created.client_secret,
+                }
+                for created in report.generated_credentials
+            ],
+        }
+
+    def seeded(self) -> Seeded:
+        """Usernames, passwords, API keys and app credentials of the loaded fixtures."""
+        data = self.mock.fixture_data
+        users = {u["username"]: dict(u) for u in data.get("users", []) if isinstance(u, dict)}
+        apps = []
+        secrets = {c.app.client_id: c.client_secret for c in self.mock.seed_report.apps}
+        for created in self.mock.seed_report.apps:
+            apps.append(
+                {
+                    "name": created.app.name,
+                    "clientId": created.app.client_id,
+                    "clientSecret": secrets[created.app.client_id],
+                }
+            )
+        return Seeded(users, apps)
+
+    # -- users ------------------------------------------------------------------------------
+
+    def create_user(self, data: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(data) - USER_KEYS)
+        if unknown:
+            raise AdminError(f"unknown field(s) {', '.join(unknown)}; allowed: {sorted(USER_KEYS)}")
+        for key in ("username", "password"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise AdminError(f"'{key}' is required")
+        try:
+            user = self.mock.directory.create_user(
+                NewUser(
+                    username=data["username"],
+                    password=data["password"],
+                    api_key=data.get("apiKey"),
+                    email=data.get("email"),
+                    first_name=data.get("firstName"),
+                    last_name=data.get("lastName"),
+                    account_locked=bool(data.get("accountLocked", False)),
+                    api_access=bool(data.get("apiAccess", True)),
+                    has_pi_role=bool(data.get("piRole", False)),
+                )
+            )
+        except ApiProblem as exc:
+            raise _problem(exc) from None
+        return user_json(user)
+
+    def list_users(self) -> list[dict[str, Any]]:
+        return [user_json(u) for u in self.mock.store.list_users()]
+
+    def _user(self, username: str) -> User:
+        user = self.mock.store.find_user_by_username(username)
+        if user is None:
+            raise AdminError(f"no user {username!r}", 404)
+        return user
+
+    def update_user(self, username: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Lock or unlock an account, switch a user's API access (RSpace's user settings)."""
+        unknown = sorted(set(data) - {"accountLocked", "apiAccess"})
+        if unknown:
+            raise AdminError(
+                f"unknown field(s) {', '.join(unknown)}; allowed: accountLocked, apiAccess"
+            )
+        locked, api_access = _flag(data, "accountLocked"), _flag(data, "apiAccess")
+        with self.mock.store.transaction():
+            user = self._user(username)
+            if locked is not None:
+                user.account_locked = locked
+            if api_access is not None:
+                user.api_access = api_access
+            self.mock.store.save_user(user)
+        return user_json(user)
+
+    # -- OAuth apps -------------------------------------------------------------------------
+
+    @staticmethod
+    def _app_json(app: OAuthApp, owner: str | None) -> dict[str, Any]:
+        return {"appName": app.name, "clientId": app.client_id, "owner": owner}
+
+    def create_app(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Create an app; the answer holds the client secret, shown this once (like RSpace's
+        "Create OAuth app" dialog, whose field is ``unhashedClientSecret``)."""
+        data = dict(data)
+        if "user" in data and "owner" not in data:
+            data["owner"] = data.pop("user")
+        unknown = sorted(set(data) - APP_KEYS)
+        if unknown:
+            raise AdminError(f"unknown field(s) {', '.join(unknown)}; allowed: {sorted(APP_KEYS)}")
+        for key in ("owner", "name"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise AdminError(f"'{key}' is required")
+        try:
+            created = self.mock.directory.create_app(
+                data["owner"], data["name"], data.get("clientId"), data.get("clientSecret")
+            )
+        except ApiProblem as exc:
+            raise _problem(exc) from None
+        result = self._app_json(created.app, data["owner"])
+        result["clientSecret"] = created.client_secret
+        return result
+
+    def list_apps(self) -> list[dict[str, Any]]:
+        users = {u.id: u.username for u in self.mock.store.list_users()}
+        return [self._app_json(a, users.get(a.owner_id)) for a in self.mock.store.list_apps()]
+
+    def delete_app(self, client_id: str) -> dict[str, Any]:
+        try:
+            removed = self.mock.directory.delete_app(client_id)
+        except ApiProblem as exc:
+            raise _problem(exc) from None
+        return {"clientId": client_id, "deleted": True, "revokedTokenRows": removed}
+
+    def disconnect_app(self, username: str, client_id: str) -> dict[str, Any]:
+        """RSpace's "disconnect app": the user's token pair (and its JWTs) for the app dies."""
+        self._user(username)
+        disconnected = self.mock.directory.disconnect_app(username, client_id)
+        return {"username": username, "clientId": client_id, "disconnected": disconnected}
+
+    # -- documents --------------------------------------------------------------------------
+
+    def create_document(self, data: dict[str, Any]) -> dict[str, Any]:
+        data = dict(data)
+        owner = data.pop("owner", None)
+        if not isinstance(owner, str):
+            raise AdminError("'owner' (a username) is required")
+        user = self._user(owner)
+        try:
+            document = self.mock.documents.create(user, data)
+        except ApiProblem as exc:
+            raise _problem(exc) from None
+        return {
+            "id": document.id,
+            "globalId": document.global_id,
+            "name": document.name,
+            "owner": owner,
+            "created": _timestamp(document.created),
+        }
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def get_settings(self) -> dict[str, Any]:
+        switches = self.mock.store.get_switches()
+        throttle = self.mock.instruments.throttle
+        return {
+            "apiEnabled": switches.api_enabled,
+            "oauthEnabled": switches.oauth_enabled,
+            "throttling": throttle.enabled,
+            "throttleLimits": throttle.limits.to_json(),
+            "quirks": {"refreshKeepsExpiry": self.mock.settings.quirks.refresh_keeps_expiry},
+            "tokenTtlSeconds": int(self.mock.tokens.token_ttl.total_seconds()),
+            "journal": self.mock.instruments.journal.enabled,
+        }
+
+    def update_settings(self, data: dict[str, Any]) -> dict[str, Any]:
+        allowed = {
+            "apiEnabled",
+            "oauthEnabled",
+            "throttling",
+            "throttleLimits",
+            "quirks",
+            "tokenTtlSeconds",
+            "journal",
+        }
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise AdminError(f"unknown setting(s) {', '.join(unknown)}; allowed: {sorted(allowed)}")
+        api, oauth = _flag(data, "apiEnabled"), _flag(data, "oauthEnabled")
+        throttling, journal = _flag(data, "throttling"), _flag(data, "journal")
+        limits = data.get("throttleLimits")
+        if limits is not None and not isinstance(limits, dict):
+            raise AdminError("'throttleLimits' must be an object")
+        quirks = data.get("quirks")
+        if quirks is not None:
+            if not isinstance(quirks, dict) or set(quirks) - {"refreshKeepsExpiry"}:
+                raise AdminError("'quirks' must be an object with refreshKeepsExpiry")
+            _flag(quirks, "refreshKeepsExpiry")
+        ttl = data.get("tokenTtlSeconds")
+        if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 1):
+            raise AdminError("'tokenTtlSeconds' must be a whole number >= 1")
+        if throttling is not None or limits is not None:
+            try:
+                self.mock.instruments.set_throttling(throttling, limits)
+            except ValueError as exc:
+                raise AdminError(str(exc)) from None
+        if api is not None or oauth is not None:
+            with self.mock.store.transaction():
+                switches = self.mock.store.get_switches()
+                if api is not None:
+                    switches.api_enabled = api
+                if oauth is not None:
+                    switches.oauth_enabled = oauth
+                self.mock.store.save_switches(switches)
+        if quirks is not None and "refreshKeepsExpiry" in quirks:
+            # TokenService holds the same Quirks object, so the change applies at once.
+            self.mock.settings.quirks.refresh_keeps_expiry = quirks["refreshKeepsExpiry"]
+        if ttl is not None:
+            self.mock.tokens.token_ttl = timedelta(seconds=ttl)
+        if journal is not None:
+            self.mock.instruments.journal.enabled = journal
+        return self.get_settings()
+
+    # -- clock ------------------------------------------------------------------------------
+
+    def clock_json(self) -> dict[str, Any]:
+        clock = self.mock.clock
+        return {
+            "now": _timestamp(clock.now()),
+            "frozen": clock.frozen,
+            "offsetSeconds": clock.offset.total_seconds(),
+        }
+
+    def clock_freeze(self, at: Any = None) -> dict[str, Any]:
+        self.mock.clock.freeze(_parse_time(at) if at is not None else None)
+        return self.clock_json()
+
+    def clock_set(self, at: Any) -> dict[str, Any]:
+        self.mock.clock.set(_parse_time(at))
+        return self.clock_json()
+
+    def clock_advance(self, seconds: Any) -> dict[str, Any]:
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+            raise AdminError("'seconds' must be a number")
+        self.mock.clock.advance(float(seconds))
+        return self.clock_json()
+
+    def clock_unfreeze(self) -> dict[str, Any]:
+        self.mock.clock.unfreeze()
+        return self.clock_json()
+
+    def clock_reset(self) -> dict[str, Any]:
+        self.mock.clock.reset()
+        return self.clock_json()
+
+    # -- journal and faults -----------------------------------------------------------------
+
+    def journal(self, **filters: Any) -> list[JournalEntry]:
+        return self.mock.instruments.journal.entries(**filters)
+
+    def clear_journal(self) -> int:
+        return self.mock.instruments.journal.clear()
+
+    def add_fault(self, data: dict[str, Any]) -> FaultRule:
+        try:
+            rule = build_rule(data)
+        except FaultRuleError as exc:
+            raise AdminError(str(exc)) from None
+        return self.mock.instruments.faults.add(rule)
+
+    def faults(self) -> list[FaultRule]:
+        return self.mock.instruments.faults.rules()
+
+    def remove_fault(self, rule_id: int) -> None:
+        if not self.mock.instruments.faults.remove(rule_id):
+            raise AdminError(f"no fault rule {rule_id}", 404)
+
+    def clear_faults(self) -> None:
+        self.mock.instruments.faults.clear()
