@@ -448,6 +448,8 @@ class Backend:
     #: argv of ``serve`` for this backend, given a fixtures path (or None) and a port.
     command: Callable[[Path | None, int], list[str]]
     note: str = ""
+    #: Why this backend cannot be measured here, if it cannot.
+    skip: str | None = None
 
 
 def memory_backend() -> Backend:
@@ -459,23 +461,24 @@ def memory_backend() -> Backend:
 
 
 def sqlite_backend(state_dir: Path) -> Backend:
-    use_cli = cli_has_state_flag()
-
     def command(fixtures: Path | None, port: int) -> list[str]:
         state = state_dir / f"state-{port}-{time.monotonic_ns()}.db"  # a fresh, empty state
         source = ["--fixtures", str(fixtures)] if fixtures else ["--no-fixtures"]
-        common = ["--port", str(port), "--log-level", "warning", "--state", str(state), *source]
-        if use_cli:
-            return [str(RSPACE_MOCK), "serve", *common]
-        return [PYTHON, str(BENCH / "serve_sqlite.py"), *common]
+        return [
+            str(RSPACE_MOCK),
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--state",
+            str(state),
+            *source,
+        ]
 
-    note = (
-        "rspace-mock serve --state FILE"
-        if use_cli
-        else "rspace-mock serve has no --state flag yet: started through "
-        "benchmarks/serve_sqlite.py (same app, same uvicorn settings)"
-    )
-    return Backend("sqlite", command, note)
+    if not cli_has_state_flag():
+        return Backend("sqlite", command, skip="skipped: `rspace-mock serve` has no --state flag")
+    return Backend("sqlite", command, "rspace-mock serve --state FILE (a new file per start)")
 
 
 def start_fake(
@@ -993,6 +996,10 @@ def main() -> int:
         log("baseline: Node oauth2-mock-server")
         results["baselines"]["node_oauth2_mock_server"] = measure_node(load, pin, creds["default"])
         for backend in (memory_backend(), sqlite_backend(Path(workdir))):
+            if backend.skip:
+                log(f"{backend.name}: {backend.skip}")
+                results["fake"][backend.name] = {"skipped": backend.skip}
+                continue
             try:
                 results["fake"][backend.name] = measure_fake(backend, load, pin, fixtures, creds)
             except RuntimeError as exc:
