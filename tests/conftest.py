@@ -127,7 +127,9 @@ class ServedMock:
         return self.process.returncode
 
     def stop_cleanly(self) -> None:
-        """Stop with SIGTERM and check the stop was clean: exit code 0 and no traceback."""
+        """Stop with SIGTERM and check the stop was clean: exit code 0 and no traceback in
+        the log (the fake logs one for every 500, so this also catches server errors that a
+        test did not look at)."""
         code = self.stop()
         assert code == 0, f"rspace-mock exited with {code} after SIGTERM\n{self.stderr}"
         assert "Traceback" not in self.stderr, self.stderr
