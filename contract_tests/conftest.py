@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from .report import ParityReport
 from .target import (
@@ -48,6 +48,13 @@ settings.register_profile(
     stateful_step_count=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+# For the self-check against broken mocks: the same examples as "ci", without shrinking, since
+# only the failing clause matters there, not the minimal example.
+settings.register_profile(
+    "mutants",
+    settings.get_profile("ci"),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
@@ -125,6 +132,8 @@ def _target_kinds(config: pytest.Config, over_real_port: bool) -> list[str]:
         return ["url"]
     if config.getoption("rspace_serve"):
         return ["served-mock"]
+    if config.getoption("contract_app_factory"):
+        return ["in-process"]  # a substitute app exists only in-process
     return ["in-process", "served-mock"] if over_real_port else ["in-process"]
 
 

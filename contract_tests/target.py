@@ -256,7 +256,10 @@ def in_process_target(app_factory: AppFactory, fixtures: Path) -> Target:
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
 
-    client = TestClient(app_factory(fixtures), base_url="http://testserver")
+    # A crash must reach the suite as the 500 a client would see, not as a Python exception.
+    client = TestClient(
+        app_factory(fixtures), base_url="http://testserver", raise_server_exceptions=False
+    )
     client.__enter__()
     target = Target(
         "in-process", "http://testserver", client, credentials_from_fixtures(fixtures), fresh=True

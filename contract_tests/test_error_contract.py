@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from .clauses import expect
 from .conftest import TargetFactory
-from .helpers import DOCUMENTS
+from .helpers import DOCUMENTS, api_key, require_api_key_users
 from .shapes import check_api_error
 from .target import Target
 
@@ -182,3 +182,25 @@ def test_unmapped_methods_are_4xx(target: Target, method: str) -> None:
     path = "/api/v1/status" if method != "PATCH" else DOCUMENTS
     response = target.request(method, path, headers={"apiKey": "zzzzUnknown"})
     _check_error_response(response)
+
+
+listing_values = st.one_of(
+    st.integers(min_value=-(10**6), max_value=10**6).map(str),
+    st.sampled_from(["0", "-1", "101", "1e3", "NaN", "", " ", "name", "name  asc", "x" * 2001]),
+    garbage,
+)
+
+
+@pytest.mark.clause("ERR-NO5XX-1", "ERR-SHAPE-1")
+def test_listing_parameters_never_give_5xx(target_factory: TargetFactory) -> None:
+    """Out-of-range and garbage listing parameters with a valid key: a 200 or an ApiError."""
+    target = target_factory.new()
+    user = require_api_key_users(target)[0]
+    names = ["pageNumber", "pageSize", "orderBy", "query", "advancedQuery", "filter"]
+
+    @given(params=st.dictionaries(st.sampled_from(names), listing_values, min_size=1))
+    def check(params: dict[str, str]) -> None:
+        response = target.get(DOCUMENTS, params=params, headers=api_key(user))
+        _check_error_response(response, may_succeed=True)
+
+    check()

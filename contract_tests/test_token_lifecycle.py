@@ -358,10 +358,12 @@ class TokenLifecycle(RuleBasedStateMachine):
         return {"jwt": "OAUTH-JWT-3", "refresh": "OAUTH-ROTATE-1"}.get(token.kind, "OAUTH-GRANT-1")
 
     def _clause_for_accepted(self, token: IssuedToken, row: TokenRow) -> str:
-        """Which rule a wrongly accepted token breaks: what ended its generation."""
+        """Which rule a wrongly accepted token breaks: JWTs have their own; others by cause."""
+        if token.kind == "jwt":
+            return "OAUTH-JWT-3"
         if row.ended_by[token.generation] == "password":
             return "OAUTH-ONEPAIR-1"
-        return "OAUTH-JWT-3" if token.kind == "jwt" else "OAUTH-ROTATE-2"
+        return "OAUTH-ROTATE-2"
 
     def _check_api_call(self, token: IssuedToken) -> None:
         if token.kind == "refresh" or token.unspecified:
