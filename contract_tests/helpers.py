@@ -92,7 +92,7 @@ def require_api_key_users(target: Target, count: int = 1) -> list[UserCredential
 
 def require_writable(target: Target, what: str) -> None:
     if target.read_only:
-        pytest.skip(f"--read-only: {what} would change the server")
+        pytest.skip(f"skipped in --read-only mode: {what}")
 
 
 def create_document(target: Target, owner: UserCredentials, body: dict[str, Any]) -> httpx.Response:

@@ -120,6 +120,8 @@ def api_requests(draw: st.DrawFn, target: Target) -> tuple[str, str, dict[str, A
         headers["Authorization"] = "Bearer " + draw(header_values)
     elif auth == "raw":
         headers["Authorization"] = draw(header_values)
+    # HTTP clients refuse header values with leading or trailing blanks.
+    headers = {name: value.strip() for name, value in headers.items()}
     if draw(st.booleans()):
         headers["Accept"] = draw(st.sampled_from(["application/json", "*/*", "text/html"]))
     document_id = draw(
