@@ -123,7 +123,9 @@ def test_a_secret_echoed_elsewhere_in_the_exchange_is_redacted(secret: str, para
     assert_absent(secret, text)
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(password=secrets)
 def test_over_http_no_password_or_token_reaches_the_journal(
     rspace_mock_app: RSpaceMockHandle, password: str
