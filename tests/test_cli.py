@@ -3,6 +3,8 @@ shutdown), always through a real subprocess."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jwt
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -326,3 +329,58 @@ def test_sigterm_stops_the_server_promptly_with_exit_code_0(serve_mock: Serve) -
     assert code == 0, f"exit code {code} after SIGTERM\n{server.stderr}"
     server.stop()
     assert "Traceback" not in server.stderr
+
+
+# -- token flags -------------------------------------------------------------------------------
+
+
+def alice_grant(base_url: str, fixtures_data: dict[str, Any], **extra: str) -> dict[str, Any]:
+    app = fixtures_data["apps"][0]
+    response = password_grant(
+        base_url,
+        client_id=app["clientId"],
+        client_secret=app["clientSecret"],
+        username="alice",
+        password="alice-password-1",
+        **extra,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_token_ttl_sets_the_lifetime_reported_in_expires_in(
+    serve_mock: Serve, fixtures_data: dict[str, Any]
+) -> None:
+    server = serve_mock("--token-ttl", "120")
+    assert alice_grant(server.url, fixtures_data)["expires_in"] in (119, 120)
+    jwt_grant = alice_grant(server.url, fixtures_data, is_jwt="true")
+    assert jwt_grant["expires_in"] in (119, 120)
+    claims = jwt.decode(jwt_grant["access_token"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 120
+
+
+def test_jwt_secret_signs_hs256_jwts_whose_issuer_is_the_public_url(
+    serve_mock: Serve, fixtures_data: dict[str, Any]
+) -> None:
+    key = bytes(range(32))
+    server = serve_mock(
+        "--jwt-secret",
+        base64.b64encode(key).decode("ascii"),
+        "--public-url",
+        "https://rspace.example.org",
+    )
+    pair = alice_grant(server.url, fixtures_data)
+    token = alice_grant(server.url, fixtures_data, is_jwt="true")["access_token"]
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    claims = jwt.decode(
+        token, key, algorithms=["HS256"], issuer="https://rspace.example.org", leeway=5
+    )
+    # RSpace's claims are exactly these: no sub, jti, aud or client id.
+    assert set(claims) == {"iss", "iat", "exp", "refreshTokenHash"}
+    assert claims["refreshTokenHash"] == hashlib.sha256(pair["refresh_token"].encode()).hexdigest()
+    assert claims["exp"] - claims["iat"] == 3600
+    status = requests.get(
+        f"{server.url}/api/v1/status", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert status.status_code == 200, status.text

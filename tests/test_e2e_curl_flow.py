@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +29,8 @@ class HttpResult:
     status: int
     content_type: str
     body: str
+    #: Response header names in lower case, each with its last value.
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -35,21 +38,34 @@ class HttpResult:
 
 def _run_curl(args: list[str]) -> HttpResult:
     assert CURL is not None
-    completed = subprocess.run(
-        [CURL, "-sS", "--max-time", "10", "-w", STATUS_MARKER + "%{http_code} %{content_type}"]
-        + args,
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=True,
-    )
+    with tempfile.NamedTemporaryFile("r", suffix=".headers") as header_file:
+        completed = subprocess.run(
+            [CURL, "-sS", "--max-time", "10", "-D", header_file.name]
+            + ["-w", STATUS_MARKER + "%{http_code} %{content_type}"]
+            + args,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        )
+        header_lines = header_file.read().splitlines()[1:]
     body, _, trailer = completed.stdout.rpartition(STATUS_MARKER)
     status, _, content_type = trailer.partition(" ")
-    return HttpResult(int(status), content_type.strip(), body)
+    headers = {}
+    for line in header_lines:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return HttpResult(int(status), content_type.strip(), body, headers)
 
 
 def _from_response(response: requests.Response) -> HttpResult:
-    return HttpResult(response.status_code, response.headers.get("Content-Type", ""), response.text)
+    return HttpResult(
+        response.status_code,
+        response.headers.get("Content-Type", ""),
+        response.text,
+        {name.lower(): value for name, value in response.headers.items()},
+    )
 
 
 def grant_multipart(base_url: str, **params: str) -> HttpResult:
@@ -279,3 +295,32 @@ def test_wrong_password_in_the_guides_grant_is_401_invalid_user_credentials(
     assert body["message"] == "Invalid user credentials."
     assert body["errors"] == ["Authorisation error"]
     assert "token_type" not in body
+
+
+def test_responses_are_jackson_pretty_printed_and_set_no_session_cookie(
+    live_server: str, guide: dict[str, str]
+) -> None:
+    grant = password_grant(live_server, guide)
+    assert '"access_token" : "' in grant.body  # Jackson's "key" : value
+    assert grant.body.startswith("{\n  ")
+    listing = api_get(live_server, "documents", grant.json()["access_token"])
+    assert '"totalHits" : ' in listing.body
+    for result in (grant, listing):
+        assert "set-cookie" not in result.headers
+
+
+def test_api_responses_carry_rate_limit_headers_even_on_401(
+    live_server: str, guide: dict[str, str]
+) -> None:
+    token = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
+    ok = api_get(live_server, "documents", token["access_token"])
+    refused = api_get(live_server, "documents", "A" * 32)
+    assert refused.status == 401
+    for result in (ok, refused):
+        assert result.headers.get("x-rate-limit-limit") == "10"
+        assert result.headers.get("x-rate-limit-remaining") == "10.0"
+        assert result.headers.get("x-rate-limit-waittimemillis") == "100"
+        assert "www-authenticate" not in result.headers
+    # /oauth/** is not throttled, so it gets none.
+    grant = password_grant(live_server, guide)
+    assert "x-rate-limit-limit" not in grant.headers
