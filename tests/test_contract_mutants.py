@@ -261,3 +261,25 @@ def test_contract_suite_catches_mutant(name: str, tmp_path: Path) -> None:
         f"mutant {name} should fail clause {clause}; failed clauses: {sorted(failed)}\n"
         f"{run.stdout[-3000:]}"
     )
+
+
+# --- the clause list stays complete ----------------------------------------------------------
+
+
+def test_every_clause_is_listed_in_docs() -> None:
+    from contract_tests.clauses import CLAUSES
+
+    text = (REPO_ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    missing = [clause for clause in CLAUSES if f"| `{clause}` |" not in text]
+    assert not missing, f"docs/contract.md lacks clauses {missing}"
+
+
+def test_every_clause_is_checked_by_a_test() -> None:
+    from contract_tests.clauses import CLAUSES
+
+    sources = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in (REPO_ROOT / "contract_tests").glob("test_*.py")
+    )
+    unchecked = [clause for clause in CLAUSES if f'"{clause}"' not in sources]
+    assert not unchecked, f"clauses no contract test names: {unchecked}"
