@@ -169,12 +169,6 @@ def test_simultaneous_grants_for_different_users_do_not_disturb_each_other(
     assert all(access_token_works(live_server, r.json()["access_token"]) for r in responses)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="serve --seed N --workers M gives every worker the same seeded generator, so the "
-    "workers hand out identical tokens (and a second row with the same refresh token hash "
-    "fails the tokens.refresh_token_hash UNIQUE constraint: 500 General server error)",
-)
 def test_workers_started_with_a_seed_never_issue_the_same_token_twice(
     serve_mock: Callable[..., Any], tmp_path: Path, fixtures_data: dict[str, Any]
 ) -> None:

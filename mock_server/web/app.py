@@ -43,6 +43,9 @@ def app_from_environment() -> FastAPI:
     import os
 
     settings = Settings.from_json(os.environ[SETTINGS_ENV])
+    # Workers must never hand out the same token: a shared --seed would give each one the
+    # same generator. Tokens from several processes cannot be reproducible anyway.
+    settings.random_seed = None
     return create_app(settings, mock=build_mock(settings, seed_fixtures=False))
 
 
