@@ -238,6 +238,18 @@ def test_refresh_grant_with_is_jwt_returns_a_jwt_and_does_not_rotate_the_refresh
     )
 
 
+def test_refresh_grant_kills_the_jwts_built_on_the_old_refresh_token(
+    live_server: str, guide: dict[str, str]
+) -> None:
+    pair = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
+    jwt = password_grant(live_server, guide, is_jwt="true").json()["access_token"]
+    assert api_get(live_server, "status", jwt).status == 200
+    assert_token_response(
+        refresh_grant(live_server, guide, pair["refresh_token"]), with_refresh_token=True
+    )
+    assert_unauthorised(api_get(live_server, "status", jwt), jwt)
+
+
 def test_jwt_first_password_grant_returns_a_refresh_token_once(
     live_server: str, guide: dict[str, str]
 ) -> None:

@@ -162,6 +162,20 @@ def test_an_empty_api_key_header_is_ignored_in_favour_of_bearer(
     assert response.status_code == 200, response.text
 
 
+def test_a_non_empty_api_key_header_wins_over_a_valid_bearer_token(
+    shared_live_server: str, app_and_user: dict[str, str]
+) -> None:
+    # Why BearerELNClient removes the SDK's session apiKey header: RSpace checks it first.
+    token = fetch(new_session(app_and_user["client_id"]), shared_live_server, app_and_user)
+    response = requests.get(
+        f"{shared_live_server}/api/v1/status",
+        headers={"apiKey": "wrongKey", "Authorization": f"Bearer {token['access_token']}"},
+        timeout=10,
+    )
+    assert response.status_code == 401
+    assert response.json()["message"] == "User could not be authenticated for token w......"
+
+
 def test_http_basic_client_credentials_are_ignored_so_client_secret_is_reported_missing(
     shared_live_server: str, app_and_user: dict[str, str]
 ) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from rspace_client.client_base import Pagination
+from rspace_client.eln.advanced_query_builder import AdvancedQueryBuilder
 from rspace_client.eln.eln import ELNClient
 from rspace_client.exceptions import ApiError, AuthenticationError
 
@@ -83,6 +84,40 @@ def test_stream_documents_follows_next_links_and_sees_each_document_once(
     ordered = [d["name"] for d in sdk.stream_documents(Pagination(page_size=4, order_by="name"))]
     assert ordered == sorted(ordered, key=str.lower)
     assert len(ordered) == total
+
+
+def test_get_documents_with_a_query_finds_documents_by_name_tag_or_content(
+    fresh_sdk: ELNClient,
+) -> None:
+    sdk = fresh_sdk
+    sdk.create_document(name="Zebrafish husbandry", tags="fish,husbandry")
+    sdk.create_document(name="Other", fields=[{"content": "<p>zebrafish embryos</p>"}])
+    found = sdk.get_documents(query="zebrafish")
+    assert found["totalHits"] == 2
+    assert {d["name"] for d in found["documents"]} == {"Zebrafish husbandry", "Other"}
+    assert sdk.get_documents(query="no-such-word")["totalHits"] == 0
+
+
+def test_advanced_query_from_the_sdks_builder_is_understood(fresh_sdk: ELNClient) -> None:
+    sdk = fresh_sdk
+    query = (
+        AdvancedQueryBuilder(operator="and")
+        .add_term("PCR", AdvancedQueryBuilder.QueryType.TAG)
+        .add_term("annealing", AdvancedQueryBuilder.QueryType.NAME)
+        .get_advanced_query()
+    )
+    found = sdk.get_documents_advanced_query(query)
+    assert [d["name"] for d in found["documents"]] == ["PCR optimisation - annealing gradient"]
+    either = (
+        AdvancedQueryBuilder(operator="or")
+        .add_term("PCR", AdvancedQueryBuilder.QueryType.TAG)
+        .add_term("Buffer", AdvancedQueryBuilder.QueryType.NAME)
+        .get_advanced_query()
+    )
+    assert sdk.get_documents_advanced_query(either)["totalHits"] == 2
+    # The next link repeats the advanced query, so paging keeps the filter.
+    paged = sdk.get_documents_advanced_query(either, page_size=1)
+    assert sdk.get_link_contents(paged, "next")["totalHits"] == 2
 
 
 def test_get_document_accepts_a_numeric_id_and_a_global_id(sdk: ELNClient) -> None:
