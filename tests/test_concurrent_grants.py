@@ -37,7 +37,7 @@ def racing_server(
     serve_mock_for_module: Callable[..., Any],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> str:
-    """``serve``, alone or as 4 workers on one SQLite state file (RSpace's own
+    """``serve --seed 1``, alone or as 4 workers on one SQLite state file (RSpace's own
     deployments run many threads on one database, so the rules must hold across them).
 
     Shared by this module's tests: each starts with its own password grant, so what earlier
@@ -45,9 +45,8 @@ def racing_server(
     if request.param == "one-process":
         return str(serve_mock_for_module("--seed", "1").url)
     state = tmp_path_factory.mktemp("racing") / "state.sqlite"
-    # No --seed here: with workers it makes every worker issue the same tokens (see the
-    # xfail test at the end of this module).
-    return str(serve_mock_for_module("--state", str(state), "--workers", "4").url)
+    # Workers ignore --seed (the last test of this module shows why they must).
+    return str(serve_mock_for_module("--seed", "1", "--state", str(state), "--workers", "4").url)
 
 
 @pytest.fixture
