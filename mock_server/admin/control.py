@@ -12,6 +12,7 @@ from ..domain.directory import NewUser
 from ..domain.errors import ApiProblem, NotFound
 from ..domain.fixtures import APP_KEYS, USER_KEYS, FixtureError, SeedReport
 from ..domain.models import OAuthApp, User
+from ..settings import Quirks
 from .faults import FaultRule, FaultRuleError, build_rule
 from .journal import JournalEntry
 
@@ -95,6 +96,7 @@ class MockControl:
         """Back to the loaded fixtures: store, journal, faults, throttling (and the clock)."""
         report = self.mock.reset()
         self.mock.instruments.reset()
+        self._restore_runtime_settings()
         if not keep_clock:
             self.mock.clock.reset()
         return self._report(report)
@@ -110,7 +112,13 @@ class MockControl:
             self.mock.reset(previous)
             raise AdminError(str(exc)) from None
         self.mock.instruments.reset()
+        self._restore_runtime_settings()
         return self._report(report)
+
+    def _restore_runtime_settings(self) -> None:
+        """Token lifetime and quirks back to the start-up settings."""
+        self.mock.tokens.quirks = self.mock.settings.quirks
+        self.mock.tokens.token_ttl = timedelta(seconds=self.mock.settings.token_ttl_seconds)
 
     def _report(self, report: SeedReport) -> dict[str, Any]:
         return {
@@ -274,7 +282,7 @@ class MockControl:
             "oauthEnabled": switches.oauth_enabled,
             "throttling": throttle.enabled,
             "throttleLimits": throttle.limits.to_json(),
-            "quirks": {"refreshKeepsExpiry": self.mock.settings.quirks.refresh_keeps_expiry},
+            "quirks": {"refreshKeepsExpiry": self.mock.tokens.quirks.refresh_keeps_expiry},
             "tokenTtlSeconds": int(self.mock.tokens.token_ttl.total_seconds()),
             "journal": self.mock.instruments.journal.enabled,
         }
@@ -319,8 +327,8 @@ class MockControl:
                     switches.oauth_enabled = oauth
                 self.mock.store.save_switches(switches)
         if quirks is not None and "refreshKeepsExpiry" in quirks:
-            # TokenService holds the same Quirks object, so the change applies at once.
-            self.mock.settings.quirks.refresh_keeps_expiry = quirks["refreshKeepsExpiry"]
+            # A new object: the start-up settings stay as they were, for resets.
+            self.mock.tokens.quirks = Quirks(refresh_keeps_expiry=quirks["refreshKeepsExpiry"])
         if ttl is not None:
             self.mock.tokens.token_ttl = timedelta(seconds=ttl)
         if journal is not None:
