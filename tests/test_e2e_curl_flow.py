@@ -336,3 +336,48 @@ def test_api_responses_carry_rate_limit_headers_even_on_401(
     # /oauth/** is not throttled, so it gets none.
     grant = password_grant(live_server, guide)
     assert "x-rate-limit-limit" not in grant.headers
+
+
+def advance_clock(base_url: str, seconds: int) -> None:
+    """Move the fake's clock on (its /_mock/ admin API; RSpace itself has no such thing)."""
+    response = requests.post(
+        f"{base_url}/_mock/clock/advance", json={"seconds": seconds}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def frozen_clock_server(live_server: str) -> str:
+    response = requests.post(f"{live_server}/_mock/clock/freeze", json={}, timeout=10)
+    assert response.status_code == 200, response.text
+    return live_server
+
+
+def test_opaque_access_token_stops_working_after_its_hour(
+    frozen_clock_server: str, guide: dict[str, str]
+) -> None:
+    base_url = frozen_clock_server
+    pair = assert_token_response(password_grant(base_url, guide), with_refresh_token=True)
+    advance_clock(base_url, 3599)
+    assert api_get(base_url, "status", pair["access_token"]).status == 200
+    advance_clock(base_url, 1)
+    assert_unauthorised(api_get(base_url, "status", pair["access_token"]), pair["access_token"])
+    # The refresh token still gets a new pair.
+    fresh = assert_token_response(
+        refresh_grant(base_url, guide, pair["refresh_token"]), with_refresh_token=True
+    )
+    assert api_get(base_url, "status", fresh["access_token"]).status == 200
+
+
+def test_jwt_is_accepted_up_to_180_s_after_its_exp_and_not_after(
+    frozen_clock_server: str, guide: dict[str, str]
+) -> None:
+    # RSpace verifies exp with 180 s of allowed clock skew; iat and exp are whole seconds.
+    base_url = frozen_clock_server
+    jwt = assert_token_response(
+        password_grant(base_url, guide, is_jwt="true"), with_refresh_token=True
+    )["access_token"]
+    advance_clock(base_url, 3600 + 179)
+    assert api_get(base_url, "status", jwt).status == 200
+    advance_clock(base_url, 2)
+    assert_unauthorised(api_get(base_url, "status", jwt), jwt)
