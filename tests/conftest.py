@@ -49,9 +49,18 @@ def rspace_mock_command() -> list[str]:
     return [sys.executable, "-m", "mock_server"]
 
 
+#: Kept when starting a server: ``make test`` sets it to run every test on both storage backends.
+PASSED_THROUGH = {"RSPACE_MOCK_BACKEND"}
+
+
 def clean_environment() -> dict[str, str]:
-    """The current environment without ``RSPACE_MOCK_*`` settings that would change the run."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("RSPACE_MOCK_")}
+    """The current environment without ``RSPACE_MOCK_*`` options (host, port, fixtures, ...)
+    that would change what the tests expect; the storage backend choice passes through."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("RSPACE_MOCK_") or k in PASSED_THROUGH
+    }
 
 
 class ServedMock:
