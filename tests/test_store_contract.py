@@ -510,30 +510,40 @@ queries_strategy = st.builds(
 )
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+def seeded_pair(path: Path, documents: list[Document]) -> tuple[MemoryStore, SqliteStore]:
+    """The reference store and a SQLite store (emptied: hypothesis reuses ``path``), both
+    holding users 1-3 and ``documents``."""
+    reference, durable = MemoryStore(), SqliteStore(path)
+    durable.clear()
+    for backend in (reference, durable):
+        for user_id in (1, 2, 3):
+            backend.add_user(make_user(user_id, f"user{user_id}"))
+        for document in documents:
+            backend.add_document(document)
+    return reference, durable
+
+
+def assert_same_listing(reference: Store, durable: Store, query: DocumentQuery) -> None:
+    expected_total, expected_page = reference.query_documents(query)
+    total, page = durable.query_documents(query)
+    assert (total, [d.id for d in page]) == (expected_total, [d.id for d in expected_page]), query
+    assert page == expected_page
+
+
+PROPERTY_SETTINGS = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+
+
+@PROPERTY_SETTINGS
 @given(documents=documents_strategy(), queries=st.lists(queries_strategy, min_size=1, max_size=4))
 def test_every_backend_lists_what_the_reference_store_lists(
     tmp_path: Path, documents: list[Document], queries: list[DocumentQuery]
 ) -> None:
-    reference = MemoryStore()
-    durable = SqliteStore(tmp_path / "property.db")
+    reference, durable = seeded_pair(tmp_path / "property.db", documents)
     try:
-        durable.clear()
-        for backend in (reference, durable):
-            for user_id in (1, 2, 3):
-                backend.add_user(make_user(user_id, f"user{user_id}"))
-            for document in documents:
-                backend.add_document(document)
         for query in queries:
-            expected = reference.query_documents(query)
-            actual = durable.query_documents(query)
-            assert (actual[0], [d.id for d in actual[1]]) == (
-                expected[0],
-                [d.id for d in expected[1]],
-            ), query
-            assert actual[1] == expected[1]
+            assert_same_listing(reference, durable, query)
     finally:
         durable.close()
 
@@ -555,21 +565,14 @@ operations_strategy = st.lists(
 )
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@PROPERTY_SETTINGS
 @given(documents=documents_strategy(), operations=operations_strategy)
 def test_listings_after_edits_match_the_reference_store(
     tmp_path: Path, documents: list[Document], operations: list[tuple[Any, ...]]
 ) -> None:
     """Renames, re-dates and soft deletes between listings: every listing still agrees."""
-    reference = MemoryStore()
-    durable = SqliteStore(tmp_path / "edits.db")
+    reference, durable = seeded_pair(tmp_path / "edits.db", documents)
     try:
-        durable.clear()
-        for backend in (reference, durable):
-            for document in documents:
-                backend.add_document(document)
         for operation in operations:
             if operation[0] == "edit":
                 _, index, changes = operation
@@ -582,10 +585,6 @@ def test_listings_after_edits_match_the_reference_store(
                     stored.deleted = changes["deleted"]
                     backend.save_document(stored)
             else:
-                query = operation[1]
-                expected = reference.query_documents(query)
-                actual = durable.query_documents(query)
-                assert actual[0] == expected[0], query
-                assert [d.id for d in actual[1]] == [d.id for d in expected[1]], query
+                assert_same_listing(reference, durable, operation[1])
     finally:
         durable.close()
