@@ -1,0 +1,1 @@
+"""Worked-example adapters for the conformance scenarios."""
