@@ -30,9 +30,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
+from mock_server.settings import DEFAULT_FIXTURES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_FIXTURES_PATH = REPO_ROOT / "fixtures" / "default.json"
+#: The file the server itself loads when no --fixtures is given.
+DEFAULT_FIXTURES_PATH = DEFAULT_FIXTURES
 
 #: The line ``rspace-mock serve`` prints once it listens: ``... at http://127.0.0.1:PORT``.
 BANNER_URL = re.compile(r" at (http://\S+?)\s*$", re.MULTILINE)

@@ -45,6 +45,11 @@ def write_json(path: Path, data: Any) -> Path:
     return path
 
 
+def alice_password(fixtures_data: dict[str, Any]) -> str:
+    password: str = next(u for u in fixtures_data["users"] if u["username"] == "alice")["password"]
+    return password
+
+
 def password_grant(base_url: str, **params: str) -> requests.Response:
     return requests.post(
         f"{base_url}/oauth/token", data={"grant_type": "password", **params}, timeout=10
@@ -171,7 +176,7 @@ def test_no_oauth_makes_every_grant_401_oauth_disabled(
         client_id=app["clientId"],
         client_secret=app["clientSecret"],
         username="alice",
-        password="alice-password-1",
+        password=alice_password(fixtures_data),
     )
     assert response.status_code == 401, response.text
     body = response.json()
@@ -213,7 +218,7 @@ def test_no_oauth_also_applies_to_a_state_file_that_already_holds_data(
         "client_id": app["clientId"],
         "client_secret": app["clientSecret"],
         "username": "alice",
-        "password": "alice-password-1",
+        "password": alice_password(fixtures_data),
     }
     first = serve_mock("--state", state, "--public-url", "http://lab.example")
     token = password_grant(first.url, **creds).json()["access_token"]
@@ -313,12 +318,18 @@ def test_default_banner_prints_a_token_curl_command_that_works(serve_mock: Serve
     assert "token_type" not in token
 
 
-def test_default_banner_prints_an_api_key_curl_command_that_works(serve_mock: Serve) -> None:
+def test_default_banner_prints_an_api_key_curl_command_that_works(
+    serve_mock: Serve, fixtures_data: dict[str, Any]
+) -> None:
     server = serve_mock("--seed", "1")
     words = banner_command(server.stdout, 'curl -H"apiKey:')
     status, body = run_curl_words(words)
     assert status == 200, body
-    assert json.loads(body)["totalHits"] == 4
+    owners = {d["owner"]["username"] for d in json.loads(body)["documents"]}
+    assert len(owners) == 1
+    (owner,) = owners
+    expected = sum(1 for d in fixtures_data["documents"] if d["owner"] == owner)
+    assert json.loads(body)["totalHits"] == expected
 
 
 def test_fixture_app_without_credentials_gets_generated_ones_printed_once_that_work(
@@ -377,7 +388,7 @@ def alice_grant(base_url: str, fixtures_data: dict[str, Any], **extra: str) -> d
         client_id=app["clientId"],
         client_secret=app["clientSecret"],
         username="alice",
-        password="alice-password-1",
+        password=alice_password(fixtures_data),
         **extra,
     )
     assert response.status_code == 200, response.text

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
+from mock_server.settings import DEFAULT_FIXTURES
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 API_ERROR_KEYS = {
@@ -56,9 +57,14 @@ fuzz_settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-ALICE_API_KEY = "aliceApiKey000000000000000000001"
-CLIENT_ID = "NRQWELLON52GKYTPN5VS243ZNZRS2YLQOAWTAMI"
-CLIENT_SECRET = "c2VjcmV0LWZvci1sYWItbm90ZWJvb2sx"
+# Credentials from the default fixtures (the strategies below need them at import time).
+_FIXTURES = json.loads(DEFAULT_FIXTURES.read_text(encoding="utf-8"))
+_ALICE = next(u for u in _FIXTURES["users"] if u["username"] == "alice")
+_APP = next(a for a in _FIXTURES["apps"] if a["owner"] == "alice")
+ALICE_API_KEY = _ALICE["apiKey"]
+ALICE_PASSWORD = _ALICE["password"]
+CLIENT_ID = _APP["clientId"]
+CLIENT_SECRET = _APP["clientSecret"]
 
 
 GOOD_GRANT = {
@@ -66,7 +72,7 @@ GOOD_GRANT = {
     "client_id": CLIENT_ID,
     "client_secret": CLIENT_SECRET,
     "username": "alice",
-    "password": "alice-password-1",
+    "password": ALICE_PASSWORD,
 }
 REFRESH = {"grant_type": "refresh_token", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
 
@@ -167,7 +173,7 @@ token_param_values = st.one_of(
             CLIENT_ID,
             CLIENT_SECRET,
             "alice",
-            "alice-password-1",
+            ALICE_PASSWORD,
             "carol",
             "dave",
             "true",
@@ -201,7 +207,7 @@ well_bound_token_params = st.fixed_dictionaries(
         "client_id": usually(st.just(CLIENT_ID)),
         "client_secret": usually(st.just(CLIENT_SECRET)),
         "username": usually(st.sampled_from(["alice", "alice", "bob", "carol", "dave"])),
-        "password": usually(st.just("alice-password-1")),
+        "password": usually(st.just(ALICE_PASSWORD)),
     },
     optional={
         "refresh_token": token_param_values,

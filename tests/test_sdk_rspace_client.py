@@ -107,25 +107,30 @@ def test_another_users_document_is_404_to_read_update_and_delete(
     assert sdk.get_document(created["id"])["name"] == "alice only"
 
 
+@pytest.fixture
+def alice_document_count(fixtures_data: dict[str, Any]) -> int:
+    return sum(1 for d in fixtures_data["documents"] if d["owner"] == "alice")
+
+
 def test_get_documents_lists_the_callers_documents_with_the_page_size_asked(
-    fresh_sdk: ELNClient,
+    fresh_sdk: ELNClient, alice_document_count: int
 ) -> None:
     sdk = fresh_sdk
     listing = sdk.get_documents(page_size=2)
-    assert listing["totalHits"] == 4  # alice's fixture documents
+    assert listing["totalHits"] == alice_document_count
     assert len(listing["documents"]) == 2
     assert {d["owner"]["username"] for d in listing["documents"]} == {"alice"}
     assert sdk.link_exists(listing, "next")
 
 
 def test_stream_documents_follows_next_links_and_sees_each_document_once(
-    fresh_sdk: ELNClient,
+    fresh_sdk: ELNClient, alice_document_count: int
 ) -> None:
     sdk = fresh_sdk
     for number in range(7):
         sdk.create_document(name=f"streamed {number}")
     total = sdk.get_documents()["totalHits"]
-    assert total == 11
+    assert total == alice_document_count + 7
 
     seen = [d["id"] for d in sdk.stream_documents(Pagination(page_size=3))]
     assert len(seen) == total
@@ -137,37 +142,45 @@ def test_stream_documents_follows_next_links_and_sees_each_document_once(
 
 
 def test_get_documents_with_a_query_finds_documents_by_name_tag_or_content(
-    fresh_sdk: ELNClient,
+    sdk: ELNClient,
 ) -> None:
-    sdk = fresh_sdk
-    sdk.create_document(name="Zebrafish husbandry", tags="fish,husbandry")
-    sdk.create_document(name="Other", fields=[{"content": "<p>zebrafish embryos</p>"}])
-    found = sdk.get_documents(query="zebrafish")
-    assert found["totalHits"] == 2
-    assert {d["name"] for d in found["documents"]} == {"Zebrafish husbandry", "Other"}
-    assert sdk.get_documents(query="no-such-word")["totalHits"] == 0
+    sdk.create_document(name="Qzebrafish husbandry", tags="fish,husbandry")
+    sdk.create_document(name="Other", fields=[{"content": "<p>qzebrafish embryos</p>"}])
+    sdk.create_document(name="Tagged only", tags="qzebrafish")
+    found = sdk.get_documents(query="qzebrafish")
+    assert found["totalHits"] == 3
+    assert {d["name"] for d in found["documents"]} == {
+        "Qzebrafish husbandry",
+        "Other",
+        "Tagged only",
+    }
+    assert sdk.get_documents(query="no-such-word-anywhere")["totalHits"] == 0
 
 
-def test_advanced_query_from_the_sdks_builder_is_understood(fresh_sdk: ELNClient) -> None:
-    sdk = fresh_sdk
+def test_advanced_query_from_the_sdks_builder_is_understood(sdk: ELNClient) -> None:
+    sdk.create_document(name="Gel run 1", tags="qgel,agarose")
+    sdk.create_document(name="Gel run 2", tags="qgel")
+    sdk.create_document(name="Qgel buffer notes")
     query = (
         AdvancedQueryBuilder(operator="and")
-        .add_term("PCR", AdvancedQueryBuilder.QueryType.TAG)
-        .add_term("annealing", AdvancedQueryBuilder.QueryType.NAME)
+        .add_term("qgel", AdvancedQueryBuilder.QueryType.TAG)
+        .add_term("run 1", AdvancedQueryBuilder.QueryType.NAME)
         .get_advanced_query()
     )
     found = sdk.get_documents_advanced_query(query)
-    assert [d["name"] for d in found["documents"]] == ["PCR optimisation - annealing gradient"]
+    assert [d["name"] for d in found["documents"]] == ["Gel run 1"]
     either = (
         AdvancedQueryBuilder(operator="or")
-        .add_term("PCR", AdvancedQueryBuilder.QueryType.TAG)
-        .add_term("Buffer", AdvancedQueryBuilder.QueryType.NAME)
+        .add_term("qgel", AdvancedQueryBuilder.QueryType.TAG)
+        .add_term("Qgel buffer", AdvancedQueryBuilder.QueryType.NAME)
         .get_advanced_query()
     )
-    assert sdk.get_documents_advanced_query(either)["totalHits"] == 2
+    assert sdk.get_documents_advanced_query(either)["totalHits"] == 3
     # The next link repeats the advanced query, so paging keeps the filter.
-    paged = sdk.get_documents_advanced_query(either, page_size=1)
-    assert sdk.get_link_contents(paged, "next")["totalHits"] == 2
+    paged = sdk.get_documents_advanced_query(either, page_size=2)
+    next_page = sdk.get_link_contents(paged, "next")
+    assert next_page["totalHits"] == 3
+    assert len(next_page["documents"]) == 1
 
 
 def test_get_document_accepts_a_numeric_id_and_a_global_id(sdk: ELNClient) -> None:
