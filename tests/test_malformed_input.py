@@ -551,3 +551,35 @@ def test_any_api_key_or_authorization_header_is_a_200_or_a_401_api_error(
 
     check()
     assert_documented_flows_still_work(app_client)
+
+
+# -- paths and methods ---------------------------------------------------------------------------
+
+
+def test_any_path_and_method_under_rspaces_prefixes_is_answered_without_a_5xx(
+    app_client: TestClient,
+) -> None:
+    segments = st.one_of(
+        st.sampled_from(["documents", "status", "token", "forms", "files", "v1", "", ".."]),
+        st.text(UNICODE, min_size=1, max_size=12),
+        document_ids,
+    )
+
+    @fuzz_settings
+    @given(
+        prefix=st.sampled_from(["/api/v1/", "/api/v1//", "/oauth/", "/api/", "/api/inventory/v1/"]),
+        parts=st.lists(segments, max_size=4),
+        method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]),
+        with_key=st.booleans(),
+    )
+    def check(prefix: str, parts: list[str], method: str, with_key: bool) -> None:
+        path = prefix + "/".join(quote(p, safe="") for p in parts)
+        headers = {"apiKey": ALICE_API_KEY} if with_key else {}
+        response = app_client.request(method, path, headers=headers)
+        if method == "HEAD":
+            assert response.status_code < 500
+        else:
+            assert_rspace_answer(response)
+
+    check()
+    assert_documented_flows_still_work(app_client)
