@@ -372,10 +372,20 @@ def test_sigterm_stops_the_server_promptly_with_exit_code_0(serve_mock: Serve) -
     started = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
     code = server.process.wait(timeout=10)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 8
     assert code == 0, f"exit code {code} after SIGTERM\n{server.stderr}"
     server.stop()
     assert "Traceback" not in server.stderr
+
+
+def test_ctrl_c_stops_the_server_with_exit_code_0(serve_mock: Serve) -> None:
+    server = serve_mock("--seed", "1")
+    server.process.send_signal(signal.SIGINT)
+    code = server.process.wait(timeout=10)
+    assert code == 0, f"exit code {code} after SIGINT\n{server.stderr}"
+    server.stop()
+    assert "Traceback" not in server.stderr
+    assert "KeyboardInterrupt" not in server.stderr
 
 
 # -- token flags -------------------------------------------------------------------------------
