@@ -158,6 +158,14 @@ _DOCUMENT_COLUMNS = (
 )
 
 
+#: The same columns with an empty field list in place of the fields (no JSON to decode).
+_DOCUMENT_COLUMNS_NO_FIELDS = _DOCUMENT_COLUMNS.replace(", fields", ", '[]'")
+#: Search term kinds that never read field contents (``document_query.term_matches``).
+_TERMS_WITHOUT_FIELDS = frozenset(
+    {"name", "tag", "created", "lastModified", "form", "owner", "records", "attachment"}
+)
+
+
 class StateFileError(RuntimeError):
     """The state file cannot be used: not ours, or written by a newer schema."""
 
@@ -680,22 +688,35 @@ class SqliteStore:
                 if term.query_type == "name":
                     conditions.append("instr(name_lower, ?) > 0")
                     parameters.append(term.query.lower())
+        # Field contents are decoded only when a term reads them (or for the page itself).
+        reads_fields = any(t.query_type not in _TERMS_WITHOUT_FIELDS for t in query.terms)
+        columns = _DOCUMENT_COLUMNS if reads_fields else _DOCUMENT_COLUMNS_NO_FIELDS
         with self._snapshot() as db:
             rows = db.execute(
-                f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE {' AND '.join(conditions)}",
+                f"SELECT {columns} FROM documents WHERE {' AND '.join(conditions)}",
                 parameters,
             ).fetchall()
             owner = db.execute(
                 "SELECT username FROM users WHERE id = ?", (query.owner_id,)
             ).fetchone()
-        owner_username = owner[0] if owner else ""
-        hits = [
-            d
-            for d in map(_document_from_row, rows)
-            if matches(d, query, lambda _: owner_username, lambda f: form_by_id(f).name)
-        ]
-        hits.sort(key=sort_key(query.order_field), reverse=not query.ascending)
-        return len(hits), hits[query.offset : query.offset + query.page_size]
+            owner_username = owner[0] if owner else ""
+            hits = [
+                d
+                for d in map(_document_from_row, rows)
+                if matches(d, query, lambda _: owner_username, lambda f: form_by_id(f).name)
+            ]
+            hits.sort(key=sort_key(query.order_field), reverse=not query.ascending)
+            page = hits[query.offset : query.offset + query.page_size]
+            if not reads_fields:
+                page = [self._document_in(db, d.id) for d in page]
+        return len(hits), page
+
+    @staticmethod
+    def _document_in(db: sqlite3.Connection, document_id: int) -> Document:
+        row = db.execute(
+            f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE id = ?", (document_id,)
+        ).fetchone()
+        return _document_from_row(row)
 
     # settings and small values
 
