@@ -1,0 +1,317 @@
+"""``rspace-mock <command>`` for a running fake: the admin API from the shell.
+
+    rspace-mock create-app --user alice --name "My app"
+    rspace-mock clock advance 3600
+    rspace-mock fault add --path '/api/v1/documents' --action error --status 503 --times 2
+    rspace-mock journal --path /oauth/token
+
+Every command talks HTTP to ``--url`` (default ``$RSPACE_MOCK_URL`` or
+http://127.0.0.1:8080) and prints the admin API's JSON answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("RSPACE_MOCK_URL", DEFAULT_URL),
+        help="base URL of the running fake (default: $RSPACE_MOCK_URL or %(default)s)",
+    )
+    parser.add_argument(
+        "--admin-token",
+        default=os.environ.get("RSPACE_MOCK_ADMIN_TOKEN"),
+        help="the server's --admin-token, if it has one (default: $RSPACE_MOCK_ADMIN_TOKEN)",
+    )
+
+
+def add_admin_commands(commands: Any) -> None:
+    """Add the admin subcommands to ``rspace-mock``'s subparsers."""
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = commands.add_parser(
+            name, help=help_text, description=help_text
+        )
+        _common(parser)
+        return parser
+
+    add("reset", "reset a running fake to its fixtures (clock, journal and faults too)")
+    fixtures = add("load-fixtures", "replace all state with a fixtures file")
+    fixtures.add_argument("file", type=Path)
+
+    user = add("create-user", "create a user")
+    user.add_argument("--username", required=True)
+    user.add_argument("--password", required=True)
+    user.add_argument("--api-key")
+    user.add_argument("--locked", action="store_true", help="account locked")
+    user.add_argument("--no-api-access", action="store_true")
+
+    update = add("update-user", "lock/unlock a user or switch their API access")
+    update.add_argument("username")
+    update.add_argument("--locked", action=argparse.BooleanOptionalAction)
+    update.add_argument("--api-access", action=argparse.BooleanOptionalAction)
+
+    app = add("create-app", "create an OAuth app; prints the client secret (shown once)")
+    app.add_argument("--user", required=True, help="owner's username")
+    app.add_argument("--name", required=True)
+    app.add_argument("--client-id")
+    app.add_argument("--client-secret")
+
+    add("list-apps", "list OAuth apps")
+    add("list-users", "list users")
+
+    delete_app = add("delete-app", "delete an OAuth app and every token issued for it")
+    delete_app.add_argument("--client-id", required=True)
+
+    disconnect = add("disconnect-app", "revoke a user's token pair for an app")
+    disconnect.add_argument("--user", required=True)
+    disconnect.add_argument("--client-id", required=True)
+
+    document = add("create-document", "create a document")
+    document.add_argument("--owner", required=True)
+    document.add_argument("--name")
+    document.add_argument("--tags")
+
+    settings = add("settings", "show or change runtime settings")
+    settings.add_argument("--oauth", action=argparse.BooleanOptionalAction)
+    settings.add_argument("--api", action=argparse.BooleanOptionalAction)
+    settings.add_argument("--throttling", action=argparse.BooleanOptionalAction)
+    settings.add_argument("--refresh-keeps-expiry", action=argparse.BooleanOptionalAction)
+    settings.add_argument("--token-ttl", type=int, metavar="SECONDS")
+
+    clock = add("clock", "show or move the fake's clock")
+    clock.add_argument(
+        "action",
+        nargs="?",
+        default="show",
+        choices=["show", "freeze", "set", "advance", "unfreeze", "reset"],
+    )
+    clock.add_argument("value", nargs="?", help="seconds for advance; ISO time for set/freeze")
+
+    journal = add("journal", "show (or --clear) the request journal")
+    journal.add_argument("--path")
+    journal.add_argument("--method")
+    journal.add_argument("--user")
+    journal.add_argument("--clear", action="store_true")
+
+    fault = add("fault", "add, list, remove or clear fault rules")
+    fault.add_argument("action", choices=["add", "list", "remove", "clear"])
+    fault.add_argument("rule_id", nargs="?", type=int, help="for remove")
+    fault.add_argument("--path", default="*")
+    fault.add_argument("--method")
+    fault.add_argument("--user")
+    fault.add_argument(
+        "--kind",
+        "--type",
+        dest="kind",
+        default="error",
+        choices=["error", "delay", "drop", "truncate"],
+    )
+    fault.add_argument("--status", type=int, default=500)
+    fault.add_argument("--delay", type=float, help="seconds, for --kind delay")
+    fault.add_argument("--nth", type=int)
+    fault.add_argument("--probability", type=float)
+    fault.add_argument("--times", type=int, default=1, help="0 means until cleared")
+    fault.add_argument("--message")
+
+
+ADMIN_COMMANDS = frozenset(
+    {
+        "reset",
+        "load-fixtures",
+        "create-user",
+        "update-user",
+        "create-app",
+        "list-apps",
+        "list-users",
+        "delete-app",
+        "disconnect-app",
+        "create-document",
+        "settings",
+        "clock",
+        "journal",
+        "fault",
+    }
+)
+
+
+class AdminCallFailed(Exception):
+    pass
+
+
+def _call(
+    args: argparse.Namespace,
+    method: str,
+    path: str,
+    body: Any = None,
+    query: dict[str, Any] | None = None,
+) -> Any:
+    url = args.url.rstrip("/") + "/_mock" + path
+    if query:
+        clean = {k: v for k, v in query.items() if v is not None}
+        if clean:
+            url += "?" + urllib.parse.urlencode(clean)
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if args.admin_token:
+        request.add_header("X-Admin-Token", args.admin_token)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace")
+        with contextlib.suppress(ValueError, AttributeError):
+            detail = json.loads(detail).get("error", detail)
+        raise AdminCallFailed(f"{method} {url}: HTTP {exc.code}: {detail}") from None
+    except urllib.error.URLError as exc:
+        raise AdminCallFailed(
+            f"cannot reach the fake at {args.url} ({exc.reason}); is `rspace-mock serve` "
+            "running, and is --url right?"
+        ) from None
+
+
+def _dispatch(args: argparse.Namespace) -> Any:
+    command = args.command
+    if command == "reset":
+        return _call(args, "POST", "/reset")
+    if command == "load-fixtures":
+        return _call(args, "PUT", "/fixtures", json.loads(Path(args.file).read_text("utf-8")))
+    if command == "create-user":
+        body: dict[str, Any] = {"username": args.username, "password": args.password}
+        if args.api_key:
+            body["apiKey"] = args.api_key
+        if args.locked:
+            body["accountLocked"] = True
+        if args.no_api_access:
+            body["apiAccess"] = False
+        return _call(args, "POST", "/users", body)
+    if command == "update-user":
+        body = {}
+        if args.locked is not None:
+            body["accountLocked"] = args.locked
+        if args.api_access is not None:
+            body["apiAccess"] = args.api_access
+        return _call(args, "PATCH", f"/users/{urllib.parse.quote(args.username)}", body)
+    if command == "create-app":
+        body = {"owner": args.user, "name": args.name}
+        if args.client_id:
+            body["clientId"] = args.client_id
+        if args.client_secret:
+            body["clientSecret"] = args.client_secret
+        return _call(args, "POST", "/apps", body)
+    if command == "list-apps":
+        return _call(args, "GET", "/apps")
+    if command == "list-users":
+        return _call(args, "GET", "/users")
+    if command == "delete-app":
+        return _call(args, "DELETE", f"/apps/{urllib.parse.quote(args.client_id)}")
+    if command == "disconnect-app":
+        user, client = urllib.parse.quote(args.user), urllib.parse.quote(args.client_id)
+        return _call(args, "DELETE", f"/users/{user}/apps/{client}")
+    if command == "create-document":
+        body = {"owner": args.owner}
+        for key in ("name", "tags"):
+            if getattr(args, key):
+                body[key] = getattr(args, key)
+        return _call(args, "POST", "/documents", body)
+    if command == "settings":
+        body = {}
+        for flag, key in (
+            ("oauth", "oauthEnabled"),
+            ("api", "apiEnabled"),
+            ("throttling", "throttling"),
+            ("token_ttl", "tokenTtlSeconds"),
+        ):
+            if getattr(args, flag) is not None:
+                body[key] = getattr(args, flag)
+        if args.refresh_keeps_expiry is not None:
+            body["quirks"] = {"refreshKeepsExpiry": args.refresh_keeps_expiry}
+        return _call(args, "PATCH", "/settings", body) if body else _call(args, "GET", "/settings")
+    if command == "clock":
+        return _clock(args)
+    if command == "journal":
+        if args.clear:
+            return _call(args, "DELETE", "/journal")
+        query = {"path": args.path, "method": args.method, "user": args.user}
+        return _call(args, "GET", "/journal", query=query)
+    if command == "fault":
+        return _fault(args)
+    raise AdminCallFailed(f"unknown command {command}")
+
+
+def _clock(args: argparse.Namespace) -> Any:
+    action, value = args.action, args.value
+    if action == "show":
+        return _call(args, "GET", "/clock")
+    if action == "advance":
+        if value is None:
+            raise AdminCallFailed("clock advance needs a number of seconds")
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise AdminCallFailed(f"not a number of seconds: {value!r}") from None
+        return _call(args, "POST", "/clock/advance", {"seconds": seconds})
+    if action == "set" and value is None:
+        raise AdminCallFailed("clock set needs an ISO time, e.g. 2030-01-01T00:00:00Z")
+    if action in ("set", "freeze"):
+        return _call(args, "POST", f"/clock/{action}", {"at": value} if value else {})
+    return _call(args, "POST", f"/clock/{action}")
+
+
+def _fault(args: argparse.Namespace) -> Any:
+    if args.action == "list":
+        return _call(args, "GET", "/faults")
+    if args.action == "clear":
+        return _call(args, "DELETE", "/faults")
+    if args.action == "remove":
+        if args.rule_id is None:
+            raise AdminCallFailed("fault remove needs the rule id (see `fault list`)")
+        return _call(args, "DELETE", f"/faults/{args.rule_id}")
+    rule: dict[str, Any] = {
+        "path": args.path,
+        "action": args.kind,
+        "times": None if args.times == 0 else args.times,
+    }
+    if args.kind == "error":
+        rule["status"] = args.status
+    for key, value in (
+        ("method", args.method),
+        ("user", args.user),
+        ("nth", args.nth),
+        ("probability", args.probability),
+        ("delay_seconds", args.delay),
+        ("message", args.message),
+    ):
+        if value is not None:
+            rule[key] = value
+    return _call(args, "POST", "/faults", rule)
+
+
+def run_admin_command(args: argparse.Namespace) -> int:
+    try:
+        result = _dispatch(args)
+    except AdminCallFailed as exc:
+        print(f"rspace-mock {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"rspace-mock {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2))
+    if args.command == "create-app" and isinstance(result, dict):
+        print("(the client secret is shown this once)", file=sys.stderr)
+    return 0

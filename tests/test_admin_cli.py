@@ -1,0 +1,146 @@
+"""``rspace-mock create-app`` and friends, against a running fake."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from mock_server.cli import main
+from mock_server.settings import Settings
+from mock_server.testing import RSpaceMockHandle, ThreadedServer
+
+
+def run(capsys: pytest.CaptureFixture[str], url: str, *argv: str) -> tuple[int, Any, str]:
+    code = main([*argv, "--url", url])
+    captured = capsys.readouterr()
+    output = json.loads(captured.out) if captured.out.strip() else None
+    return code, output, captured.err
+
+
+def test_create_app_prints_the_secret_once_and_it_works(
+    rspace_mock: RSpaceMockHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, app, err = run(
+        capsys, rspace_mock.base_url, "create-app", "--user", "alice", "--name", "My app"
+    )
+    assert code == 0
+    assert app["appName"] == "My app" and len(app["clientSecret"]) == 32
+    assert "shown this once" in err
+    token = requests.post(
+        rspace_mock.token_url,
+        data={
+            "grant_type": "password",
+            "client_id": app["clientId"],
+            "client_secret": app["clientSecret"],
+            "username": "alice",
+            "password": rspace_mock.seeded.user("alice")["password"],
+        },
+        timeout=5,
+    )
+    assert token.status_code == 200
+
+
+def test_user_document_and_app_commands(
+    rspace_mock: RSpaceMockHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = rspace_mock.base_url
+    assert run(capsys, url, "create-user", "--username", "gus", "--password", "pw-gus-1")[0] == 0
+    assert run(capsys, url, "update-user", "gus", "--locked")[1]["accountLocked"] is True
+    code, doc, _ = run(capsys, url, "create-document", "--owner", "gus", "--name", "CLI doc")
+    assert code == 0 and doc["name"] == "CLI doc"
+    users = run(capsys, url, "list-users")[1]["users"]
+    assert "gus" in {u["username"] for u in users}
+    client_id = rspace_mock.seeded.apps[0]["clientId"]
+    disconnected = run(capsys, url, "disconnect-app", "--user", "alice", "--client-id", client_id)
+    assert disconnected[1]["disconnected"] is False  # alice had no tokens yet
+    assert run(capsys, url, "delete-app", "--client-id", client_id)[1]["deleted"] is True
+    assert client_id not in {a["clientId"] for a in run(capsys, url, "list-apps")[1]["apps"]}
+
+
+def test_clock_commands(rspace_mock: RSpaceMockHandle, capsys: pytest.CaptureFixture[str]) -> None:
+    url = rspace_mock.base_url
+    frozen = run(capsys, url, "clock", "freeze", "2030-01-01T00:00:00Z")[1]
+    assert frozen["now"] == "2030-01-01T00:00:00.000Z"
+    assert run(capsys, url, "clock", "advance", "3600")[1]["now"] == "2030-01-01T01:00:00.000Z"
+    assert run(capsys, url, "clock", "set", "2030-02-01T00:00:00Z")[1]["now"].startswith("2030-02")
+    assert run(capsys, url, "clock", "unfreeze")[1]["frozen"] is False
+    assert run(capsys, url, "clock")[1]["frozen"] is False
+    assert run(capsys, url, "clock", "reset")[1]["offsetSeconds"] == 0.0
+
+
+def test_settings_journal_fault_and_reset_commands(
+    rspace_mock: RSpaceMockHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = rspace_mock.base_url
+    assert run(capsys, url, "settings", "--no-oauth")[1]["oauthEnabled"] is False
+    assert run(capsys, url, "settings")[1]["oauthEnabled"] is False
+    added = run(
+        capsys, url, "fault", "add", "--path", "/api/v1/status", "--status", "503", "--times", "0"
+    )[1]
+    assert added["times"] is None
+    assert requests.get(rspace_mock.api_url + "/status", timeout=5).status_code == 503
+    assert len(run(capsys, url, "fault", "list")[1]["faults"]) == 1
+    entries = run(capsys, url, "journal", "--path", "/api/v1/status")[1]["entries"]
+    assert entries[0]["status"] == 503
+    assert run(capsys, url, "journal", "--clear")[1] == {"cleared": 1}
+    assert run(capsys, url, "fault", "remove", str(added["id"]))[1] == {"removed": added["id"]}
+    assert run(capsys, url, "fault", "clear")[1] == {"faults": []}
+    assert run(capsys, url, "reset")[0] == 0
+    assert run(capsys, url, "settings")[1]["oauthEnabled"] is True
+
+
+def test_load_fixtures_command(
+    rspace_mock: RSpaceMockHandle, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fixtures = tmp_path / "lab.json"
+    fixtures.write_text(json.dumps({"users": [{"username": "hal", "password": "pw-hal-9"}]}))
+    try:
+        code, report, _ = run(capsys, rspace_mock.base_url, "load-fixtures", str(fixtures))
+        assert code == 0 and report["users"] == 1
+    finally:
+        from mock_server.settings import DEFAULT_FIXTURES
+
+        rspace_mock.control.load_fixtures(json.loads(DEFAULT_FIXTURES.read_text()))
+
+
+def test_errors_are_explained(
+    rspace_mock: RSpaceMockHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, rspace_mock.base_url, "create-app", "--user", "nobody", "--name", "X"
+    )
+    assert code == 1
+    assert "HTTP 404" in err and "nobody" in err
+    code, _, err = run(capsys, "http://127.0.0.1:9", "clock")
+    assert code == 1
+    assert "cannot reach the fake" in err
+
+
+def test_admin_token_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with ThreadedServer(Settings(port=0, admin_token="tok-123")) as server:
+        code, _, err = run(capsys, server.base_url, "clock")
+        assert code == 1 and "HTTP 401" in err
+        code, clock, _ = run(capsys, server.base_url, "clock", "--admin-token", "tok-123")
+        assert code == 0 and clock["frozen"] is False
+
+
+def test_serve_flags_map_to_settings() -> None:
+    from mock_server.cli import build_parser, settings_from_args
+
+    args = build_parser().parse_args(["serve", "--no-admin", "--admin-token", "t", "--throttling"])
+    settings = settings_from_args(args)
+    assert (settings.admin_enabled, settings.admin_token, settings.throttling) == (
+        False,
+        "t",
+        True,
+    )
+    defaults = settings_from_args(build_parser().parse_args(["serve"]))
+    assert (defaults.admin_enabled, defaults.admin_token, defaults.throttling) == (
+        True,
+        None,
+        False,
+    )
