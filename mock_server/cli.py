@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .admin.cli_commands import ADMIN_COMMANDS, add_admin_commands, run_admin_command
 from .settings import DEFAULT_FIXTURES, DEFAULT_TOKEN_TTL_SECONDS, Quirks, Settings
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -119,6 +120,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed for generated tokens and secrets (reproducible runs)",
     )
     serve.add_argument("--log-level", choices=LOG_LEVELS, help="log verbosity (default: info)")
+    serve.add_argument(
+        "--admin",
+        dest="admin",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve the test-control API under /_mock/ (default: on); --no-admin hides it",
+    )
+    serve.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="require X-Admin-Token: TOKEN on /_mock/ calls",
+    )
+    serve.add_argument(
+        "--throttling",
+        action="store_true",
+        help="turn on RSpace's API throttling (token buckets: 15 per 15 s, 1000 per hour, "
+        "5000 per day per user); off by default, as in RSpace",
+    )
+    add_admin_commands(commands)
     return parser
 
 
@@ -143,6 +163,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         overrides["fixtures"] = None
     overrides["oauth_enabled"] = args.oauth
     overrides["quirks"] = Quirks(refresh_keeps_expiry="refresh-keeps-expiry" in args.quirk)
+    overrides["admin_enabled"] = args.admin
+    overrides["admin_token"] = args.admin_token
+    overrides["throttling"] = args.throttling
     return Settings.from_env(**overrides)
 
 
@@ -288,5 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(str(exc))
         return serve(settings)
+    if args.command in ADMIN_COMMANDS:
+        return run_admin_command(args)
     parser.error(f"unknown command {args.command}")
     return 2
