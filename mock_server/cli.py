@@ -84,9 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--oauth",
         dest="oauth",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="allow OAuth (the sysadmin setting api.oauth.authentication); "
-        "--no-oauth answers every grant and Bearer call with RSpace's 401",
+        default=None,
+        help="allow OAuth (the sysadmin setting api.oauth.authentication; default: allowed, "
+        "or as kept in --state); --no-oauth answers every grant and Bearer call with "
+        "RSpace's 401",
     )
     serve.add_argument(
         "--quirk",
@@ -161,7 +162,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             overrides[name] = value
     if args.no_fixtures:
         overrides["fixtures"] = None
-    overrides["oauth_enabled"] = args.oauth
+    if args.oauth is not None:
+        overrides["oauth_enabled"] = args.oauth
     overrides["quirks"] = Quirks(refresh_keeps_expiry="refresh-keeps-expiry" in args.quirk)
     overrides["admin_enabled"] = args.admin
     overrides["admin_token"] = args.admin_token

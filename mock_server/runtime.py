@@ -146,8 +146,23 @@ class MockRSpace:
 
     def initial_switches(self) -> SystemSwitches:
         return SystemSwitches(
-            api_enabled=self.settings.api_enabled, oauth_enabled=self.settings.oauth_enabled
+            api_enabled=self.settings.api_enabled,
+            oauth_enabled=self.settings.oauth_enabled is not False,
         )
+
+
+def apply_explicit_switches(mock: MockRSpace) -> None:
+    if mock.settings.oauth_enabled is None:
+        return
+    with mock.store.transaction():
+        switches = mock.store.get_switches()
+        if switches.oauth_enabled != mock.settings.oauth_enabled:
+            switches.oauth_enabled = mock.settings.oauth_enabled
+            mock.store.save_switches(switches)
+            log.info(
+                "OAuth %s, as the command line says",
+                "allowed" if switches.oauth_enabled else "disabled",
+            )
 
 
 def build_mock(
@@ -163,7 +178,10 @@ def build_mock(
         if seed_fixtures:
             mock.load_fixtures()
         mock.store.set_meta(SEEDED_META, "1")
-    elif settings.fixtures is not None:
+    else:
+        # A switch given on the command line wins over the stored one.
+        apply_explicit_switches(mock)
+    if not is_fresh and settings.fixtures is not None:
         # Kept for reset(); the state itself is not touched.
         mock.fixture_data = read_fixture_file(Path(settings.fixtures))
         log.info("state already holds data: fixtures %s not loaded", settings.fixtures)

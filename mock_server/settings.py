@@ -42,8 +42,9 @@ class Settings:
     token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
     #: Base64 HMAC key for JWTs (RSpace's ``jwt.secret``). ``None``: random key per start.
     jwt_secret: str | None = None
-    #: RSpace's ``api.oauth.authentication`` system setting (ALLOWED/DENIED).
-    oauth_enabled: bool = True
+    #: RSpace's ``api.oauth.authentication`` system setting (ALLOWED/DENIED). ``None``: allowed
+    #: in a new state, kept as stored in a state file that already holds data.
+    oauth_enabled: bool | None = None
     #: RSpace's global ``api.available`` switch.
     api_enabled: bool = True
     rspace_version: str = RSPACE_VERSION

@@ -204,11 +204,6 @@ def test_no_oauth_makes_every_grant_401_oauth_disabled(
     assert status.status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on a --state file that already holds data the stored switches win: --no-oauth is "
-    "silently ignored (grants still 200, Bearer calls still work, no banner line)",
-)
 def test_no_oauth_also_applies_to_a_state_file_that_already_holds_data(
     serve_mock: Serve, fixtures_data: dict[str, Any], tmp_path: Path
 ) -> None:
