@@ -436,3 +436,41 @@ def test_jwt_secret_signs_hs256_jwts_whose_issuer_is_the_public_url(
         f"{server.url}/api/v1/status", headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
     assert status.status_code == 200, status.text
+
+
+@pytest.mark.parametrize("quirk", [False, True], ids=["default", "refresh-keeps-expiry"])
+def test_refresh_keeps_expiry_quirk_makes_a_refreshed_token_die_with_the_grants_hour(
+    serve_mock: Serve, fixtures_data: dict[str, Any], quirk: bool
+) -> None:
+    # RSpace does not update the stored expiry on refresh (reference A.4); the fake copies
+    # that only when asked to.
+    server = serve_mock(*(["--quirk", "refresh-keeps-expiry"] if quirk else []))
+    assert requests.post(f"{server.url}/_mock/clock/freeze", json={}, timeout=10).ok
+    app = fixtures_data["apps"][0]
+    pair = alice_grant(server.url, fixtures_data)
+
+    def advance(seconds: int) -> None:
+        response = requests.post(
+            f"{server.url}/_mock/clock/advance", json={"seconds": seconds}, timeout=10
+        )
+        assert response.ok, response.text
+
+    advance(1800)
+    refreshed = requests.post(
+        f"{server.url}/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": app["clientId"],
+            "client_secret": app["clientSecret"],
+            "refresh_token": pair["refresh_token"],
+        },
+        timeout=10,
+    ).json()
+    assert refreshed["expires_in"] in (3599, 3600)  # what the response says either way
+    advance(1800)
+    status = requests.get(
+        f"{server.url}/api/v1/status",
+        headers={"Authorization": f"Bearer {refreshed['access_token']}"},
+        timeout=10,
+    )
+    assert status.status_code == (401 if quirk else 200), status.text
