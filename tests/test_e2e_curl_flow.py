@@ -311,9 +311,10 @@ def test_wrong_password_in_the_guides_grant_is_401_invalid_user_credentials(
     assert "token_type" not in body
 
 
-def test_responses_are_jackson_pretty_printed_and_set_no_session_cookie(
+def test_responses_are_jackson_pretty_printed_with_no_session_cookie_or_cors_headers(
     live_server: str, guide: dict[str, str]
 ) -> None:
+    # RSpace: noSessionCreation on /oauth/** and /api/**; permissive CORS is off by default.
     grant = password_grant(live_server, guide)
     assert '"access_token" : "' in grant.body  # Jackson's "key" : value
     assert grant.body.startswith("{\n  ")
@@ -321,6 +322,7 @@ def test_responses_are_jackson_pretty_printed_and_set_no_session_cookie(
     assert '"totalHits" : ' in listing.body
     for result in (grant, listing):
         assert "set-cookie" not in result.headers
+        assert "access-control-allow-origin" not in result.headers
 
 
 def test_api_responses_carry_rate_limit_headers_even_on_401(
