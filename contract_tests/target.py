@@ -16,6 +16,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -308,11 +309,13 @@ class ServedMock:
             "--fixtures",
             str(fixtures),
         ]
+        # The server's log goes to a file: an unread pipe would fill up and block the server.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         self.process = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self._wait_until_ready(startup_timeout)
@@ -321,8 +324,10 @@ class ServedMock:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                errors = self.process.stderr.read().decode() if self.process.stderr else ""
-                raise RuntimeError(f"rspace-mock serve exited early:\n{errors}")
+                self.log.seek(0)
+                output = self.log.read().decode(errors="replace")
+                self.log.close()
+                raise RuntimeError(f"rspace-mock serve exited early:\n{output}")
             try:
                 httpx.get(self.base_url + "/api/v1/status", timeout=1.0)
                 return
@@ -339,5 +344,4 @@ class ServedMock:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
+        self.log.close()
