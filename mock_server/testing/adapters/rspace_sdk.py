@@ -15,18 +15,16 @@ from ..conformance import API_KEY, ClientSetup
 class RSpaceSdkAdapter:
     capabilities = frozenset({API_KEY})
 
-    def __init__(self, setup: ClientSetup, max_retries: int = 3, backoff_factor: float = 0.0):
+    def __init__(self, setup: ClientSetup, max_retries: int | None = None) -> None:
+        """``max_retries=None`` keeps the SDK's own default (3, with its default backoff)."""
         from rspace_client.eln.eln import ELNClient
 
         if setup.api_key is None:
             raise ValueError("the SDK needs a user with an API key")
-        self.client = ELNClient(
-            setup.base_url,
-            setup.api_key,
-            timeout=10,
-            max_retries=max_retries,
-            backoff_factor=backoff_factor,
-        )
+        options: dict[str, Any] = {"timeout": 10}
+        if max_retries is not None:
+            options["max_retries"] = max_retries
+        self.client = ELNClient(setup.base_url, setup.api_key, **options)
 
     def login(self) -> None:
         """Nothing to do: every call carries the API key."""
