@@ -1,6 +1,6 @@
 """Shared fixtures for ``tests/``.
 
-* ``fixtures_data``: the default fixture file (``fixtures/default.json``) as a fresh dict.
+* ``fixtures_data``: the default fixture file (what ``serve`` loads without ``--fixtures``).
 * ``client``: the fake in-process, with fresh state, behind Starlette's ``TestClient``.
 * ``live_server``: ``rspace-mock serve --port 0 --seed 1`` as a real subprocess; yields its base
   URL and, afterwards, checks that SIGTERM stops it with exit code 0.
@@ -177,10 +177,17 @@ def _serve_mock_factory() -> Iterator[Callable[..., ServedMock]]:
         return server
 
     yield start
+    # Signal them all first, so they shut down together; then check each one's exit.
     for server in started:
-        server.stop()
+        if server.process.poll() is None:
+            server.process.send_signal(signal.SIGTERM)
+    problems = []
     for server in started:
-        server.stop_cleanly()
+        try:
+            server.stop_cleanly()
+        except AssertionError as problem:
+            problems.append(str(problem))
+    assert not problems, "\n\n".join(problems)
 
 
 @pytest.fixture
