@@ -11,7 +11,8 @@ import re
 CLAUSES: dict[str, str] = {
     # OAuth token endpoint: grants and token lifecycle
     "OAUTH-GRANT-1": "A password grant with valid user, password and app gives 200 with "
-    "access_token, refresh_token, scope 'all' and an integer expires_in of at most 3600; "
+    "access_token, refresh_token, scope 'all' and an integer expires_in of about an hour "
+    "(3500..3600); "
     "there is no token_type.",
     "OAUTH-FORMAT-1": "Opaque access and refresh tokens are 32 characters of standard Base64.",
     "OAUTH-ONEPAIR-1": "One valid pair per user+app: a new password grant invalidates the "

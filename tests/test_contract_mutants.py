@@ -135,6 +135,25 @@ def make_jwt_outlives_refresh_token(fixtures: Path) -> Any:
     return app
 
 
+def make_grant_revokes_other_apps(fixtures: Path) -> Any:
+    """A password grant that also revokes the user's tokens for every other app."""
+    app = _mock_app(fixtures)
+    mock = app.state.mock
+    store, handlers = mock.store, mock.tokens._handlers
+    grant = handlers[("password", False)]
+
+    def password_grant(request: Any, server_url: str) -> Any:
+        issued = grant(request, server_url)
+        row = store.find_token_by_access_hash(_sha256_hex(issued.access_token))
+        for other in store.list_token_rows():
+            if other.user_id == row.user_id and other.client_id != row.client_id:
+                store.delete_token_row(other.client_id, other.user_id)
+        return issued
+
+    handlers[("password", False)] = password_grant
+    return app
+
+
 def make_listing_drops_last_document(fixtures: Path) -> Any:
     """A listing that leaves out the last document of every page."""
     app = _mock_app(fixtures)
@@ -210,6 +229,11 @@ MUTANTS: dict[str, Mutant] = {
         make_jwt_outlives_refresh_token,
         ["contract_tests/test_token_lifecycle.py"],
         "OAUTH-JWT-3",
+    ),
+    "grant_revokes_other_apps": (
+        make_grant_revokes_other_apps,
+        ["contract_tests/test_token_lifecycle.py"],
+        "OAUTH-ISOLATION-1",
     ),
     "listing_drops_last_document": (
         make_listing_drops_last_document,
