@@ -250,6 +250,20 @@ def test_public_url_is_the_base_of_every_link(
     assert "https://rspace.example.org/api/v1/documents?pageSize=2&pageNumber=1" in links
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="127.0.0.2 is a loopback address on Linux")
+def test_host_sets_the_address_served_and_printed(
+    serve_mock: Serve, fixtures_data: dict[str, Any]
+) -> None:
+    server = serve_mock("--host", "127.0.0.2")
+    assert server.url.startswith("http://127.0.0.2:")
+    api_key = fixtures_data["users"][0]["apiKey"]
+    response = requests.get(f"{server.url}/api/v1/status", headers={"apiKey": api_key}, timeout=10)
+    assert response.status_code == 200
+    port = server.url.rsplit(":", 1)[1]
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/api/v1/status", timeout=5)
+
+
 def test_log_level_warning_keeps_request_logs_quiet(
     serve_mock: Serve, fixtures_data: dict[str, Any]
 ) -> None:
