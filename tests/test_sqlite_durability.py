@@ -3,12 +3,14 @@ it without losing writes, and a ``kill -9`` loses no acknowledged write."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -163,6 +165,38 @@ def test_ids_of_a_rolled_back_transaction_are_handed_out_again(tmp_path: Path) -
         raise RuntimeError("boom")
     assert store.next_id("record") == 100
     store.close()
+
+
+def test_finished_threads_leave_no_open_connections_behind(tmp_path: Path) -> None:
+    # The server's thread pool retires idle threads and starts new ones: over hours a
+    # connection per dead thread would run out of file descriptors.
+    store = SqliteStore(tmp_path / "state.db")
+    store.set_meta("k", "v")
+
+    def churn(rounds: int) -> int:
+        for _ in range(rounds):
+            threads = [threading.Thread(target=store.get_meta, args=("k",)) for _ in range(10)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        gc.collect()
+        return len([p for p in Path("/proc/self/fd").iterdir() if _points_at(p, tmp_path)])
+
+    after_few = churn(3)
+    after_many = churn(12)
+    assert len(store._states) == 1  # only the main thread's connection is open
+    # SQLite may keep a closed connection's descriptors for reuse while others hold locks on
+    # the file, but their number must not grow with the number of threads that came and went.
+    assert after_many <= after_few
+    store.close()
+
+
+def _points_at(link: Path, directory: Path) -> bool:
+    try:
+        return str(link.readlink()).startswith(str(directory))
+    except OSError:
+        return False
 
 
 COUNTER_WORKER = """

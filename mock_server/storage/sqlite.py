@@ -20,10 +20,12 @@ loss can drop the last commits. Pass ``synchronous="FULL"`` to fsync every commi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -299,9 +301,13 @@ def _document_values(document: Document) -> tuple[Any, ...]:
     )
 
 
-@dataclass
+@dataclass(eq=False)
 class _ThreadState:
-    """One thread's connection and how deep it is in :meth:`SqliteStore.transaction`."""
+    """One thread's connection and how deep it is in :meth:`SqliteStore.transaction`.
+
+    When the thread ends, its thread-local state is dropped and :attr:`closer` closes the
+    connection (the server's thread pool retires idle threads, so this happens all the time).
+    """
 
     pid: int
     connection: sqlite3.Connection
@@ -311,6 +317,15 @@ class _ThreadState:
     #: Sequence values handed out in the open write transaction, written back before COMMIT
     #: (the transaction holds the write lock, so no other process can move them meanwhile).
     sequences: dict[str, int] = field(default_factory=dict)
+    closer: weakref.finalize[Any, Any] | None = field(default=None, repr=False)
+
+
+def _close_in_owner(pid: int, connection: sqlite3.Connection) -> None:
+    """Close a connection, but only in the process that opened it: a connection inherited
+    through ``fork`` must never be touched (closing it would drop the child's own locks)."""
+    if os.getpid() == pid:
+        with contextlib.suppress(sqlite3.Error):
+            connection.close()
 
 
 class SqliteStore:
@@ -336,8 +351,9 @@ class SqliteStore:
         #: is new does not start from a cold private cache.
         self._mmap_bytes = mmap_bytes
         self._local = threading.local()
-        self._connections_lock = threading.Lock()
-        self._connections: list[tuple[int, sqlite3.Connection]] = []
+        #: Every thread's state that is still alive, to close them all in :meth:`close`.
+        self._states: weakref.WeakSet[_ThreadState] = weakref.WeakSet()
+        self._states_lock = threading.Lock()
         self._closed = False
         self._create_schema()
 
@@ -354,8 +370,6 @@ class SqliteStore:
         connection.execute("PRAGMA foreign_keys = OFF")
         connection.execute(f"PRAGMA cache_size = -{int(self._cache_kib)}")
         connection.execute(f"PRAGMA mmap_size = {int(self._mmap_bytes)}")
-        with self._connections_lock:
-            self._connections.append((os.getpid(), connection))
         return connection
 
     def _state(self) -> _ThreadState:
@@ -365,6 +379,9 @@ class SqliteStore:
             if self._closed:
                 raise RuntimeError("store is closed")
             state = _ThreadState(pid=os.getpid(), connection=self._open_connection())
+            state.closer = weakref.finalize(state, _close_in_owner, state.pid, state.connection)
+            with self._states_lock:
+                self._states.add(state)
             self._local.state = state
         return state
 
@@ -459,11 +476,11 @@ class SqliteStore:
     def close(self) -> None:
         """Close every connection this process opened (call when no request is running)."""
         self._closed = True
-        with self._connections_lock:
-            connections, self._connections = self._connections, []
-        for pid, connection in connections:
-            if pid == os.getpid():
-                connection.close()
+        with self._states_lock:
+            states = list(self._states)
+        for state in states:
+            if state.closer is not None:
+                state.closer()
         self._local = threading.local()
 
     def next_id(self, kind: str) -> int:
