@@ -151,6 +151,23 @@ def ensure_node_peer() -> tuple[Path | None, str]:
     return prefix / "node_modules", f"oauth2-mock-server {version}"
 
 
+def code_version() -> str:
+    """The commit measured, and whether the server's code differed from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "mock_server"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.strip()
+    except OSError:
+        return "unknown (no git)"
+    return f"{head}" + (" with uncommitted changes in mock_server/" if dirty else "")
+
+
 def cli_has_state_flag() -> bool:
     result = subprocess.run(
         [str(RSPACE_MOCK), "serve", "--help"], capture_output=True, text=True, cwd=ROOT
@@ -987,6 +1004,7 @@ def markdown(results: dict[str, Any]) -> str:
         "# Benchmark results",
         "",
         f"- date: {meta['date']}; the whole bench took {meta['bench_seconds']} s",
+        f"- code: {meta['code']}",
         f"- machine: {meta['nproc']} CPUs, {meta['cpu']}; {meta['platform']}",
         f"- Python {meta['python']}; {meta['wrk']}; {meta['pinning']}",
         f"- throughput: {meta['rounds']} rounds, every case once per round, {meta['duration_s']} s "
@@ -1161,6 +1179,7 @@ def main() -> int:
     results: dict[str, Any] = {
         "meta": {
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "code": code_version(),
             "nproc": NPROC,
             "cpu": cpu_model(),
             "platform": platform.platform(),
