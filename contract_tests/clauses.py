@@ -34,6 +34,8 @@ CLAUSES: dict[str, str] = {
     "app, and authenticate as their own user only.",
     "OAUTH-PARAMS-1": "/oauth/token reads parameters from an urlencoded body, a multipart body "
     "and the query string; a JSON body is not read (400, internalCode 40005).",
+    "OAUTH-ISJWT-1": "is_jwt takes Spring booleans (true/false, on/off, yes/no, 1/0, any case); "
+    "any other value gives 400.",
     "OAUTH-METHOD-1": "/oauth/token accepts POST only: GET, PUT and DELETE give 405.",
     "OAUTH-ERR-MISSING-1": "A missing grant_type, client_id or client_secret gives 400 with "
     "internalCode 40005.",
@@ -87,7 +89,10 @@ CLAUSES: dict[str, str] = {
     "'could not be retrieved' message and errors [''].",
     "DOCS-PARAMS-1": "pageNumber < 0, pageSize outside 1..100, a malformed orderBy or a query "
     "over 2000 characters gives 400.",
-    "DOCS-PARAMS-2": "query together with advancedQuery gives 422 with internalCode 42201.",
+    "DOCS-PARAMS-2": "query together with advancedQuery, an unparseable advancedQuery, or an "
+    "orderBy with extra spaces gives 422 with internalCode 42201.",
+    "DOCS-FIELDS-1": "A create or update whose fields list does not match the form's fields gives "
+    "422 and changes nothing.",
     "DOCS-BADID-1": "A non-numeric document id gives 400 (after authentication).",
     "DOCS-BADBODY-1": "A POST or PUT body that is not JSON gives 400 with internalCode 40009.",
     # error contract and wire format
@@ -96,6 +101,9 @@ CLAUSES: dict[str, str] = {
     "iso8601Timestamp, data.",
     "ERR-NO5XX-1": "No malformed request gives a 5xx.",
     "WIRE-CT-1": "JSON responses have Content-Type application/json.",
+    "WIRE-NOCOOKIE-1": "/oauth/token and /api/v1 responses set no cookie.",
+    "WIRE-SLASH-1": "A trailing slash is tolerated: /api/v1/documents/ answers like "
+    "/api/v1/documents.",
     "WIRE-TOKEN-1": "Token responses have exactly the keys access_token, refresh_token "
     "(optional), scope and expires_in, with their documented types.",
     "WIRE-LISTING-1": "A listing is {totalHits, pageNumber, documents, _links} with documented "

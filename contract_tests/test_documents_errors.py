@@ -29,6 +29,7 @@ MISSING_ID = 987654321987
         ({"orderBy": "name"}, None),
         ({"orderBy": "size asc"}, None),
         ({"query": "q" * 2001}, "query: Max query length is 2000."),
+        ({"filter": "everything"}, None),
     ],
 )
 def test_invalid_listing_parameters_are_400(
@@ -67,6 +68,34 @@ def test_query_and_advanced_query_together_are_422(target: Target) -> None:
     )
 
 
+@pytest.mark.clause("DOCS-PARAMS-2")
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"advancedQuery": "not json"}, "Problem with parsing advancedQuery: not json"),
+        ({"orderBy": "name  asc"}, None),
+    ],
+)
+def test_unparseable_advanced_query_or_sort_is_422(
+    target: Target, params: dict[str, str], message: str | None
+) -> None:
+    user = require_api_key_users(target)[0]
+    response = target.get(DOCUMENTS, params=params, headers=api_key(user))
+    check_error(response, "DOCS-PARAMS-2", 422, 42201, message)
+
+
+@pytest.mark.clause("DOCS-FIELDS-1")
+@pytest.mark.parametrize("fields", [[{"content": "a"}, {"content": "b"}], []])
+def test_fields_not_matching_the_form_are_422(target: Target, fields: list[object]) -> None:
+    require_writable(target, "a create that a broken server might accept would add a document")
+    user = require_api_key_users(target)[0]
+    body = {"name": f"{target.run_tag}fields", "fields": fields}
+    response = target.post(DOCUMENTS, json=body, headers=api_key(user))
+    if response.status_code == 201:  # a wrongly created document must not stay behind
+        target.delete(f"{DOCUMENTS}/{response.json()['id']}", headers=api_key(user))
+    check_error(response, "DOCS-FIELDS-1", 422, 42201)
+
+
 @pytest.mark.clause("DOCS-BADID-1")
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_non_numeric_id_is_400(target: Target, method: str) -> None:
@@ -102,6 +131,43 @@ def test_unparseable_body_is_400(target: Target, body: str) -> None:
     if response.status_code == 201:  # a wrongly created document must not stay behind
         target.delete(f"{DOCUMENTS}/{response.json()['id']}", headers=api_key(user))
     check_error(response, "DOCS-BADBODY-1", 400, 40009)
+
+
+@pytest.mark.real_port
+@pytest.mark.clause("WIRE-SLASH-1")
+def test_trailing_slash_is_tolerated(target: Target) -> None:
+    user = require_api_key_users(target)[0]
+    plain = target.get(DOCUMENTS, params={"pageSize": 3}, headers=api_key(user))
+    slashed = target.get(DOCUMENTS + "/", params={"pageSize": 3}, headers=api_key(user))
+    expect(
+        slashed.status_code == plain.status_code == 200,
+        "WIRE-SLASH-1",
+        f"{DOCUMENTS}/ gave {slashed.status_code}, {DOCUMENTS} gave {plain.status_code}",
+    )
+    ids = [d["id"] for d in check_listing(json_body(slashed, "WIRE-SLASH-1"))["documents"]]
+    expect(
+        ids == [d["id"] for d in plain.json()["documents"]],
+        "WIRE-SLASH-1",
+        "a trailing slash changed the listing",
+    )
+
+
+@pytest.mark.real_port
+@pytest.mark.clause("WIRE-NOCOOKIE-1")
+def test_no_cookies_are_set(target: Target) -> None:
+    user = require_api_key_users(target)[0]
+    responses = [
+        target.get(DOCUMENTS, headers=api_key(user)),
+        target.get(DOCUMENTS),
+        target.get("/api/v1/status", headers=api_key(user)),
+        target.token({"grant_type": "password", "client_id": "x", "client_secret": "y"}),
+    ]
+    for response in responses:
+        expect(
+            "set-cookie" not in response.headers,
+            "WIRE-NOCOOKIE-1",
+            f"{response.request.method} {response.request.url.path} set a cookie",
+        )
 
 
 @pytest.mark.real_port

@@ -246,3 +246,36 @@ def test_json_body_is_not_read(target: Target) -> None:
     user, app = _user_and_app(target)
     response = target.post("/oauth/token", json=password_grant(user, app))
     check_error(response, "OAUTH-PARAMS-1", 400, 40005, MISSING_PARAMETER.format("grant_type"))
+
+
+@pytest.mark.clause("OAUTH-ISJWT-1")
+@pytest.mark.parametrize(
+    ("value", "is_jwt"),
+    [("true", True), ("TRUE", True), ("on", True), ("yes", True), ("1", True)]
+    + [("false", False), ("off", False), ("No", False), ("0", False)],
+)
+def test_is_jwt_takes_spring_booleans(target: Target, value: str, is_jwt: bool) -> None:
+    require_writable(target, "a password grant replaces the test user's OAuth token pair")
+    user, app = _user_and_app(target)
+    params = dict(password_grant(user, app), is_jwt=value)
+    response = target.token(params)
+    expect(
+        response.status_code == 200,
+        "OAUTH-ISJWT-1",
+        f"is_jwt={value!r} gave {response.status_code}: {response.text[:300]}",
+    )
+    access_token = check_token_response(json_body(response, "OAUTH-ISJWT-1"))["access_token"]
+    expect(
+        (access_token.count(".") == 2) == is_jwt,
+        "OAUTH-ISJWT-1",
+        f"is_jwt={value!r} gave access token {access_token[:20]}...",
+    )
+
+
+@pytest.mark.clause("OAUTH-ISJWT-1")
+@pytest.mark.parametrize("value", ["maybe", "2", "truthy", "-1"])
+def test_is_jwt_that_is_not_a_boolean_is_400(target: Target, value: str) -> None:
+    user, app = _user_and_app(target)
+    params = dict(password_grant(user, app), is_jwt=value)
+    params["client_secret"] = _bogus_app().client_secret  # can never succeed
+    check_error(target.token(params), "OAUTH-ISJWT-1", 400)
