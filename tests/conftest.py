@@ -1,6 +1,8 @@
 """Shared fixtures for ``tests/``.
 
 * ``fixtures_data``: the default fixture file (what ``serve`` loads without ``--fixtures``).
+* ``grant_credentials``: ``client_id``, ``client_secret``, ``username`` and ``password`` for a
+  password grant (the first fixture app and its owner).
 * ``client``: the fake in-process, with fresh state, behind Starlette's ``TestClient``.
 * ``live_server``: ``rspace-mock serve --port 0 --seed 1`` as a real subprocess; yields its base
   URL and, afterwards, checks that SIGTERM stops it with exit code 0.
@@ -159,6 +161,20 @@ def _default_fixtures() -> dict[str, Any]:
     if not _FIXTURE_CACHE:
         _FIXTURE_CACHE.update(json.loads(DEFAULT_FIXTURES_PATH.read_text(encoding="utf-8")))
     return _FIXTURE_CACHE
+
+
+@pytest.fixture
+def grant_credentials(fixtures_data: dict[str, Any]) -> dict[str, str]:
+    """What a password grant needs besides ``grant_type``: the first fixture app's client id
+    and secret, and the username and password of the user who owns it."""
+    app = fixtures_data["apps"][0]
+    owner = next(u for u in fixtures_data["users"] if u["username"] == app["owner"])
+    return {
+        "client_id": app["clientId"],
+        "client_secret": app["clientSecret"],
+        "username": owner["username"],
+        "password": owner["password"],
+    }
 
 
 @pytest.fixture

@@ -49,18 +49,6 @@ def racing_server(
     return str(serve_mock_for_module("--seed", "1", "--state", str(state), "--workers", "4").url)
 
 
-@pytest.fixture
-def creds(fixtures_data: dict[str, Any]) -> dict[str, str]:
-    app = fixtures_data["apps"][0]
-    user = next(u for u in fixtures_data["users"] if u["username"] == app["owner"])
-    return {
-        "client_id": app["clientId"],
-        "client_secret": app["clientSecret"],
-        "username": user["username"],
-        "password": user["password"],
-    }
-
-
 def token_post(base_url: str, **params: str) -> requests.Response:
     return requests.post(f"{base_url}/oauth/token", data=params, timeout=30)
 
@@ -75,13 +63,15 @@ def access_token_works(base_url: str, access_token: str) -> bool:
     return response.status_code == 200
 
 
-def refresh_token_is_current(base_url: str, creds: dict[str, str], refresh_token: str) -> bool:
+def refresh_token_is_current(
+    base_url: str, grant_credentials: dict[str, str], refresh_token: str
+) -> bool:
     """Probe with ``is_jwt=true``: RSpace's JWT refresh does not rotate the refresh token."""
     response = token_post(
         base_url,
         grant_type="refresh_token",
-        client_id=creds["client_id"],
-        client_secret=creds["client_secret"],
+        client_id=grant_credentials["client_id"],
+        client_secret=grant_credentials["client_secret"],
         refresh_token=refresh_token,
         is_jwt="true",
     )
@@ -90,11 +80,11 @@ def refresh_token_is_current(base_url: str, creds: dict[str, str], refresh_token
 
 
 def test_simultaneous_password_grants_leave_exactly_one_valid_pair(
-    racing_server: str, creds: dict[str, str]
+    racing_server: str, grant_credentials: dict[str, str]
 ) -> None:
     live_server = racing_server
     responses = run_together(
-        GRANTS, lambda _: token_post(live_server, grant_type="password", **creds)
+        GRANTS, lambda _: token_post(live_server, grant_type="password", **grant_credentials)
     )
     assert [r.status_code for r in responses] == [200] * GRANTS, [r.text for r in responses]
     pairs = [r.json() for r in responses]
@@ -108,7 +98,7 @@ def test_simultaneous_password_grants_leave_exactly_one_valid_pair(
     live_refresh = [
         i
         for i, p in enumerate(pairs)
-        if refresh_token_is_current(live_server, creds, p["refresh_token"])
+        if refresh_token_is_current(live_server, grant_credentials, p["refresh_token"])
     ]
     assert len(live_access) == 1, f"{len(live_access)} access tokens still work"
     assert len(live_refresh) == 1, f"{len(live_refresh)} refresh tokens still work"
@@ -117,17 +107,17 @@ def test_simultaneous_password_grants_leave_exactly_one_valid_pair(
 
 
 def test_simultaneous_refreshes_with_one_refresh_token_succeed_exactly_once(
-    racing_server: str, creds: dict[str, str]
+    racing_server: str, grant_credentials: dict[str, str]
 ) -> None:
     live_server = racing_server
-    pair = token_post(live_server, grant_type="password", **creds).json()
+    pair = token_post(live_server, grant_type="password", **grant_credentials).json()
     responses = run_together(
         REFRESHES,
         lambda _: token_post(
             live_server,
             grant_type="refresh_token",
-            client_id=creds["client_id"],
-            client_secret=creds["client_secret"],
+            client_id=grant_credentials["client_id"],
+            client_secret=grant_credentials["client_secret"],
             refresh_token=pair["refresh_token"],
         ),
     )
@@ -141,7 +131,7 @@ def test_simultaneous_refreshes_with_one_refresh_token_succeed_exactly_once(
     (winner,) = [r.json() for r in responses if r.status_code == 200]
     assert access_token_works(live_server, winner["access_token"])
     assert not access_token_works(live_server, pair["access_token"])
-    assert refresh_token_is_current(live_server, creds, winner["refresh_token"])
+    assert refresh_token_is_current(live_server, grant_credentials, winner["refresh_token"])
 
 
 def test_simultaneous_grants_for_different_users_do_not_disturb_each_other(

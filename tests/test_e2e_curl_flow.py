@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -110,16 +111,9 @@ def api_get(base_url: str, path: str, access_token: str) -> HttpResult:
 
 
 @pytest.fixture
-def guide(fixtures_data: dict[str, Any]) -> dict[str, str]:
+def guide(grant_credentials: dict[str, str]) -> dict[str, str]:
     """The guide's ``$CLIENT_ID``, ``$CLIENT_SECRET``, ``$USERNAME`` and ``$PASSWORD``."""
-    app = fixtures_data["apps"][0]
-    owner = next(u for u in fixtures_data["users"] if u["username"] == app["owner"])
-    return {
-        "client_id": app["clientId"],
-        "client_secret": app["clientSecret"],
-        "username": owner["username"],
-        "password": owner["password"],
-    }
+    return grant_credentials
 
 
 def password_grant(base_url: str, guide: dict[str, str], **extra: str) -> HttpResult:
@@ -264,30 +258,21 @@ def test_jwt_first_password_grant_returns_a_refresh_token_once(
     )
 
 
-def test_grant_parameters_are_read_from_an_urlencoded_body(
-    live_server: str, guide: dict[str, str]
+@pytest.mark.parametrize(
+    "send_grant",
+    [grant_multipart, grant_urlencoded, grant_query_string],
+    ids=["multipart", "urlencoded", "query-string"],
+)
+def test_grant_parameters_are_read_from_any_servlet_parameter_source(
+    live_server: str, guide: dict[str, str], send_grant: Callable[..., HttpResult]
 ) -> None:
-    result = grant_urlencoded(live_server, grant_type="password", **guide)
-    body = assert_token_response(result, with_refresh_token=True)
-    assert api_get(live_server, "documents", body["access_token"]).status == 200
-    refreshed = grant_urlencoded(
-        live_server,
-        grant_type="refresh_token",
-        client_id=guide["client_id"],
-        client_secret=guide["client_secret"],
-        refresh_token=body["refresh_token"],
+    # Spring reads @RequestParam from the servlet parameter map: multipart (curl -F), an
+    # urlencoded body (curl --data-urlencode) and the query string all fill it.
+    body = assert_token_response(
+        send_grant(live_server, grant_type="password", **guide), with_refresh_token=True
     )
-    assert_token_response(refreshed, with_refresh_token=True)
-
-
-def test_grant_parameters_are_read_from_the_query_string(
-    live_server: str, guide: dict[str, str]
-) -> None:
-    # The client secret contains Base64 characters; urlencode escapes them in the query string.
-    result = grant_query_string(live_server, grant_type="password", **guide)
-    body = assert_token_response(result, with_refresh_token=True)
     assert api_get(live_server, "documents", body["access_token"]).status == 200
-    refreshed = grant_query_string(
+    refreshed = send_grant(
         live_server,
         grant_type="refresh_token",
         client_id=guide["client_id"],

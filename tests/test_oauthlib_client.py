@@ -25,18 +25,6 @@ def _allow_plain_http(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OAUTHLIB_STRICT_TOKEN_TYPE", raising=False)
 
 
-@pytest.fixture
-def app_and_user(fixtures_data: dict[str, Any]) -> dict[str, str]:
-    app = fixtures_data["apps"][0]
-    user = next(u for u in fixtures_data["users"] if u["username"] == app["owner"])
-    return {
-        "client_id": app["clientId"],
-        "client_secret": app["clientSecret"],
-        "username": user["username"],
-        "password": user["password"],
-    }
-
-
 def new_session(client_id: str) -> OAuth2Session:
     return OAuth2Session(client=LegacyApplicationClient(client_id=client_id))
 
@@ -78,9 +66,11 @@ def bearer_get(base_url: str, path: str, access_token: str) -> requests.Response
 
 
 def test_fetch_token_with_client_id_in_the_body_gets_a_pair(
-    shared_live_server: str, app_and_user: dict[str, str]
+    shared_live_server: str, grant_credentials: dict[str, str]
 ) -> None:
-    token = fetch(new_session(app_and_user["client_id"]), shared_live_server, app_and_user)
+    token = fetch(
+        new_session(grant_credentials["client_id"]), shared_live_server, grant_credentials
+    )
     assert set(token) >= {"access_token", "refresh_token", "scope", "expires_in", "expires_at"}
     assert "token_type" not in token  # oauthlib adds none; RSpace sends none
     assert token["scope"] == ["all"]
@@ -88,36 +78,38 @@ def test_fetch_token_with_client_id_in_the_body_gets_a_pair(
 
 
 def test_access_token_from_oauthlib_lists_documents_with_plain_requests(
-    shared_live_server: str, app_and_user: dict[str, str]
+    shared_live_server: str, grant_credentials: dict[str, str]
 ) -> None:
-    token = fetch(new_session(app_and_user["client_id"]), shared_live_server, app_and_user)
+    token = fetch(
+        new_session(grant_credentials["client_id"]), shared_live_server, grant_credentials
+    )
     response = bearer_get(shared_live_server, "documents", token["access_token"])
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"] == JSON_CONTENT_TYPE
     owners = {d["owner"]["username"] for d in response.json()["documents"]}
-    assert owners == {app_and_user["username"]}
+    assert owners == {grant_credentials["username"]}
 
 
 def test_the_oauth2_session_itself_sends_the_token_as_bearer(
-    shared_live_server: str, app_and_user: dict[str, str]
+    shared_live_server: str, grant_credentials: dict[str, str]
 ) -> None:
-    session = new_session(app_and_user["client_id"])
-    fetch(session, shared_live_server, app_and_user)
+    session = new_session(grant_credentials["client_id"])
+    fetch(session, shared_live_server, grant_credentials)
     response = session.get(f"{shared_live_server}/api/v1/status", timeout=10)
     assert response.status_code == 200, response.text
     assert response.json()["message"] == "OK"
 
 
 def test_refresh_token_rotates_the_pair_and_the_old_access_token_stops_working(
-    shared_live_server: str, app_and_user: dict[str, str]
+    shared_live_server: str, grant_credentials: dict[str, str]
 ) -> None:
-    session = new_session(app_and_user["client_id"])
-    first = dict(fetch(session, shared_live_server, app_and_user))
+    session = new_session(grant_credentials["client_id"])
+    first = dict(fetch(session, shared_live_server, grant_credentials))
     second = session.refresh_token(
         f"{shared_live_server}/oauth/token",
         refresh_token=first["refresh_token"],
-        client_id=app_and_user["client_id"],
-        client_secret=app_and_user["client_secret"],
+        client_id=grant_credentials["client_id"],
+        client_secret=grant_credentials["client_secret"],
     )
     assert second["access_token"] != first["access_token"]
     assert second["refresh_token"] != first["refresh_token"]
@@ -126,11 +118,14 @@ def test_refresh_token_rotates_the_pair_and_the_old_access_token_stops_working(
 
 
 def test_is_jwt_passed_as_an_extra_token_parameter_returns_a_usable_jwt(
-    shared_live_server: str, app_and_user: dict[str, str]
+    shared_live_server: str, grant_credentials: dict[str, str]
 ) -> None:
-    fetch(new_session(app_and_user["client_id"]), shared_live_server, app_and_user)
+    fetch(new_session(grant_credentials["client_id"]), shared_live_server, grant_credentials)
     jwt_token = fetch(
-        new_session(app_and_user["client_id"]), shared_live_server, app_and_user, is_jwt="true"
+        new_session(grant_credentials["client_id"]),
+        shared_live_server,
+        grant_credentials,
+        is_jwt="true",
     )
     assert jwt_token["access_token"].count(".") == 2
     assert "refresh_token" not in jwt_token  # a pair already exists
@@ -138,25 +133,29 @@ def test_is_jwt_passed_as_an_extra_token_parameter_returns_a_usable_jwt(
 
 
 def test_the_official_sdk_lists_documents_with_an_oauthlib_token(
-    shared_live_server: str, app_and_user: dict[str, str]
+    shared_live_server: str, grant_credentials: dict[str, str]
 ) -> None:
-    token = fetch(new_session(app_and_user["client_id"]), shared_live_server, app_and_user)
+    token = fetch(
+        new_session(grant_credentials["client_id"]), shared_live_server, grant_credentials
+    )
     with BearerELNClient(shared_live_server, token["access_token"], max_retries=0) as sdk:
         assert "apiKey" not in sdk._session.headers
         created = sdk.create_document(name="made with an OAuth token")
         listing = sdk.get_documents(page_size=100)
         fetched = sdk.get_document(created["id"])
-    assert fetched["owner"]["username"] == app_and_user["username"]
+    assert fetched["owner"]["username"] == grant_credentials["username"]
     # Newest first by default, so the new document is on the first page.
     assert listing["documents"][0]["id"] == created["id"]
-    assert {d["owner"]["username"] for d in listing["documents"]} == {app_and_user["username"]}
+    assert {d["owner"]["username"] for d in listing["documents"]} == {grant_credentials["username"]}
 
 
 def test_an_empty_api_key_header_is_ignored_in_favour_of_bearer(
-    shared_live_server: str, app_and_user: dict[str, str]
+    shared_live_server: str, grant_credentials: dict[str, str]
 ) -> None:
     # The SDK built with api_key="" sends "apiKey: " on every call unless it is removed.
-    token = fetch(new_session(app_and_user["client_id"]), shared_live_server, app_and_user)
+    token = fetch(
+        new_session(grant_credentials["client_id"]), shared_live_server, grant_credentials
+    )
     response = requests.get(
         f"{shared_live_server}/api/v1/status",
         headers={"apiKey": "", "Authorization": f"Bearer {token['access_token']}"},
@@ -166,10 +165,12 @@ def test_an_empty_api_key_header_is_ignored_in_favour_of_bearer(
 
 
 def test_a_non_empty_api_key_header_wins_over_a_valid_bearer_token(
-    shared_live_server: str, app_and_user: dict[str, str]
+    shared_live_server: str, grant_credentials: dict[str, str]
 ) -> None:
     # Why BearerELNClient removes the SDK's session apiKey header: RSpace checks it first.
-    token = fetch(new_session(app_and_user["client_id"]), shared_live_server, app_and_user)
+    token = fetch(
+        new_session(grant_credentials["client_id"]), shared_live_server, grant_credentials
+    )
     response = requests.get(
         f"{shared_live_server}/api/v1/status",
         headers={"apiKey": "wrongKey", "Authorization": f"Bearer {token['access_token']}"},
@@ -180,12 +181,12 @@ def test_a_non_empty_api_key_header_wins_over_a_valid_bearer_token(
 
 
 def test_http_basic_client_credentials_are_ignored_so_client_secret_is_reported_missing(
-    shared_live_server: str, app_and_user: dict[str, str]
+    shared_live_server: str, grant_credentials: dict[str, str]
 ) -> None:
     # Without include_client_id=True the library sends client_id:client_secret as HTTP Basic
     # and neither as a parameter. RSpace reads no Basic header; Spring binds grant_type, then
     # client_secret, then client_id, so client_secret is the one reported.
-    session = new_session(app_and_user["client_id"])
+    session = new_session(grant_credentials["client_id"])
     responses: list[requests.Response] = []
 
     def keep(response: requests.Response) -> requests.Response:
@@ -196,10 +197,10 @@ def test_http_basic_client_credentials_are_ignored_so_client_secret_is_reported_
     with pytest.raises(MissingTokenError):
         session.fetch_token(
             f"{shared_live_server}/oauth/token",
-            username=app_and_user["username"],
-            password=app_and_user["password"],
-            client_id=app_and_user["client_id"],
-            client_secret=app_and_user["client_secret"],
+            username=grant_credentials["username"],
+            password=grant_credentials["password"],
+            client_id=grant_credentials["client_id"],
+            client_secret=grant_credentials["client_secret"],
         )
     (response,) = responses
     assert response.request.headers["Authorization"].startswith("Basic ")
