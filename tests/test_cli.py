@@ -114,45 +114,39 @@ def test_fixture_file_that_is_not_json_stops_serve_with_one_line_naming_file_and
     assert_one_clear_error_line(result, path, "line 2")
 
 
-def test_fixture_entry_with_an_unknown_key_stops_serve_naming_the_entry_and_key(
-    tmp_path: Path, run_rspace_mock: Run
-) -> None:
-    path = write_json(
-        tmp_path / "unknown-key.json",
+#: A bad entry in an otherwise valid fixture file, and what the one error line must name.
+BAD_FIXTURE_ENTRIES: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "user-with-an-unknown-key": (
         {
             "users": [
                 {"username": "alice", "password": "a"},
                 {"username": "bob", "password": "b", "colour": "red"},
             ]
         },
-    )
-    result = run_rspace_mock("serve", "--port", "0", "--fixtures", str(path))
-    assert_one_clear_error_line(result, path, "users[1]", "bob", "colour")
-
-
-def test_fixture_user_without_a_password_stops_serve_naming_the_user(
-    tmp_path: Path, run_rspace_mock: Run
-) -> None:
-    path = write_json(
-        tmp_path / "no-password.json",
+        ["users[1]", "bob", "colour"],
+    ),
+    "user-without-a-password": (
         {"users": [{"username": "alice", "password": "a"}, {"username": "bob"}]},
-    )
-    result = run_rspace_mock("serve", "--port", "0", "--fixtures", str(path))
-    assert_one_clear_error_line(result, path, "users[1]", "bob", "password")
-
-
-def test_fixture_app_whose_owner_does_not_exist_stops_serve_naming_app_and_owner(
-    tmp_path: Path, run_rspace_mock: Run
-) -> None:
-    path = write_json(
-        tmp_path / "orphan-app.json",
+        ["users[1]", "bob", "password"],
+    ),
+    "app-whose-owner-does-not-exist": (
         {
             "users": [{"username": "alice", "password": "a"}],
             "apps": [{"name": "Sync", "owner": "zed"}],
         },
-    )
+        ["apps[0]", "Sync", "zed"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FIXTURE_ENTRIES))
+def test_bad_fixture_entry_stops_serve_with_one_line_naming_file_entry_and_problem(
+    case: str, tmp_path: Path, run_rspace_mock: Run
+) -> None:
+    data, mentions = BAD_FIXTURE_ENTRIES[case]
+    path = write_json(tmp_path / f"{case}.json", data)
     result = run_rspace_mock("serve", "--port", "0", "--fixtures", str(path))
-    assert_one_clear_error_line(result, path, "apps[0]", "Sync", "zed")
+    assert_one_clear_error_line(result, path, *mentions)
 
 
 def test_missing_fixture_file_stops_serve_with_one_line_naming_it(
