@@ -411,8 +411,30 @@ def _check_page_links(
         "DOCS-PAGING-1",
         f"page {page_number} of {listing['totalHits']} (size {page_size}) has links {rels}",
     )
+    # RSpace's ApiPaginatedResultList: 'first' only when 'prev' is not page 0, 'last' only
+    # when 'next' is not the last page.
+    total = listing["totalHits"]
+    last_page = max(math.ceil(total / page_size) - 1, 0)
+    expect(
+        ("first" in by_rel) == (page_number >= 2),
+        "DOCS-LINKS-1",
+        f"page {page_number}: 'first' link must appear exactly when prev is not page 0: {rels}",
+    )
+    expect(
+        ("last" in by_rel) == (total > (page_number + 2) * page_size),
+        "DOCS-LINKS-1",
+        f"page {page_number} of {total} (size {page_size}): 'last' link must appear exactly "
+        f"when next is not the last page: {rels}",
+    )
+    expected_pages = {"prev": page_number - 1, "first": 0, "next": page_number + 1}
+    expected_pages |= {"last": last_page, "self": page_number}
     for rel, link in by_rel.items():
         query = parse_qs(urlsplit(link).query)
+        expect(
+            query.get("pageNumber") == [str(expected_pages.get(rel, -1))],
+            "DOCS-LINKS-1",
+            f"{rel} link {link} should be page {expected_pages.get(rel)}",
+        )
         expect("pageNumber" in query, "DOCS-LINKS-1", f"{rel} link {link} lacks pageNumber")
         expect(
             ("pageSize" in query) == (page_size != 20),
@@ -428,19 +450,6 @@ def _check_page_links(
             expect(query["pageSize"] == [str(page_size)], "DOCS-LINKS-1", f"{rel} link {link}")
         if "orderBy" in query:
             expect(query["orderBy"] == [order], "DOCS-LINKS-1", f"{rel} link {link}")
-    self_query = parse_qs(urlsplit(by_rel["self"]).query)
-    expect(
-        self_query["pageNumber"] == [str(page_number)],
-        "DOCS-LINKS-1",
-        f"self link {by_rel['self']} is not page {page_number}",
-    )
-    if "next" in by_rel:
-        next_query = parse_qs(urlsplit(by_rel["next"]).query)
-        expect(
-            next_query["pageNumber"] == [str(page_number + 1)],
-            "DOCS-LINKS-1",
-            f"next link {by_rel['next']} is not page {page_number + 1}",
-        )
     return by_rel
 
 
