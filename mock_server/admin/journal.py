@@ -76,13 +76,8 @@ class JournalEntry:
     @property
     def params(self) -> dict[str, str]:
         """Query and form parameters (masked), e.g. ``params["grant_type"]``."""
-        values = dict(parse_qsl(self.query, keep_blank_values=True))
         content_type = self.request_headers.get("content-type", "")
-        if "x-www-form-urlencoded" in content_type:
-            values.update(parse_qsl(self.request_body, keep_blank_values=True))
-        elif "multipart/" in content_type:
-            values.update(_multipart_fields(self.request_body))
-        return values
+        return request_params(self.query, content_type, self.request_body)
 
     @property
     def grant_type(self) -> str | None:
@@ -106,6 +101,16 @@ class JournalEntry:
         fault = f" (fault: {self.fault})" if self.fault else ""
         query = f"?{self.query}" if self.query else ""
         return f"#{self.id} {self.method} {self.path}{query}{detail}{auth} -> {status}{fault}"
+
+
+def request_params(query: str, content_type: str, body: str) -> dict[str, str]:
+    """The servlet-style parameter map: query string, then a form or multipart body."""
+    values = dict(parse_qsl(query, keep_blank_values=True))
+    if "x-www-form-urlencoded" in content_type:
+        values.update(parse_qsl(body, keep_blank_values=True))
+    elif "multipart/" in content_type:
+        values.update(_multipart_fields(body))
+    return values
 
 
 def _multipart_fields(body: str) -> dict[str, str]:
@@ -253,4 +258,4 @@ def _matches(
     return since_id is None or entry.id > since_id
 
 
-__all__ = ["MASK", "Journal", "JournalEntry", "RawExchange", "mask_exchange"]
+__all__ = ["MASK", "Journal", "JournalEntry", "RawExchange", "mask_exchange", "request_params"]

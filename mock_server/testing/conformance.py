@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from .helpers import ClientBehaviourError, RSpaceMockHandle, describe
+from .helpers import ClientBehaviourError, FaultHelper, RSpaceMockHandle, describe
 
 #: Capabilities an adapter may declare.
 OAUTH, JWT, API_KEY = "oauth", "jwt", "api_key"
@@ -136,6 +136,24 @@ class Scenario:
             return action()
         except Exception as exc:
             self.fail(f"{expectation}, but the client raised {type(exc).__name__}: {exc}", mark)
+
+    def expect_create_not_replayed(
+        self, add_fault: Callable[[FaultHelper], Any], expectation: str
+    ) -> None:
+        """With a fault on ``POST /documents``, the create must fail after one attempt: the
+        client cannot know whether the document was made, so posting again risks a copy."""
+        client = self.client()
+        client.login()
+        add_fault(self.mock.faults)
+        mark = self.mark()
+        try:
+            client.create_document("conformance: failed create")
+        except Exception:
+            pass
+        else:
+            self.fail(expectation, mark)
+        posts = self.mock.journal.requests(path="/api/v1/documents", method="POST")
+        self.check(len(posts) == 1, f"expected one POST, the client sent {len(posts)}", mark)
 
     def report(self) -> None:
         self.node.user_properties.append(("client_did", describe(self.mock.journal.requests())))
@@ -279,18 +297,10 @@ class ClientConformance:
     def test_5xx_on_a_non_idempotent_call_is_not_replayed(self, scenario: Scenario) -> None:
         """A 500 on ``POST /documents``: the client cannot know whether the document was made,
         so it must report the error rather than post again (and risk a duplicate)."""
-        client = scenario.client()
-        client.login()
-        scenario.mock.faults.error("/api/v1/documents", 500, method="POST")
-        mark = scenario.mark()
-        try:
-            client.create_document("conformance: 500 on create")
-        except Exception:
-            pass
-        else:
-            scenario.fail("expected the client to raise on a 500 from create", mark)
-        posts = scenario.mock.journal.requests(path="/api/v1/documents", method="POST")
-        scenario.check(len(posts) == 1, f"expected one POST, the client sent {len(posts)}", mark)
+        scenario.expect_create_not_replayed(
+            lambda faults: faults.error("/api/v1/documents", 500, method="POST"),
+            "expected the client to raise on a 500 from create",
+        )
 
     def test_dropped_connection_on_an_idempotent_call_is_retried(self, scenario: Scenario) -> None:
         client = scenario.client()
@@ -304,18 +314,10 @@ class ClientConformance:
     def test_dropped_connection_on_a_non_idempotent_call_is_not_replayed(
         self, scenario: Scenario
     ) -> None:
-        client = scenario.client()
-        client.login()
-        scenario.mock.faults.drop("/api/v1/documents", method="POST")
-        mark = scenario.mark()
-        try:
-            client.create_document("conformance: dropped create")
-        except Exception:
-            pass
-        else:
-            scenario.fail("expected the client to raise when the create was cut off", mark)
-        posts = scenario.mock.journal.requests(path="/api/v1/documents", method="POST")
-        scenario.check(len(posts) == 1, f"expected one POST, the client sent {len(posts)}", mark)
+        scenario.expect_create_not_replayed(
+            lambda faults: faults.drop("/api/v1/documents", method="POST"),
+            "expected the client to raise when the create was cut off",
+        )
 
     def test_get_and_create_round_trip(self, scenario: Scenario) -> None:
         """The basics: create a document, then read it back by id."""

@@ -8,13 +8,13 @@ import asyncio
 import contextlib
 from collections import deque
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..admin.faults import FaultAction, FiredFault
 from ..admin.instruments import Instruments
+from ..admin.journal import request_params
 from ..domain.errors import ApiProblem
 from .errors import problem_response
 from .middleware import normalise_path
@@ -203,14 +203,11 @@ async def _caller(scope: Scope, receive: Receive) -> tuple[Receive, str | None]:
             return pending.popleft()
         return await receive()
 
-    params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-    if "x-www-form-urlencoded" in headers.get("content-type", ""):
-        params.update(parse_qsl(body.decode("utf-8", "replace")))
-    elif "multipart/" in headers.get("content-type", ""):
-        text = body.decode("utf-8", "replace")
-        marker = 'name="username"'
-        if marker in text:
-            params["username"] = text.split(marker, 1)[1].split("\r\n\r\n", 1)[1].split("\r\n")[0]
+    params = request_params(
+        scope.get("query_string", b"").decode("latin-1"),
+        headers.get("content-type", ""),
+        body.decode("utf-8", "replace"),
+    )
     return replay, params.get("username")
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
-from urllib.parse import parse_qsl
 
+import jwt
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..admin.instruments import Instruments
-from ..admin.journal import RawExchange
+from ..admin.journal import RawExchange, request_params
+from ..domain.credentials import looks_like_jwt, sha256_hex
+from ..runtime import MockRSpace
 from .fault_middleware import FAULT_STATE_KEY, FLUSH_STATE_KEY, OUTCOME_STATE_KEY
 from .middleware import normalise_path
 
@@ -57,7 +60,7 @@ class JournalRecorder:
             recorded = True
             outcome = str(state.get(OUTCOME_STATE_KEY, outcome))
             self._record(
-                instruments,
+                mock,
                 state,
                 RawExchange(
                     time=started_at,
@@ -102,7 +105,7 @@ class JournalRecorder:
             flush()
 
     @staticmethod
-    def _record(instruments: Instruments, state: dict[str, object], exchange: RawExchange) -> None:
+    def _record(mock: MockRSpace, state: dict[str, object], exchange: RawExchange) -> None:
         principal = state.get("principal")
         username: str | None = None
         auth_method: str | None = None
@@ -110,17 +113,35 @@ class JournalRecorder:
             username = getattr(getattr(principal, "user", None), "username", None)
             auth_method = getattr(principal, "method", None)
         elif exchange.path == "/oauth/token":
-            username = _token_username(exchange)
-        instruments.journal.record(replace(exchange, username=username, auth_method=auth_method))
+            username = _token_username(mock, exchange)
+        mock.instruments.journal.record(
+            replace(exchange, username=username, auth_method=auth_method)
+        )
 
 
-def _token_username(exchange: RawExchange) -> str | None:
-    params = dict(parse_qsl(exchange.query))
-    text = exchange.request_body.decode("utf-8", "replace")
-    content_type = dict((k.lower(), v) for k, v in exchange.request_headers).get("content-type", "")
-    if "x-www-form-urlencoded" in content_type:
-        params.update(parse_qsl(text))
-    elif 'name="username"' in text:
-        params["username"] = text.split('name="username"', 1)[1].split("\r\n\r\n", 1)[-1]
-        params["username"] = params["username"].split("\r\n", 1)[0]
-    return params.get("username")
+def _token_username(mock: MockRSpace, exchange: RawExchange) -> str | None:
+    """The ``username`` of a password grant; for a refresh grant, the owner of the tokens it
+    issued (looked up by the new access token, or by a JWT's ``refreshTokenHash``)."""
+    headers = {k.lower(): v for k, v in exchange.request_headers}
+    params = request_params(
+        exchange.query,
+        headers.get("content-type", ""),
+        exchange.request_body.decode("utf-8", "replace"),
+    )
+    if params.get("username"):
+        return params["username"]
+    try:
+        issued = json.loads(exchange.response_body)
+        access_token = str(issued["access_token"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if looks_like_jwt(access_token):
+        try:
+            claims = jwt.decode(access_token, options={"verify_signature": False})
+            row = mock.store.find_token_by_refresh_hash(str(claims["refreshTokenHash"]))
+        except (jwt.PyJWTError, KeyError):
+            return None
+    else:
+        row = mock.store.find_token_by_access_hash(sha256_hex(access_token))
+    user = mock.store.get_user(row.user_id) if row is not None else None
+    return user.username if user is not None else None
