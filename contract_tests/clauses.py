@@ -38,7 +38,8 @@ CLAUSES: dict[str, str] = {
     "any other value gives 400.",
     "OAUTH-METHOD-1": "/oauth/token accepts POST only: GET, PUT and DELETE give 405.",
     "OAUTH-ERR-MISSING-1": "A missing grant_type, client_id or client_secret gives 400 with "
-    "internalCode 40005.",
+    "internalCode 40005, naming grant_type, then client_secret, then client_id; HTTP Basic "
+    "client authentication is not read.",
     "OAUTH-ERR-EMPTYCLIENT-1": "An empty client_id or client_secret gives 401 with "
     "internalCode 40101.",
     "OAUTH-ERR-GRANT-1": "An unsupported grant_type gives 422 with internalCode 42201.",
@@ -59,6 +60,8 @@ CLAUSES: dict[str, str] = {
     "and errors ['Authorisation error'].",
     "AUTH-APIKEY-1": "A valid apiKey header authenticates; an unknown or malformed one gives "
     "401; a non-empty apiKey wins over Authorization.",
+    "AUTH-USER-1": "The API key of a user whose API access is off gives 401 'Access to API has "
+    "been disabled for user '<u>''.",
     "AUTH-BEARER-1": "An Authorization header that is not exactly 'Bearer <token>' gives 401 "
     "'Authorization header for OAuth must be in the form \"Bearer <myAccessToken>\"'.",
     "AUTH-BEARER-2": "A malformed Bearer token gives 401 'OAuth token is invalid or expired.'; "
@@ -85,6 +88,7 @@ CLAUSES: dict[str, str] = {
     "document give 404.",
     "DOCS-ISOLATION-1": "Another user's document gives 404 to GET, PUT and DELETE and is not "
     "in the caller's listing.",
+    "DOCS-CSV-1": "GET /documents/{id} with Accept: text/csv answers 200 in text/csv.",
     "DOCS-NOTFOUND-1": "A missing document gives 404 with internalCode 50301, RSpace's "
     "'could not be retrieved' message and errors [''].",
     "DOCS-PARAMS-1": "pageNumber < 0, pageSize outside 1..100, a malformed orderBy or a query "

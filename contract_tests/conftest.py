@@ -73,6 +73,7 @@ _CREDENTIAL_OPTIONS = [
     "locked_password",
     "api_disabled_username",
     "api_disabled_password",
+    "api_disabled_api_key",
 ]
 
 REPORT_KEY = pytest.StashKey[ParityReport]()

@@ -104,7 +104,11 @@ def credentials_from_options(values: dict[str, str | None]) -> Credentials:
         apps=apps,
         locked_user=UserCredentials(locked, values.get("locked_password")) if locked else None,
         api_disabled_user=(
-            UserCredentials(disabled, values.get("api_disabled_password")) if disabled else None
+            UserCredentials(
+                disabled, values.get("api_disabled_password"), values.get("api_disabled_api_key")
+            )
+            if disabled
+            else None
         ),
     )
 

@@ -162,3 +162,20 @@ def test_rate_limit_headers_on_every_api_response(target: Target, authenticated:
 @pytest.mark.clause("STATUS-1")
 def test_status_needs_authentication(target: Target) -> None:
     check_error(target.get("/api/v1/status"), "STATUS-1", 401, 40101)
+
+
+@pytest.mark.clause("AUTH-USER-1")
+def test_api_key_of_user_without_api_access_is_401(target: Target) -> None:
+    disabled = target.credentials.api_disabled_user
+    if disabled is None or not disabled.api_key:
+        pytest.skip(
+            "needs a user with API access off: provide RSPACE_API_DISABLED_USERNAME and _API_KEY"
+        )
+    response = target.get("/api/v1/status", headers={"apiKey": disabled.api_key})
+    check_error(
+        response,
+        "AUTH-USER-1",
+        401,
+        40101,
+        f"Access to API has been disabled for user '{disabled.username}'",
+    )

@@ -133,6 +133,28 @@ def test_unparseable_body_is_400(target: Target, body: str) -> None:
     check_error(response, "DOCS-BADBODY-1", 400, 40009)
 
 
+@pytest.mark.clause("DOCS-CSV-1")
+def test_document_as_csv(target: Target) -> None:
+    user = require_api_key_users(target)[0]
+    listing = target.get(DOCUMENTS, params={"pageSize": 1}, headers=api_key(user)).json()
+    if not listing.get("documents"):
+        pytest.skip("the test user has no document to read as CSV")
+    document_id = listing["documents"][0]["id"]
+    response = target.get(
+        f"{DOCUMENTS}/{document_id}", headers={**api_key(user), "Accept": "text/csv"}
+    )
+    expect(
+        response.status_code == 200,
+        "DOCS-CSV-1",
+        f"CSV GET gave {response.status_code}: {response.text[:200]}",
+    )
+    expect(
+        response.headers.get("content-type", "").startswith("text/csv") and response.text,
+        "DOCS-CSV-1",
+        f"CSV GET answered {response.headers.get('content-type')!r}",
+    )
+
+
 @pytest.mark.real_port
 @pytest.mark.clause("WIRE-SLASH-1")
 def test_trailing_slash_is_tolerated(target: Target) -> None:

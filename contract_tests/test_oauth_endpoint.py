@@ -279,3 +279,34 @@ def test_is_jwt_that_is_not_a_boolean_is_400(target: Target, value: str) -> None
     params = dict(password_grant(user, app), is_jwt=value)
     params["client_secret"] = _bogus_app().client_secret  # can never succeed
     check_error(target.token(params), "OAUTH-ISJWT-1", 400)
+
+
+@pytest.mark.clause("OAUTH-ERR-MISSING-1")
+@pytest.mark.parametrize(
+    ("missing", "reported"),
+    [
+        (["client_id", "client_secret"], "client_secret"),
+        (["grant_type", "client_secret"], "grant_type"),
+        (["grant_type", "client_id", "client_secret"], "grant_type"),
+    ],
+)
+def test_first_missing_parameter_is_reported(
+    target: Target, missing: list[str], reported: str
+) -> None:
+    params = password_grant(UserCredentials("nobody", "x"), _bogus_app())
+    for name in missing:
+        del params[name]
+    check_error(
+        target.token(params), "OAUTH-ERR-MISSING-1", 400, 40005, MISSING_PARAMETER.format(reported)
+    )
+
+
+@pytest.mark.clause("OAUTH-ERR-MISSING-1")
+def test_http_basic_client_authentication_is_not_read(target: Target) -> None:
+    user, app = _user_and_app(target)
+    params = password_grant(user, app)
+    del params["client_id"], params["client_secret"]
+    response = target.post("/oauth/token", data=params, auth=(app.client_id, app.client_secret))
+    check_error(
+        response, "OAUTH-ERR-MISSING-1", 400, 40005, MISSING_PARAMETER.format("client_secret")
+    )
