@@ -4,6 +4,10 @@ Each step uses the guide's own form: ``curl -X POST -Fgrant_type=... "$RSPACE_UR
 (multipart), then ``curl -H"Authorization: Bearer $ACCESS_TOKEN" "$RSPACE_URL/api/v1/documents"``.
 Where curl is not installed, the same requests go through ``requests`` (multipart via
 ``files=``), so the rules are still checked.
+
+Most tests share one served fake: each starts with its own password grant for the guide's user
+and app, which replaces whatever pair an earlier test left. Tests that need no pair at all, or
+move the clock, get a server of their own.
 """
 
 from __future__ import annotations
@@ -155,24 +159,26 @@ def assert_unauthorised(result: HttpResult, token: str) -> None:
 
 
 def test_password_grant_by_multipart_form_returns_a_pair_without_token_type(
-    live_server: str, guide: dict[str, str]
+    shared_live_server: str, guide: dict[str, str]
 ) -> None:
-    body = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
+    body = assert_token_response(password_grant(shared_live_server, guide), with_refresh_token=True)
     assert len(body["access_token"]) == 32
     assert len(body["refresh_token"]) == 32
     assert body["access_token"] != body["refresh_token"]
 
 
 def test_the_oauth_guides_curl_flow_works_end_to_end(
-    live_server: str, guide: dict[str, str], fixtures_data: dict[str, Any]
+    shared_live_server: str, guide: dict[str, str], fixtures_data: dict[str, Any]
 ) -> None:
     own_names = {d["name"] for d in fixtures_data["documents"] if d["owner"] == guide["username"]}
 
     # 1. Password grant.
-    first = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
+    first = assert_token_response(
+        password_grant(shared_live_server, guide), with_refresh_token=True
+    )
 
     # 2. "Making API calls": list documents with the access token.
-    listing = api_get(live_server, "documents", first["access_token"])
+    listing = api_get(shared_live_server, "documents", first["access_token"])
     assert listing.status == 200, listing.body
     assert listing.content_type == JSON_CONTENT_TYPE
     names = {d["name"] for d in listing.json()["documents"]}
@@ -181,69 +187,71 @@ def test_the_oauth_guides_curl_flow_works_end_to_end(
 
     # 3. Refresh grant: a new pair; the used refresh token is then unknown (404).
     second = assert_token_response(
-        refresh_grant(live_server, guide, first["refresh_token"]), with_refresh_token=True
+        refresh_grant(shared_live_server, guide, first["refresh_token"]), with_refresh_token=True
     )
     assert second["access_token"] != first["access_token"]
     assert second["refresh_token"] != first["refresh_token"]
-    reused = refresh_grant(live_server, guide, first["refresh_token"])
+    reused = refresh_grant(shared_live_server, guide, first["refresh_token"])
     assert reused.status == 404, reused.body
     assert reused.json()["internalCode"] == 50301
     assert reused.json()["message"] == (
         "OAuth token not found! Perhaps its refresh rights have been removed."
     )
     assert_unauthorised(
-        api_get(live_server, "status", first["access_token"]), first["access_token"]
+        api_get(shared_live_server, "status", first["access_token"]), first["access_token"]
     )
-    assert api_get(live_server, "status", second["access_token"]).status == 200
+    assert api_get(shared_live_server, "status", second["access_token"]).status == 200
 
     # 4. is_jwt password grant with a pair in place: a JWT and no refresh_token key.
     jwt_grant = assert_token_response(
-        password_grant(live_server, guide, is_jwt="true"), with_refresh_token=False
+        password_grant(shared_live_server, guide, is_jwt="true"), with_refresh_token=False
     )
     jwt = jwt_grant["access_token"]
     assert jwt.count(".") == 2
 
     # 5. API call with the JWT; the opaque token from step 3 still works too.
-    with_jwt = api_get(live_server, "documents", jwt)
+    with_jwt = api_get(shared_live_server, "documents", jwt)
     assert with_jwt.status == 200, with_jwt.body
     assert with_jwt.json()["totalHits"] == listing.json()["totalHits"]
-    assert api_get(live_server, "status", second["access_token"]).status == 200
+    assert api_get(shared_live_server, "status", second["access_token"]).status == 200
 
     # 6. A new password grant replaces the pair: the old access token and the JWT die.
-    third = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
-    assert_unauthorised(
-        api_get(live_server, "documents", second["access_token"]), second["access_token"]
+    third = assert_token_response(
+        password_grant(shared_live_server, guide), with_refresh_token=True
     )
-    assert_unauthorised(api_get(live_server, "documents", jwt), jwt)
-    assert api_get(live_server, "documents", third["access_token"]).status == 200
+    assert_unauthorised(
+        api_get(shared_live_server, "documents", second["access_token"]), second["access_token"]
+    )
+    assert_unauthorised(api_get(shared_live_server, "documents", jwt), jwt)
+    assert api_get(shared_live_server, "documents", third["access_token"]).status == 200
 
 
 def test_refresh_grant_with_is_jwt_returns_a_jwt_and_does_not_rotate_the_refresh_token(
-    live_server: str, guide: dict[str, str]
+    shared_live_server: str, guide: dict[str, str]
 ) -> None:
-    pair = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
+    pair = assert_token_response(password_grant(shared_live_server, guide), with_refresh_token=True)
     jwt_grant = assert_token_response(
-        refresh_grant(live_server, guide, pair["refresh_token"], is_jwt="true"),
+        refresh_grant(shared_live_server, guide, pair["refresh_token"], is_jwt="true"),
         with_refresh_token=False,
     )
-    assert api_get(live_server, "status", jwt_grant["access_token"]).status == 200
-    assert api_get(live_server, "status", pair["access_token"]).status == 200
+    assert api_get(shared_live_server, "status", jwt_grant["access_token"]).status == 200
+    assert api_get(shared_live_server, "status", pair["access_token"]).status == 200
     # The refresh token is still the current one.
     assert_token_response(
-        refresh_grant(live_server, guide, pair["refresh_token"]), with_refresh_token=True
+        refresh_grant(shared_live_server, guide, pair["refresh_token"]), with_refresh_token=True
     )
 
 
 def test_refresh_grant_kills_the_jwts_built_on_the_old_refresh_token(
-    live_server: str, guide: dict[str, str]
+    shared_live_server: str, guide: dict[str, str]
 ) -> None:
-    pair = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
-    jwt = password_grant(live_server, guide, is_jwt="true").json()["access_token"]
-    assert api_get(live_server, "status", jwt).status == 200
+    pair = assert_token_response(password_grant(shared_live_server, guide), with_refresh_token=True)
+    jwt = password_grant(shared_live_server, guide, is_jwt="true").json()["access_token"]
+    assert api_get(shared_live_server, "status", jwt).status == 200
     assert_token_response(
-        refresh_grant(live_server, guide, pair["refresh_token"]), with_refresh_token=True
+        refresh_grant(shared_live_server, guide, pair["refresh_token"]), with_refresh_token=True
     )
-    assert_unauthorised(api_get(live_server, "status", jwt), jwt)
+    assert_unauthorised(api_get(shared_live_server, "status", jwt), jwt)
 
 
 def test_jwt_first_password_grant_returns_a_refresh_token_once(
@@ -264,16 +272,16 @@ def test_jwt_first_password_grant_returns_a_refresh_token_once(
     ids=["multipart", "urlencoded", "query-string"],
 )
 def test_grant_parameters_are_read_from_any_servlet_parameter_source(
-    live_server: str, guide: dict[str, str], send_grant: Callable[..., HttpResult]
+    shared_live_server: str, guide: dict[str, str], send_grant: Callable[..., HttpResult]
 ) -> None:
     # Spring reads @RequestParam from the servlet parameter map: multipart (curl -F), an
     # urlencoded body (curl --data-urlencode) and the query string all fill it.
     body = assert_token_response(
-        send_grant(live_server, grant_type="password", **guide), with_refresh_token=True
+        send_grant(shared_live_server, grant_type="password", **guide), with_refresh_token=True
     )
-    assert api_get(live_server, "documents", body["access_token"]).status == 200
+    assert api_get(shared_live_server, "documents", body["access_token"]).status == 200
     refreshed = send_grant(
-        live_server,
+        shared_live_server,
         grant_type="refresh_token",
         client_id=guide["client_id"],
         client_secret=guide["client_secret"],
@@ -283,10 +291,10 @@ def test_grant_parameters_are_read_from_any_servlet_parameter_source(
 
 
 def test_wrong_password_in_the_guides_grant_is_401_invalid_user_credentials(
-    live_server: str, guide: dict[str, str]
+    shared_live_server: str, guide: dict[str, str]
 ) -> None:
     result = grant_multipart(
-        live_server, grant_type="password", **{**guide, "password": "not-the-password"}
+        shared_live_server, grant_type="password", **{**guide, "password": "not-the-password"}
     )
     assert result.status == 401
     assert result.content_type == JSON_CONTENT_TYPE
@@ -297,13 +305,13 @@ def test_wrong_password_in_the_guides_grant_is_401_invalid_user_credentials(
 
 
 def test_responses_are_jackson_pretty_printed_with_no_session_cookie_or_cors_headers(
-    live_server: str, guide: dict[str, str]
+    shared_live_server: str, guide: dict[str, str]
 ) -> None:
     # RSpace: noSessionCreation on /oauth/** and /api/**; permissive CORS is off by default.
-    grant = password_grant(live_server, guide)
+    grant = password_grant(shared_live_server, guide)
     assert '"access_token" : "' in grant.body  # Jackson's "key" : value
     assert grant.body.startswith("{\n  ")
-    listing = api_get(live_server, "documents", grant.json()["access_token"])
+    listing = api_get(shared_live_server, "documents", grant.json()["access_token"])
     assert '"totalHits" : ' in listing.body
     for result in (grant, listing):
         assert "set-cookie" not in result.headers
@@ -311,11 +319,13 @@ def test_responses_are_jackson_pretty_printed_with_no_session_cookie_or_cors_hea
 
 
 def test_api_responses_carry_rate_limit_headers_even_on_401(
-    live_server: str, guide: dict[str, str]
+    shared_live_server: str, guide: dict[str, str]
 ) -> None:
-    token = assert_token_response(password_grant(live_server, guide), with_refresh_token=True)
-    ok = api_get(live_server, "documents", token["access_token"])
-    refused = api_get(live_server, "documents", "A" * 32)
+    token = assert_token_response(
+        password_grant(shared_live_server, guide), with_refresh_token=True
+    )
+    ok = api_get(shared_live_server, "documents", token["access_token"])
+    refused = api_get(shared_live_server, "documents", "A" * 32)
     assert refused.status == 401
     for result in (ok, refused):
         assert result.headers.get("x-rate-limit-limit") == "10"
@@ -323,7 +333,7 @@ def test_api_responses_carry_rate_limit_headers_even_on_401(
         assert result.headers.get("x-rate-limit-waittimemillis") == "100"
         assert "www-authenticate" not in result.headers
     # /oauth/** is not throttled, so it gets none.
-    grant = password_grant(live_server, guide)
+    grant = password_grant(shared_live_server, guide)
     assert "x-rate-limit-limit" not in grant.headers
 
 
