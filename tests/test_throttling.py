@@ -183,3 +183,17 @@ def test_over_http_custom_limits_and_reset_restores_the_default(
     assert statuses == [200, 200, 429]
     rspace_mock.reset()
     assert rspace_mock.settings.get()["throttling"] is False
+
+
+def test_over_http_unknown_paths_and_wrong_methods_are_not_counted(
+    rspace_mock: RSpaceMockHandle,
+) -> None:
+    rspace_mock.clock.freeze()
+    rspace_mock.settings.update(throttling=True, throttleLimits={"user_per_quarter_min": 2})
+    headers = key_headers(rspace_mock)
+    for _ in range(3):
+        missing = requests.get(rspace_mock.api_url + "/nowhere", headers=headers, timeout=5)
+        assert missing.status_code == 404
+        wrong = requests.patch(rspace_mock.api_url + "/status", headers=headers, timeout=5)
+        assert wrong.status_code == 405
+    assert requests.get(rspace_mock.api_url + "/status", headers=headers, timeout=5).ok

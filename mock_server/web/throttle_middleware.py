@@ -4,6 +4,7 @@ on ``/api/**`` only, and its ``X-Rate-Limit-*`` values feed :class:`RateLimitHea
 from __future__ import annotations
 
 from starlette.requests import Request
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..admin.instruments import Instruments
@@ -38,6 +39,22 @@ def rate_limit_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
     return [(k.encode(), v.encode()) for k, v in throttle.headers(_identity(scope))]
 
 
+#: The fake's catch-all route (no RSpace handler): such requests are not throttled.
+_CATCH_ALL_PATH = "/{rest:path}"
+
+
+def _handled_by_rspace(scope: Scope) -> bool:
+    """Whether an RSpace handler takes this method and path. RSpace's interceptors run only
+    for a mapped handler: an unknown path (404) or a wrong method (405) is not counted."""
+    for route in scope["app"].routes:
+        if getattr(route, "path", None) == _CATCH_ALL_PATH:
+            continue
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return True
+    return False
+
+
 class ThrottleGate:
     """Counts each ``/api/`` request against its identity's buckets; over a limit it answers
     RSpace's 429 (internalCode 42901) before any authentication happens."""
@@ -46,7 +63,12 @@ class ThrottleGate:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith("/api/")
+            and _instruments(scope).throttle.enabled
+            and _handled_by_rspace(scope)
+        ):
             try:
                 _instruments(scope).throttle.check(_identity(scope))
             except TooManyRequests as exc:
