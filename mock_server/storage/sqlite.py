@@ -641,16 +641,6 @@ class SqliteStore:
                 _document_values(document),
             )
 
-    def add_documents(self, documents: Sequence[Document]) -> None:
-        """Bulk load (fixtures): one transaction, one prepared statement."""
-        with self.transaction():
-            self._db.executemany(
-                "INSERT OR REPLACE INTO documents"
-                f" ({_DOCUMENT_COLUMNS.replace('name,', 'name, name_lower,', 1)})"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [_document_values(d) for d in documents],
-            )
-
     def save_document(self, document: Document) -> None:
         values = _document_values(document)
         with self.transaction():
