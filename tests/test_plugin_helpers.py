@@ -118,3 +118,18 @@ def test_seeded_credentials(rspace_mock_app: RSpaceMockHandle) -> None:
     assert seeded.user("alice")["password"]
     assert {a["name"] for a in seeded.apps} >= {"Lab notebook sync"}
     assert all(len(a["clientSecret"]) == 32 for a in seeded.apps)
+
+
+def test_login_helper_replaces_the_pair_without_touching_the_journal(
+    rspace_mock_app: RSpaceMockHandle,
+) -> None:
+    mock = rspace_mock_app
+    first = mock.login("alice")
+    assert set(first) == {"access_token", "refresh_token", "scope", "expires_in"}
+    assert status_with(mock, {"Authorization": f"Bearer {first['access_token']}"}) == 200
+    mock.login("alice")
+    assert status_with(mock, {"Authorization": f"Bearer {first['access_token']}"}) == 401
+    assert mock.journal.token_requests() == []
+    jwt = mock.login("bob", is_jwt=True)["access_token"]
+    assert jwt.count(".") == 2
+    assert status_with(mock, {"Authorization": f"Bearer {jwt}"}) == 200

@@ -104,18 +104,7 @@ class Scenario:
     def other_login(self) -> None:
         """Someone else (another process of the same app) logs in as the same user: RSpace
         keeps one token pair per user and app, so the client's tokens die."""
-        with self.mock.client() as http:
-            response = http.post(
-                "/oauth/token",
-                data={
-                    "grant_type": "password",
-                    "client_id": self.app["clientId"],
-                    "client_secret": self.app["clientSecret"],
-                    "username": self.username,
-                    "password": self.user["password"],
-                },
-            )
-        assert response.status_code == 200, response.text
+        self.mock.login(self.username, self.app)
 
     def mark(self) -> int:
         return self.mock.journal.last_id()

@@ -11,7 +11,9 @@ from ..admin.control import MockControl, Seeded
 from ..admin.faults import FaultRule
 from ..admin.journal import JournalEntry
 from ..clock import Clock
+from ..domain.oauth import TokenRequest
 from ..runtime import MockRSpace
+from ..web.representations import token_response
 
 
 class ClientBehaviourError(AssertionError):
@@ -284,6 +286,26 @@ class RSpaceMockHandle:
         if fixtures is not None:
             self.control.load_fixtures(fixtures)
         self.control.reset()
+
+    def login(
+        self, username: str = "alice", app: dict[str, Any] | None = None, is_jwt: bool = False
+    ) -> dict[str, Any]:
+        """A password grant made directly on the fake (no HTTP, so not in the journal), e.g.
+        to play "another login elsewhere". Returns the token response's fields."""
+        app = app or self.seeded.apps[0]
+        password = self.seeded.user(username)["password"]
+        issued = self.mock.tokens.grant(
+            TokenRequest(
+                grant_type="password",
+                client_id=app["clientId"],
+                client_secret=app["clientSecret"],
+                username=username,
+                password=password,
+                is_jwt=is_jwt,
+            ),
+            self.mock.settings.public_url or self.base_url,
+        )
+        return token_response(issued, self.clock.now())
 
     def expire_tokens(self) -> None:
         """Move the clock past the access-token lifetime (and JWT skew)."""
