@@ -88,6 +88,8 @@ class Settings:
             settings.state_file = Path(env["RSPACE_MOCK_STATE"])
         if "RSPACE_MOCK_LOG_LEVEL" in env:
             settings.log_level = env["RSPACE_MOCK_LOG_LEVEL"]
+        if "RSPACE_MOCK_ADMIN_TOKEN" in env:
+            settings.admin_token = env["RSPACE_MOCK_ADMIN_TOKEN"]
         for name, value in overrides.items():
             if not hasattr(settings, name):
                 raise TypeError(f"unknown setting {name!r}")
