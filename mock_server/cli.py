@@ -166,7 +166,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         overrides["oauth_enabled"] = args.oauth
     overrides["quirks"] = Quirks(refresh_keeps_expiry="refresh-keeps-expiry" in args.quirk)
     overrides["admin_enabled"] = args.admin
-    overrides["admin_token"] = args.admin_token
+    if args.admin_token is not None:
+        overrides["admin_token"] = args.admin_token
     overrides["throttling"] = args.throttling
     return Settings.from_env(**overrides)
 
