@@ -144,3 +144,12 @@ def test_serve_flags_map_to_settings() -> None:
         None,
         False,
     )
+
+
+def test_admin_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mock_server.cli import build_parser, settings_from_args
+
+    monkeypatch.setenv("RSPACE_MOCK_ADMIN_TOKEN", "from-env")
+    assert settings_from_args(build_parser().parse_args(["serve"])).admin_token == "from-env"
+    flagged = build_parser().parse_args(["serve", "--admin-token", "flag"])
+    assert settings_from_args(flagged).admin_token == "flag"
