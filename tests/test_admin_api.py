@@ -314,3 +314,18 @@ def test_admin_token_is_required_when_configured() -> None:
         assert wrong.call("GET", "/clock").status_code == 401
         right = Admin(server.base_url, "s3cret-admin")
         assert right.ok("GET", "/clock")["frozen"] is False
+
+
+def test_an_open_admin_api_on_a_public_address_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from mock_server.web.app import create_app
+
+    with caplog.at_level("WARNING", logger="rspace_mock"):
+        create_app(Settings(host="0.0.0.0")).build_middleware_stack()
+    assert "admin API (/_mock/) is open" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="rspace_mock"):
+        create_app(Settings(host="127.0.0.1")).build_middleware_stack()
+        create_app(Settings(host="0.0.0.0", admin_token="t")).build_middleware_stack()
+    assert "admin API" not in caplog.text
