@@ -7,6 +7,7 @@ tokens used as Bearer by plain ``requests``, by the session itself and by the of
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -115,6 +116,53 @@ def test_refresh_token_rotates_the_pair_and_the_old_access_token_stops_working(
     assert second["refresh_token"] != first["refresh_token"]
     assert bearer_get(shared_live_server, "status", second["access_token"]).status_code == 200
     assert bearer_get(shared_live_server, "status", first["access_token"]).status_code == 401
+
+
+def test_refresh_with_is_jwt_leaves_the_sessions_refresh_token_valid(
+    shared_live_server: str, grant_credentials: dict[str, str]
+) -> None:
+    # RSpace does not rotate the refresh token on an is_jwt refresh and sends none back;
+    # requests-oauthlib then keeps the one it had, which must still work.
+    session = new_session(grant_credentials["client_id"])
+    first = dict(fetch(session, shared_live_server, grant_credentials))
+    jwt_token = session.refresh_token(
+        f"{shared_live_server}/oauth/token",
+        client_id=grant_credentials["client_id"],
+        client_secret=grant_credentials["client_secret"],
+        is_jwt="true",
+    )
+    assert jwt_token["access_token"].count(".") == 2
+    assert jwt_token["refresh_token"] == first["refresh_token"]
+    assert bearer_get(shared_live_server, "status", jwt_token["access_token"]).ok
+    rotated = session.refresh_token(
+        f"{shared_live_server}/oauth/token",
+        client_id=grant_credentials["client_id"],
+        client_secret=grant_credentials["client_secret"],
+    )
+    assert rotated["refresh_token"] != first["refresh_token"]
+
+
+def test_an_expired_session_token_is_refreshed_automatically_before_the_call(
+    shared_live_server: str, grant_credentials: dict[str, str]
+) -> None:
+    updates: list[dict[str, Any]] = []
+    session = OAuth2Session(
+        client=LegacyApplicationClient(client_id=grant_credentials["client_id"]),
+        auto_refresh_url=f"{shared_live_server}/oauth/token",
+        auto_refresh_kwargs={
+            "client_id": grant_credentials["client_id"],
+            "client_secret": grant_credentials["client_secret"],
+        },
+        token_updater=updates.append,
+    )
+    first = dict(fetch(session, shared_live_server, grant_credentials))
+    # Make the library believe the hour is over (the server's clock is not touched).
+    session.token = {**session.token, "expires_at": time.time() - 10, "expires_in": -10}
+    response = session.get(f"{shared_live_server}/api/v1/status", timeout=10)
+    assert response.status_code == 200, response.text
+    (updated,) = updates
+    assert updated["access_token"] != first["access_token"]
+    assert updated["refresh_token"] != first["refresh_token"]
 
 
 def test_is_jwt_passed_as_an_extra_token_parameter_returns_a_usable_jwt(
