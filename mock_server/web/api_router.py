@@ -23,7 +23,9 @@ router = APIRouter(prefix="/api/v1")
 API_KEY_HEADER = "apiKey"
 
 
-def authenticate(request: Request) -> Principal:
+async def authenticate(request: Request) -> Principal:
+    # async: the rules are quick, in-memory or SQLite work; a thread hop per call would cost
+    # more than the work itself.
     mock = mock_of(request)
     principal = mock.authenticator.authenticate(
         request.headers.get(API_KEY_HEADER),
@@ -88,7 +90,7 @@ def _document_response(
     tags=["Status"],
     summary="Server status (authenticated)",
 )
-def status(request: Request, caller: Caller) -> RSpaceJSONResponse:
+async def status(request: Request, caller: Caller) -> RSpaceJSONResponse:
     version = mock_of(request).settings.rspace_version
     return RSpaceJSONResponse({"message": "OK", "rspaceVersion": version})
 
@@ -137,7 +139,7 @@ def status(request: Request, caller: Caller) -> RSpaceJSONResponse:
         ]
     },
 )
-def list_documents(request: Request, caller: Caller) -> RSpaceJSONResponse:
+async def list_documents(request: Request, caller: Caller) -> RSpaceJSONResponse:
     mock = mock_of(request)
     listing = parse_listing(request.query_params, caller.user.id)
     total, documents = mock.documents.search(listing)
@@ -184,7 +186,7 @@ async def create_document(request: Request, caller: Caller) -> Response:
     tags=["Documents"],
     summary="Get a document (JSON, or CSV with Accept: text/csv)",
 )
-def get_document(id: str, request: Request, caller: Caller) -> Response:
+async def get_document(id: str, request: Request, caller: Caller) -> Response:
     document = mock_of(request).documents.get(caller.user, _document_id(id))
     accept = request.headers.get("accept", "")
     if "text/csv" in accept and "json" not in accept:
@@ -214,6 +216,6 @@ async def update_document(id: str, request: Request, caller: Caller) -> Response
     tags=["Documents"],
     summary="Delete a document (soft delete)",
 )
-def delete_document(id: str, request: Request, caller: Caller) -> Response:
+async def delete_document(id: str, request: Request, caller: Caller) -> Response:
     mock_of(request).documents.delete(caller.user, _document_id(id))
     return Response(status_code=204)
