@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,6 +78,7 @@ _CREDENTIAL_OPTIONS = [
 
 REPORT_KEY = pytest.StashKey[ParityReport]()
 SERVED_KEY = pytest.StashKey[dict[str, object]]()
+REPORT_PATH_KEY = pytest.StashKey[Path]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -246,9 +247,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     session.config.stash[REPORT_PATH_KEY] = markdown
 
 
-REPORT_PATH_KEY = pytest.StashKey[Path]()
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     path = terminalreporter.config.stash.get(REPORT_PATH_KEY, None)
     if path is not None:
@@ -256,7 +254,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     clauses = [c for marker in item.iter_markers("clause") for c in marker.args]
     if not clauses:
