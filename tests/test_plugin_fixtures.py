@@ -140,3 +140,12 @@ def test_expire_tokens_helper(rspace_mock: RSpaceMockHandle) -> None:
         rspace_mock.api_url + "/status", headers={"Authorization": f"Bearer {token}"}, timeout=5
     )
     assert response.status_code == 401
+
+
+def test_fixtures_loaded_by_one_test_part_1(rspace_mock: RSpaceMockHandle) -> None:
+    rspace_mock.reset({"users": [{"username": "only", "password": "only-pw"}]})
+    assert [u["username"] for u in rspace_mock.users.list()] == ["only"]
+
+
+def test_fixtures_loaded_by_one_test_part_2(rspace_mock: RSpaceMockHandle) -> None:
+    assert "alice" in {u["username"] for u in rspace_mock.users.list()}

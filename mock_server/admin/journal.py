@@ -90,6 +90,8 @@ class JournalEntry:
             params = self.params
             keys = ("grant_type", "is_jwt", "username")
             detail = " " + " ".join(f"{k}={params[k]}" for k in keys if params.get(k))
+            if not params.get("username") and self.username:
+                detail += f" (user {self.username})"
         auth = ""
         if self.auth_method:
             auth = f" [{self.auth_method}]"

@@ -145,7 +145,11 @@ class Scenario:
         self.check(len(posts) == 1, f"expected one POST, the client sent {len(posts)}", mark)
 
     def report(self) -> None:
-        self.node.user_properties.append(("client_did", describe(self.mock.journal.requests())))
+        """Keep what the client sent with the test's result (``user_properties``, shown in
+        JUnit XML) and in its captured output (``pytest -rP``)."""
+        client_did = describe(self.mock.journal.requests())
+        self.node.user_properties.append(("client_did", client_did))
+        print(f"{self.node.name}: the client sent\n{client_did}")
 
     def close(self) -> None:
         for client in self.clients:

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -35,28 +37,37 @@ def rspace_mock_server(rspace_mock_settings: Settings) -> Iterator[ThreadedServe
     server.stop()
 
 
+def _fresh(handle: RSpaceMockHandle, session_fixtures: dict[str, Any]) -> RSpaceMockHandle:
+    """Reset to the session's fixtures, even if an earlier test loaded others."""
+    handle.mock.fixture_data = copy.deepcopy(session_fixtures)
+    handle.reset()
+    return handle
+
+
 @pytest.fixture
 def rspace_mock(rspace_mock_server: ThreadedServer) -> Iterator[RSpaceMockHandle]:
     """The fake RSpace on a real port, reset to its fixtures for this test."""
     handle = RSpaceMockHandle(
         rspace_mock_server.mock, rspace_mock_server.base_url, rspace_mock_server.app
     )
-    handle.reset()
-    yield handle
+    yield _fresh(handle, rspace_mock_server.session_fixtures)
     handle.faults.clear()
 
 
 @pytest.fixture(scope="session")
-def _rspace_mock_in_process(rspace_mock_settings: Settings) -> RSpaceMockHandle:
+def _rspace_mock_in_process(
+    rspace_mock_settings: Settings,
+) -> tuple[RSpaceMockHandle, dict[str, Any]]:
     from ..web.app import create_app
 
     mock = build_mock(rspace_mock_settings)
     app = create_app(rspace_mock_settings, mock=mock)
-    return RSpaceMockHandle(mock, IN_PROCESS_BASE_URL, app)
+    return RSpaceMockHandle(mock, IN_PROCESS_BASE_URL, app), copy.deepcopy(mock.fixture_data)
 
 
 @pytest.fixture
-def rspace_mock_app(_rspace_mock_in_process: RSpaceMockHandle) -> RSpaceMockHandle:
+def rspace_mock_app(
+    _rspace_mock_in_process: tuple[RSpaceMockHandle, dict[str, Any]],
+) -> RSpaceMockHandle:
     """The fake RSpace as an in-process ASGI app (``.app``), reset for this test."""
-    _rspace_mock_in_process.reset()
-    return _rspace_mock_in_process
+    return _fresh(*_rspace_mock_in_process)

@@ -4,6 +4,7 @@ so tests reach the same :class:`~mock_server.runtime.MockRSpace` object directly
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
 from typing import Any
 
@@ -24,6 +25,8 @@ class ThreadedServer:
         self.settings = settings or Settings(port=0)
         self.mock = mock or build_mock(self.settings)
         self.app = create_app(self.settings, mock=self.mock)
+        #: The fixtures loaded at start (the plugin resets each test back to them).
+        self.session_fixtures: dict[str, Any] = copy.deepcopy(self.mock.fixture_data)
         config = uvicorn.Config(
             self.app,
             host=self.settings.host,
