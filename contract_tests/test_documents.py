@@ -354,6 +354,19 @@ class DocumentsMachine(RuleBasedStateMachine):
             "DOCS-ISOLATION-1",
             f"another user's documents {sorted(others & set(ids))} in the listing",
         )
+        for summary in visited:
+            model = self.alive.get(summary["id"])
+            if model is not None:
+                expect(
+                    summary["name"] == model.name
+                    and (
+                        summary["tags"] == model.tags
+                        or (model.tags is None and not summary["tags"])
+                    ),
+                    "DOCS-ROUNDTRIP-1",
+                    f"listing shows {summary['name']!r}/{summary['tags']!r} for document "
+                    f"{model.id}, model has {model.name!r}/{model.tags!r}",
+                )
         gone = set(self.deleted) & set(ids)
         expect(not gone, "DOCS-DELETE-1", f"deleted documents {sorted(gone)} still listed")
         field, direction = (order or "lastModified desc").split()

@@ -168,6 +168,26 @@ def make_listing_drops_last_document(fixtures: Path) -> Any:
     return app
 
 
+def make_deleted_documents_still_counted(fixtures: Path) -> Any:
+    """A listing whose totalHits still counts the caller's deleted documents."""
+    app = _mock_app(fixtures)
+    documents = app.state.mock.documents
+    deleted_by_owner: dict[int, int] = {}
+    search, delete = documents.search, documents.delete
+
+    def delete_and_count(user: Any, document_id: int) -> None:
+        delete(user, document_id)
+        deleted_by_owner[user.id] = deleted_by_owner.get(user.id, 0) + 1
+
+    def search_counting_deleted(listing: Any) -> tuple[int, list[Any]]:
+        total, page = search(listing)
+        return total + deleted_by_owner.get(listing.query.owner_id, 0), page
+
+    documents.delete = delete_and_count
+    documents.search = search_counting_deleted
+    return app
+
+
 def make_other_users_document_readable(fixtures: Path) -> Any:
     """GET of another user's document answers 200 instead of 404."""
     app = _mock_app(fixtures)
@@ -239,6 +259,11 @@ MUTANTS: dict[str, Mutant] = {
         make_listing_drops_last_document,
         ["contract_tests/test_documents.py"],
         "DOCS-PAGING-1",
+    ),
+    "deleted_documents_still_counted": (
+        make_deleted_documents_still_counted,
+        ["contract_tests/test_documents.py"],
+        "DOCS-TOTAL-1",
     ),
     "other_users_document_readable": (
         make_other_users_document_readable,
