@@ -6,57 +6,82 @@ line (``[ {``, ``}, {``, ``} ]``, empty ``[ ]``); non-ASCII characters are sent 
 
 from __future__ import annotations
 
-import json
 import re
+from json.encoder import encode_basestring
 from typing import Any
 
 _CONTROL = re.compile(r"\\u00([0-9a-f]{2})")
-_encode_string = json.JSONEncoder(ensure_ascii=False).encode
+_INDENTS = ["\n" + "  " * level for level in range(64)]
+#: Encoded object keys: a response repeats the same few dozen keys many times.
+_KEYS: dict[str, str] = {}
 
 
 def _string(value: str) -> str:
-    text = _encode_string(value)
+    text: str = encode_basestring(value)
     if "\\u00" in text:
         # Jackson writes control-character escapes with upper-case hex digits.
         text = _CONTROL.sub(lambda m: "\\u00" + m.group(1).upper(), text)
     return text
 
 
+def _key(key: str) -> str:
+    encoded = _KEYS.get(key)
+    if encoded is None:
+        encoded = _string(key) + " : "
+        if len(_KEYS) < 4096:
+            _KEYS[key] = encoded
+    return encoded
+
+
+def _indent(level: int) -> str:
+    return _INDENTS[level] if level < len(_INDENTS) else "\n" + "  " * level
+
+
 def _write(value: Any, level: int, out: list[str]) -> None:
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is str:
+        out.append(_string(value))
+    elif kind is dict:
         if not value:
             out.append("{ }")
             return
-        inner = "\n" + "  " * (level + 1)
+        separator = _indent(level + 1)
         out.append("{")
-        first = True
         for key, item in value.items():
-            out.append(inner if first else "," + inner)
-            first = False
-            out.append(_string(str(key)))
-            out.append(" : ")
+            out.append(separator)
+            separator = "," + _indent(level + 1)
+            out.append(_key(key if type(key) is str else str(key)))
             _write(item, level + 1, out)
-        out.append("\n" + "  " * level + "}")
-    elif isinstance(value, list | tuple):
+        out.append(_indent(level))
+        out.append("}")
+    elif kind is list or kind is tuple:
         if not value:
             out.append("[ ]")
             return
         out.append("[ ")
-        for index, item in enumerate(value):
-            if index:
+        first = True
+        for item in value:
+            if not first:
                 out.append(", ")
+            first = False
             _write(item, level, out)
         out.append(" ]")
-    elif isinstance(value, str):
-        out.append(_string(value))
     elif value is None:
         out.append("null")
     elif value is True:
         out.append("true")
     elif value is False:
         out.append("false")
-    elif isinstance(value, float):
+    elif kind is int:
+        out.append(str(value))
+    elif kind is float:
         out.append(repr(value))
+    elif isinstance(value, dict):
+        _write(dict(value), level, out)
+    elif isinstance(value, list | tuple):
+        _write(list(value), level, out)
+    elif isinstance(value, str):
+        out.append(_string(str(value)))
     else:
         out.append(str(value))
 
