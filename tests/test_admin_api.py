@@ -329,3 +329,18 @@ def test_an_open_admin_api_on_a_public_address_is_warned_about(
         create_app(Settings(host="127.0.0.1")).build_middleware_stack()
         create_app(Settings(host="0.0.0.0", admin_token="t")).build_middleware_stack()
     assert "admin API" not in caplog.text
+
+
+def test_malformed_admin_requests_are_clear_400s(admin: Admin) -> None:
+    not_json = requests.post(
+        admin.base + "/users",
+        data="{not json",
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert not_json.status_code == 400
+    assert not_json.json()["error"].startswith("bad request:")
+    bad_id = admin.call("DELETE", "/faults/abc")
+    assert bad_id.status_code == 400
+    assert "rule_id" in bad_id.json()["error"]
+    assert admin.call("POST", "/users", ["not", "an", "object"]).status_code == 400

@@ -149,3 +149,14 @@ def test_fixtures_loaded_by_one_test_part_1(rspace_mock: RSpaceMockHandle) -> No
 
 def test_fixtures_loaded_by_one_test_part_2(rspace_mock: RSpaceMockHandle) -> None:
     assert "alice" in {u["username"] for u in rspace_mock.users.list()}
+
+
+def test_the_guides_httpx_snippet_runs(rspace_mock_app: RSpaceMockHandle) -> None:
+    from pathlib import Path
+
+    guide = (Path(__file__).parent.parent / "docs" / "testing-your-client.md").read_text("utf-8")
+    snippet = guide.split("For an httpx-based client")[1].split("```python\n")[1].split("```")[0]
+    namespace: dict[str, object] = {}
+    exec(compile(snippet, "guide-snippet", "exec"), namespace)
+    test = namespace["test_listing_in_process"]
+    asyncio.run(test(rspace_mock_app))  # type: ignore[operator]

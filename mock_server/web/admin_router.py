@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Body, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -211,7 +212,16 @@ def build_admin_app(mock: MockRSpace) -> FastAPI:
         assert isinstance(exc, AdminError)
         return JSONResponse({"error": exc.message}, status_code=exc.status)
 
+    async def on_bad_request(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg')}"
+            for error in exc.errors()
+        )
+        return JSONResponse({"error": f"bad request: {problems}"}, status_code=400)
+
     app.add_exception_handler(AdminError, on_admin_error)
+    app.add_exception_handler(RequestValidationError, on_bad_request)
     return app
 
 
