@@ -161,3 +161,33 @@ def test_the_sdk_without_retries_fails_the_retry_scenarios(
     for scenario in make_scenario(rspace_mock, request, factory):
         with pytest.raises(ClientBehaviourError, match="the client raised"):
             getattr(scenarios, name)(scenario)
+
+
+class BasicAuthAdapter(NaiveOAuthAdapter):
+    """Sends the client credentials as HTTP Basic, as many OAuth libraries do by default."""
+
+    def _grant(self, **form: str) -> dict[str, Any]:
+        response = requests.post(
+            self.setup.base_url + "/oauth/token",
+            data=form,
+            auth=(self.setup.client_id, self.setup.client_secret),
+            timeout=5,
+        )
+        response.raise_for_status()
+        token: dict[str, Any] = response.json()
+        self.access_token = token["access_token"]
+        return token
+
+
+def test_credentials_scenario_catches_http_basic(
+    rspace_mock: RSpaceMockHandle, request: pytest.FixtureRequest, scenarios: ClientConformance
+) -> None:
+    for scenario in make_scenario(rspace_mock, request, BasicAuthAdapter):
+        with pytest.raises(ClientBehaviourError) as failure:
+            scenarios.test_client_credentials_sent_as_form_parameters(scenario)
+        message = str(failure.value)
+        assert "expected the login to work, but the client raised HTTPError" in message
+        assert (
+            "#1 POST /oauth/token grant_type=password username=alice "
+            "[Authorization: Basic ***] -> 400" in message
+        )

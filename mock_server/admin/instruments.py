@@ -58,7 +58,7 @@ class Instruments:
     def reset(self) -> None:
         """Empty journal, no faults, throttling as configured at start with fresh buckets.
         (Call after the store has been reset, which forgets the stored throttle setting.)"""
-        self.journal.clear()
+        self.journal.clear(restart_ids=True)
         self.journal.enabled = True
         self.faults.clear()
         self._load_throttle_settings()

@@ -226,10 +226,14 @@ class Journal:
             entries = list(self._entries)
         return [e for e in entries if _matches(e, path, method, user, status, since_id)]
 
-    def clear(self) -> int:
+    def clear(self, restart_ids: bool = False) -> int:
+        """Forget all entries. Ids keep counting up (so a ``since`` mark taken before stays
+        meaningful) unless ``restart_ids``, which a full reset uses."""
         with self._lock:
             count = len(self._entries)
             self._entries.clear()
+            if restart_ids:
+                self._ids = itertools.count(1)
             return count
 
     def __len__(self) -> int:

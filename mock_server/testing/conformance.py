@@ -132,7 +132,7 @@ class Scenario:
         """With a fault on ``POST /documents``, the create must fail after one attempt: the
         client cannot know whether the document was made, so posting again risks a copy."""
         client = self.client()
-        client.login()
+        self.call(client.login, "expected the login to work")
         add_fault(self.mock.faults)
         mark = self.mark()
         try:
@@ -178,7 +178,7 @@ class ClientConformance:
         """Another password grant for the same user and app replaces the pair: the client's
         access *and* refresh tokens die. It must log in again and carry on."""
         client = scenario.client(OAUTH)
-        client.login()
+        scenario.call(client.login, "expected the login to work")
         scenario.call(client.list_documents, "the first listing should work")
         scenario.other_login()
         mark = scenario.mark()
@@ -194,7 +194,7 @@ class ClientConformance:
         """An hour later the access token is dead; the client must refresh (not log in with
         the password again) before its next call."""
         client = scenario.client(OAUTH)
-        client.login()
+        scenario.call(client.login, "expected the login to work")
         scenario.call(client.list_documents, "the first listing should work")
         scenario.mock.expire_tokens()
         mark = scenario.mark()
@@ -209,7 +209,7 @@ class ClientConformance:
         """A refresh grant rotates the refresh token; reusing the old one gets 404. After two
         expiries the client must have used the new refresh token each time."""
         client = scenario.client(OAUTH)
-        client.login()
+        scenario.call(client.login, "expected the login to work")
         for round_number in (1, 2):
             scenario.mock.expire_tokens()
             scenario.call(
@@ -222,11 +222,20 @@ class ClientConformance:
             "expected two successful refresh grants",
         )
 
+    def test_client_credentials_sent_as_form_parameters(self, scenario: Scenario) -> None:
+        """RSpace reads ``client_id`` and ``client_secret`` from the form (or query) only;
+        HTTP Basic client authentication, the OAuth default of many libraries, is ignored."""
+        client = scenario.client(OAUTH)
+        scenario.call(client.login, "expected the login to work")
+        scenario.mock.expire_tokens()
+        scenario.call(client.list_documents, "expected the listing after expiry to work")
+        scenario.mock.journal.assert_credentials_in_form()
+
     def test_jwt_flow(self, scenario: Scenario) -> None:
         """With ``is_jwt=true`` the access token is a JWT; a refresh returns a new JWT and no
         new refresh token, so the client must keep the one it has."""
         client = scenario.client(OAUTH, JWT, use_jwt=True)
-        client.login()
+        scenario.call(client.login, "expected the login to work")
         (login,) = scenario.mock.journal.token_requests("password")
         scenario.check(login.params.get("is_jwt") == "true", "expected is_jwt=true on login")
         scenario.call(client.list_documents, "expected the listing with a JWT to work")
@@ -247,7 +256,7 @@ class ClientConformance:
         """Access is revoked (OAuth: the app is deleted; API key: the user's API access is
         switched off). The client must report the failure, not loop."""
         client = scenario.client()
-        client.login()
+        scenario.call(client.login, "expected the login to work")
         scenario.call(client.list_documents, "the first listing should work")
         if OAUTH in client.capabilities:
             scenario.mock.apps.delete(scenario.app["clientId"])
@@ -273,7 +282,7 @@ class ClientConformance:
         """One 429 (RSpace's throttle message and ``X-Rate-Limit-*`` headers, no
         ``Retry-After``): the client should wait and retry."""
         client = scenario.client()
-        client.login()
+        scenario.call(client.login, "expected the login to work")
         scenario.mock.faults.throttle("/api/v1/documents", method="GET")
         mark = scenario.mark()
         scenario.call(client.list_documents, "expected the listing to survive one 429", mark)
@@ -282,7 +291,7 @@ class ClientConformance:
 
     def test_5xx_on_an_idempotent_call_is_retried(self, scenario: Scenario) -> None:
         client = scenario.client()
-        client.login()
+        scenario.call(client.login, "expected the login to work")
         scenario.mock.faults.error("/api/v1/documents", 503, method="GET")
         mark = scenario.mark()
         scenario.call(client.list_documents, "expected the listing to survive one 503", mark)
@@ -297,7 +306,7 @@ class ClientConformance:
 
     def test_dropped_connection_on_an_idempotent_call_is_retried(self, scenario: Scenario) -> None:
         client = scenario.client()
-        client.login()
+        scenario.call(client.login, "expected the login to work")
         scenario.mock.faults.drop("/api/v1/documents", method="GET")
         mark = scenario.mark()
         scenario.call(
@@ -315,7 +324,7 @@ class ClientConformance:
     def test_get_and_create_round_trip(self, scenario: Scenario) -> None:
         """The basics: create a document, then read it back by id."""
         client = scenario.client()
-        client.login()
+        scenario.call(client.login, "expected the login to work")
         created = scenario.call(
             lambda: client.create_document("conformance round trip"), "create should work"
         )
