@@ -98,3 +98,23 @@ def test_journal_can_be_switched_off(rspace_mock_app: RSpaceMockHandle) -> None:
     assert mock.journal.requests() == []
     mock.reset()
     assert mock.settings.get()["journal"] is True
+
+
+def test_an_unexpected_server_error_is_journaled_as_500(
+    rspace_mock_app: RSpaceMockHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.testclient import TestClient
+
+    mock = rspace_mock_app
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(mock.mock.documents, "search", broken)
+    with TestClient(mock.app, raise_server_exceptions=False) as client:
+        response = client.get(
+            "/api/v1/documents", headers={"apiKey": mock.seeded.user("alice")["apiKey"]}
+        )
+    assert response.status_code == 500
+    (entry,) = mock.journal.api_requests()
+    assert (entry.status, entry.outcome, entry.username) == (500, "error", "alice")

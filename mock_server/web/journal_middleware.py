@@ -99,6 +99,9 @@ class JournalRecorder:
         try:
             await self.app(scope, recording_receive, recording_send)
         except Exception:
+            # An unexpected error: the server's outermost layer answers 500 for it.
+            if status is None and OUTCOME_STATE_KEY not in state:
+                status = 500
             flush("error")
             raise
         finally:
