@@ -15,6 +15,7 @@ from ..domain.models import OAuthApp, User
 from ..settings import Quirks
 from .faults import FaultRule, FaultRuleError, build_rule
 from .journal import JournalEntry
+from .validation import missing_text_problem, unknown_keys_problem
 
 if TYPE_CHECKING:
     from ..runtime import MockRSpace
@@ -75,6 +76,14 @@ def _parse_time(value: Any) -> datetime:
     if moment.tzinfo is None:
         raise AdminError("'at' needs a time zone (end it with Z)")
     return moment
+
+
+def _check(
+    data: dict[str, Any], allowed: set[str], required: tuple[str, ...] = (), what: str = "field"
+) -> None:
+    problem = unknown_keys_problem(data, allowed, what) or missing_text_problem(data, required)
+    if problem:
+        raise AdminError(problem)
 
 
 def _flag(data: dict[str, Any], key: str) -> bool | None:
@@ -157,12 +166,7 @@ class MockControl:
     # -- users ------------------------------------------------------------------------------
 
     def create_user(self, data: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(data) - USER_KEYS)
-        if unknown:
-            raise AdminError(f"unknown field(s) {', '.join(unknown)}; allowed: {sorted(USER_KEYS)}")
-        for key in ("username", "password"):
-            if not isinstance(data.get(key), str) or not data[key]:
-                raise AdminError(f"'{key}' is required")
+        _check(data, USER_KEYS, required=("username", "password"))
         try:
             user = self.mock.directory.create_user(
                 NewUser(
@@ -192,11 +196,7 @@ class MockControl:
 
     def update_user(self, username: str, data: dict[str, Any]) -> dict[str, Any]:
         """Lock or unlock an account, switch a user's API access (RSpace's user settings)."""
-        unknown = sorted(set(data) - {"accountLocked", "apiAccess"})
-        if unknown:
-            raise AdminError(
-                f"unknown field(s) {', '.join(unknown)}; allowed: accountLocked, apiAccess"
-            )
+        _check(data, {"accountLocked", "apiAccess"})
         locked, api_access = _flag(data, "accountLocked"), _flag(data, "apiAccess")
         with self.mock.store.transaction():
             user = self._user(username)
@@ -219,12 +219,7 @@ class MockControl:
         data = dict(data)
         if "user" in data and "owner" not in data:
             data["owner"] = data.pop("user")
-        unknown = sorted(set(data) - APP_KEYS)
-        if unknown:
-            raise AdminError(f"unknown field(s) {', '.join(unknown)}; allowed: {sorted(APP_KEYS)}")
-        for key in ("owner", "name"):
-            if not isinstance(data.get(key), str) or not data[key]:
-                raise AdminError(f"'{key}' is required")
+        _check(data, APP_KEYS, required=("owner", "name"))
         try:
             created = self.mock.directory.create_app(
                 data["owner"], data["name"], data.get("clientId"), data.get("clientSecret")
@@ -297,9 +292,7 @@ class MockControl:
             "tokenTtlSeconds",
             "journal",
         }
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise AdminError(f"unknown setting(s) {', '.join(unknown)}; allowed: {sorted(allowed)}")
+        _check(data, allowed, what="setting")
         api, oauth = _flag(data, "apiEnabled"), _flag(data, "oauthEnabled")
         throttling, journal = _flag(data, "throttling"), _flag(data, "journal")
         limits = data.get("throttleLimits")

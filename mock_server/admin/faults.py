@@ -16,6 +16,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from .validation import unknown_keys_problem
+
 FaultKind = Literal["error", "delay", "drop", "truncate"]
 FAULT_KINDS: tuple[str, ...] = ("error", "delay", "drop", "truncate")
 
@@ -105,9 +107,9 @@ def build_rule(data: dict[str, Any]) -> FaultRule:
         "delay",
         "message",
     }
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise FaultRuleError(f"unknown field(s) {', '.join(unknown)}; allowed: {sorted(allowed)}")
+    problem = unknown_keys_problem(data, allowed)
+    if problem:
+        raise FaultRuleError(problem)
     action_data: dict[str, Any] = {}
     raw_action = data.get("action")
     if isinstance(raw_action, dict):

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..domain.errors import TooManyRequests
+from .validation import unknown_keys_problem
 
 ANONYMOUS_KEY = "anonymousApiUser"
 GLOBAL_KEY = "__global__"
@@ -62,10 +63,9 @@ class ThrottleLimits:
         return asdict(self)
 
     def updated(self, changes: dict[str, Any]) -> ThrottleLimits:
-        known = set(asdict(self))
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise ValueError(f"unknown limit(s) {', '.join(unknown)}; known: {sorted(known)}")
+        problem = unknown_keys_problem(changes, asdict(self), what="limit")
+        if problem:
+            raise ValueError(problem)
         for key, value in changes.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"'{key}' must be a whole number >= 0")
