@@ -463,6 +463,12 @@ def _check_page_links(
             expect(query["pageSize"] == [str(page_size)], "DOCS-LINKS-1", f"{rel} link {link}")
         if "orderBy" in query:
             expect(query["orderBy"] == [order], "DOCS-LINKS-1", f"{rel} link {link}")
+            # Spring's UriComponentsBuilder.encode(): a space is %20, not '+'.
+            expect(
+                f"orderBy={str(order).replace(' ', '%20')}" in link,
+                "DOCS-LINKS-1",
+                f"{rel} link {link}: the space in orderBy must be encoded as %20",
+            )
     return by_rel
 
 

@@ -9,6 +9,8 @@ from .helpers import (
     DOCUMENTS,
     NOT_FOUND_MESSAGE,
     api_key,
+    create_document,
+    delete_document,
     require_api_key_users,
     require_writable,
 )
@@ -94,6 +96,38 @@ def test_fields_not_matching_the_form_are_422(target: Target, fields: list[objec
     if response.status_code == 201:  # a wrongly created document must not stay behind
         target.delete(f"{DOCUMENTS}/{response.json()['id']}", headers=api_key(user))
     check_error(response, "DOCS-FIELDS-1", 422, 42201)
+
+
+@pytest.mark.clause("DOCS-FIELDS-1")
+def test_update_with_wrong_field_id_is_422(target: Target) -> None:
+    require_writable(target, "the test creates and deletes a document")
+    user = require_api_key_users(target)[0]
+    created = create_document(target, user, {"name": f"{target.run_tag}field-id"})
+    expect(created.status_code == 201, "DOCS-FIELDS-1", f"create gave {created.status_code}")
+    document = created.json()
+    try:
+        field_id = document["fields"][0]["id"]
+        wrong_id = field_id + 7919
+        response = target.put(
+            f"{DOCUMENTS}/{document['id']}",
+            json={"fields": [{"id": wrong_id, "content": "<p>changed</p>"}]},
+            headers=api_key(user),
+        )
+        check_error(
+            response,
+            "DOCS-FIELDS-1",
+            422,
+            42201,
+            f"Provided field id: {wrong_id} does not match document field id: {field_id}",
+        )
+        after = target.get(f"{DOCUMENTS}/{document['id']}", headers=api_key(user)).json()
+        expect(
+            after["fields"][0]["content"] == document["fields"][0]["content"],
+            "DOCS-FIELDS-1",
+            "a refused update changed the field",
+        )
+    finally:
+        delete_document(target, user, document["id"])
 
 
 @pytest.mark.clause("DOCS-BADID-1")
