@@ -56,6 +56,7 @@ def test_dropped_connection_is_a_connection_error_for_requests(
     (entry,) = rspace_mock.journal.requests(path="/api/v1/documents")
     assert entry.outcome == "dropped"
     assert entry.status is None
+    assert entry.username == "alice"
     assert entry.fault == "rule 1: drop"
     assert get_documents(rspace_mock).status_code == 200
 
@@ -157,6 +158,7 @@ def test_fired_faults_appear_in_the_journal(rspace_mock: RSpaceMockHandle) -> No
     get_documents(rspace_mock)
     first, second = rspace_mock.journal.requests(path="/api/v1/documents")
     assert (first.status, first.fault) == (500, "rule 1: error 500")
+    assert first.username == second.username == "alice"
     assert (second.status, second.fault) == (200, None)
 
 

@@ -26,6 +26,8 @@ FAULT_STATE_KEY = "rspace_mock_fault"
 OUTCOME_STATE_KEY = "rspace_mock_outcome"
 #: A callable the journal leaves in the scope state: write the entry now (before a cut).
 FLUSH_STATE_KEY = "rspace_mock_flush_journal"
+#: The caller's username, when a fault answered before the fake could authenticate them.
+CALLER_STATE_KEY = "rspace_mock_caller"
 
 _REASONS = {
     500: "General server error",
@@ -114,14 +116,21 @@ class FaultInjector:
             return
         method, path = scope["method"], normalise_path(scope["path"])
         user = None
+        resolved = False
         if plan.wants_user(method, path):
             receive, user = await _caller(scope, receive)
+            resolved = True
         fired = plan.pick(method, path, user)
         if fired is None:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
         state[FAULT_STATE_KEY] = fired.describe()
+        if fired.action.kind in ("error", "drop"):
+            # The fake never sees this request, so name the caller for the journal here.
+            if not resolved:
+                receive, user = await _caller(scope, receive)
+            state[CALLER_STATE_KEY] = user
         await self._perform(fired, scope, receive, send)
 
     async def _perform(self, fired: FiredFault, scope: Scope, receive: Receive, send: Send) -> None:

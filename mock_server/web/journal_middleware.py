@@ -13,7 +13,12 @@ from ..admin.instruments import Instruments
 from ..admin.journal import RawExchange, request_params
 from ..domain.credentials import looks_like_jwt, sha256_hex
 from ..runtime import MockRSpace
-from .fault_middleware import FAULT_STATE_KEY, FLUSH_STATE_KEY, OUTCOME_STATE_KEY
+from .fault_middleware import (
+    CALLER_STATE_KEY,
+    FAULT_STATE_KEY,
+    FLUSH_STATE_KEY,
+    OUTCOME_STATE_KEY,
+)
 from .middleware import normalise_path
 
 #: Request and response bodies kept per exchange, before masking.
@@ -117,6 +122,9 @@ class JournalRecorder:
             auth_method = getattr(principal, "method", None)
         elif exchange.path == "/oauth/token":
             username = _token_username(mock, exchange)
+        else:
+            caller = state.get(CALLER_STATE_KEY)
+            username = caller if isinstance(caller, str) else None
         mock.instruments.journal.record(
             replace(exchange, username=username, auth_method=auth_method)
         )
