@@ -166,6 +166,12 @@ class TargetFactory:
             return target
         return _shared_target(self.config, self.kind)
 
+    def state_machine_settings(self) -> settings:
+        """The profile's settings; at most 5 runs on a shared server, which is never reset."""
+        if self.fresh_each_time:
+            return settings(settings.default)
+        return settings(settings.default, max_examples=min(settings.default.max_examples, 5))
+
     def close(self) -> None:
         for target in self._made:
             target.close()

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -472,13 +471,6 @@ def _check_page_links(
     return by_rel
 
 
-def _machine_settings(factory: TargetFactory) -> Any:
-    current = settings.default
-    if factory.fresh_each_time:
-        return settings(current)
-    return settings(current, max_examples=min(current.max_examples, 5))
-
-
 @pytest.mark.real_port
 @pytest.mark.clause(*DOCUMENT_CLAUSES)
 def test_documents_match_model(target_factory: TargetFactory) -> None:
@@ -488,5 +480,5 @@ def test_documents_match_model(target_factory: TargetFactory) -> None:
     if target_factory.fresh_each_time:
         probe.close()
     run_state_machine_as_test(
-        lambda: DocumentsMachine(target_factory), settings=_machine_settings(target_factory)
+        lambda: DocumentsMachine(target_factory), settings=target_factory.state_machine_settings()
     )

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import jwt
 import pytest
-from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -400,13 +399,6 @@ def _wrong_secret(secret: str) -> str:
     return ("B" if secret[:1] == "A" else "A") + secret[1:]
 
 
-def _machine_settings(factory: TargetFactory) -> Any:
-    current = settings.default
-    if factory.fresh_each_time:
-        return settings(current)
-    return settings(current, max_examples=min(current.max_examples, 5))
-
-
 @pytest.mark.real_port
 @pytest.mark.clause(*LIFECYCLE_CLAUSES)
 def test_token_lifecycle_matches_model(target_factory: TargetFactory) -> None:
@@ -417,5 +409,5 @@ def test_token_lifecycle_matches_model(target_factory: TargetFactory) -> None:
     if target_factory.fresh_each_time:
         probe.close()
     run_state_machine_as_test(
-        lambda: TokenLifecycle(target_factory), settings=_machine_settings(target_factory)
+        lambda: TokenLifecycle(target_factory), settings=target_factory.state_machine_settings()
     )
