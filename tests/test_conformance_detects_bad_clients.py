@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from mock_server.testing import ClientBehaviourError, RSpaceMockHandle
+from mock_server.testing.adapters.oauth_requests import OAuthRequestsAdapter
 from mock_server.testing.adapters.rspace_sdk import RSpaceSdkAdapter
 from mock_server.testing.conformance import OAUTH, ClientConformance, ClientSetup, Scenario
 
@@ -191,3 +192,31 @@ def test_credentials_scenario_catches_http_basic(
             "#1 POST /oauth/token grant_type=password username=alice "
             "[Authorization: Basic ***] -> 400" in message
         )
+
+
+def reactive_client(setup: ClientSetup) -> OAuthRequestsAdapter:
+    """The shipped OAuth client, but judging expiry by a clock that never moves: it only
+    learns of the expiry from the 401."""
+    adapter = OAuthRequestsAdapter(setup)
+    started = setup.now()
+    adapter.client.now = lambda: started
+    return adapter
+
+
+def test_a_reactive_client_fails_the_strict_expiry_scenario_and_passes_the_lenient_one(
+    rspace_mock: RSpaceMockHandle, request: pytest.FixtureRequest
+) -> None:
+    class Strict(ClientConformance):
+        pass
+
+    class Lenient(ClientConformance):
+        require_proactive_refresh = False
+
+    for scenario in make_scenario(rspace_mock, request, reactive_client):
+        with pytest.raises(ClientBehaviourError, match="before the first API call"):
+            Strict().test_access_token_expired(scenario)
+    rspace_mock.reset()
+    for scenario in make_scenario(rspace_mock, request, reactive_client):
+        Lenient().test_access_token_expired(scenario)
+        statuses = [e.status for e in rspace_mock.journal.api_requests()]
+        assert statuses == [200, 401, 200]
