@@ -84,6 +84,7 @@ class ServedMock:
         )
         self._stdout: list[str] = []
         self._stderr: list[str] = []
+        self._terminated = False
         self._readers = [
             threading.Thread(target=self._drain, args=(self.process.stdout, self._stdout)),
             threading.Thread(target=self._drain, args=(self.process.stderr, self._stderr)),
@@ -123,10 +124,17 @@ class ServedMock:
             f"\n--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
         )
 
+    def terminate(self) -> None:
+        """Send SIGTERM, once: a second one could land while the interpreter is finalising
+        (default signal handlers again) and kill the process by the signal."""
+        if not self._terminated and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self._terminated = True
+
     def stop(self) -> int:
         """SIGTERM, then wait; returns the exit code (kills it if it does not stop in time)."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.process.wait(timeout=SERVER_STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -195,8 +203,7 @@ def _serve_mock_factory() -> Iterator[Callable[..., ServedMock]]:
     yield start
     # Signal them all first, so they shut down together; then check each one's exit.
     for server in started:
-        if server.process.poll() is None:
-            server.process.send_signal(signal.SIGTERM)
+        server.terminate()
     problems = []
     for server in started:
         try:
