@@ -183,11 +183,8 @@ class TokenLifecycle(RuleBasedStateMachine):
             check_error(response, "OAUTH-ERR-REFRESH-2", 404, 50301)
             return
         if token.generation != row.generation:
-            clause = (
-                "OAUTH-ONEPAIR-1"
-                if row.ended_by[token.generation] == "password"
-                else ("OAUTH-ROTATE-2")
-            )
+            ended_by_password = row.ended_by[token.generation] == "password"
+            clause = "OAUTH-ONEPAIR-1" if ended_by_password else "OAUTH-ROTATE-2"
             check_error(response, clause, 404, 50301)
             return
         expect(
