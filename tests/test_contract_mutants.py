@@ -225,6 +225,21 @@ def make_bad_parameter_500(fixtures: Path) -> Any:
     return _mock_app(fixtures)
 
 
+def make_api_error_drops_null_fields(fixtures: Path) -> Any:
+    """ApiError bodies that leave out null fields (messageCode, data) instead of sending null."""
+    from mock_server.web import errors
+
+    api_error = errors.api_error
+    if not getattr(api_error, "mutated", False):
+
+        def api_error_without_nulls(problem: Any, now: Any) -> dict[str, Any]:
+            return {k: v for k, v in api_error(problem, now).items() if v is not None}
+
+        api_error_without_nulls.mutated = True  # type: ignore[attr-defined]
+        errors.api_error = api_error_without_nulls  # type: ignore[attr-defined]
+    return _mock_app(fixtures)
+
+
 # --- running the suite against them --------------------------------------------------------
 
 Mutant = tuple[Callable[[Path], Any], list[str], str]
@@ -269,6 +284,11 @@ MUTANTS: dict[str, Mutant] = {
         make_other_users_document_readable,
         ["contract_tests/test_documents.py"],
         "DOCS-ISOLATION-1",
+    ),
+    "api_error_drops_null_fields": (
+        make_api_error_drops_null_fields,
+        ["contract_tests/test_error_contract.py"],
+        "ERR-SHAPE-1",
     ),
     "bad_parameter_500": (
         make_bad_parameter_500,
