@@ -66,11 +66,6 @@ def test_create_document_with_no_arguments_makes_an_untitled_basic_document(
     assert len(created["fields"]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fake stores field HTML as sent; RSpace normalises it (reference C.4, "
-    "DocumentsApiControllerMVCIT.createUpdateDeleteBasicDocument)",
-)
 def test_created_field_html_is_normalised_like_rspace(sdk: ELNClient) -> None:
     # The exact input and output of RSpace's own test.
     created = sdk.create_document(

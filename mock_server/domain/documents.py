@@ -22,6 +22,7 @@ from .errors import (
     ValidationFailed,
 )
 from .forms import BASIC_DOCUMENT, form_by_id, resolve_form
+from .html_content import normalise_field_html
 from .models import Document, Field, User
 
 DEFAULT_NAME = "Untitled document"
@@ -357,7 +358,7 @@ class DocumentService:
                         f"Field type '{given.type}' does not match form field type "
                         f"'{form_field.type}'"
                     )
-                contents[index] = given.content or ""
+                contents[index] = normalise_field_html(given.content or "")
         with self.store.transaction():
             now = self.now()
             created_at = truncate_to_millis(created) if created else now
@@ -427,8 +428,11 @@ class DocumentService:
                 raise IllegalArgument("Provided fields don't match document fields")
             pairs = [(u, by_id[u.id]) for u in updates if u.id is not None]
         for given, field in pairs:
-            if given.content is not None and given.content != field.content:
-                field.content = given.content
+            if given.content is None:
+                continue
+            content = normalise_field_html(given.content)
+            if content != field.content:
+                field.content = content
                 field.last_modified = now
 
     def delete(self, user: User, document_id: int) -> None:
