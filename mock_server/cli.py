@@ -178,7 +178,14 @@ def startup_banner(settings: Settings, url: str, mock: Any) -> str:
         f"  OpenAPI docs: {url}/docs",
     ]
     report = mock.seed_report
-    if settings.fixtures is not None:
+    seeded_now = report.users or report.apps or report.documents
+    if settings.state_file is not None:
+        state = "new" if seeded_now else "kept from before; fixtures not loaded"
+        lines.append(
+            f"  state: {settings.state_file} ({state}: {len(mock.store.list_users())} users, "
+            f"{len(mock.store.list_apps())} OAuth apps)"
+        )
+    if settings.fixtures is not None and seeded_now:
         lines.append(
             f"  fixtures: {settings.fixtures} ({report.users} users, "
             f"{len(report.apps)} OAuth apps, {report.documents} documents)"
