@@ -43,6 +43,10 @@ _MULTIPART = re.compile(
 )
 
 
+#: Any secret key name anywhere in a text; a body without one has nothing to mask structurally.
+_ANY_SECRET_KEY = re.compile(_KEY_ALTERNATION, re.IGNORECASE)
+
+
 def is_secret_key(key: str) -> bool:
     return key.lower() in SECRET_KEYS
 
@@ -92,7 +96,8 @@ def mask_body(text: str, content_type: str = "") -> str:
     The declared type is a hint only: a client may send a form with a JSON content type, and a
     secret must not slip through because of that. JSON is re-serialised compactly.
     """
-    if not text:
+    if not text or not _ANY_SECRET_KEY.search(text):
+        # Fast path (e.g. a page of documents): no secret key can be in there.
         return text
     stripped = text.lstrip()
     if stripped[:1] in "{[" and stripped:
