@@ -21,7 +21,7 @@ from .masking import (
     mask_body,
     mask_header,
     mask_urlencoded,
-    redact_known_secrets,
+    secret_redactor,
 )
 
 DEFAULT_CAPACITY = 1000
@@ -153,10 +153,7 @@ def _secrets_in(exchange: RawExchange) -> list[str]:
 
 def mask_exchange(entry_id: int, exchange: RawExchange) -> JournalEntry:
     """The pure masking step: a raw exchange in, a journal entry with no secret out."""
-    secrets = _secrets_in(exchange)
-
-    def clean(text: str) -> str:
-        return redact_known_secrets(text, secrets)
+    clean = secret_redactor(_secrets_in(exchange))
 
     def headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         result: dict[str, str] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 MASK = "***"
@@ -113,9 +114,19 @@ def mask_body(text: str, content_type: str = "") -> str:
     return mask_urlencoded(masked)
 
 
+def secret_redactor(secrets: list[str]) -> Callable[[str], str]:
+    """Belt and braces: a function that removes literal occurrences of the secrets seen in an
+    exchange (e.g. a token echoed in an error message); longest first."""
+    ordered = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+
+    def redact(text: str) -> str:
+        for secret in ordered:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    return redact
+
+
 def redact_known_secrets(text: str, secrets: list[str]) -> str:
-    """Belt and braces: remove literal occurrences of secrets seen in this exchange (e.g. a
-    token echoed in an error message)."""
-    for secret in sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+    return secret_redactor(secrets)(text)
