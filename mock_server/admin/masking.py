@@ -127,6 +127,3 @@ def secret_redactor(secrets: list[str]) -> Callable[[str], str]:
 
     return redact
 
-
-def redact_known_secrets(text: str, secrets: list[str]) -> str:
-    return secret_redactor(secrets)(text)
