@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..domain.directory import NewUser
 from ..domain.errors import ApiProblem, NotFound
-from ..domain.fixtures import APP_KEYS, USER_KEYS, FixtureError, SeedReport
+from ..domain.fixtures import APP_KEYS, USER_KEYS, FixtureError, SeedReport, new_user_from_entry
 from ..domain.models import OAuthApp, User
 from ..settings import Quirks
 from .faults import FaultRule, FaultRuleError, build_rule
@@ -168,19 +167,7 @@ class MockControl:
     def create_user(self, data: dict[str, Any]) -> dict[str, Any]:
         _check(data, USER_KEYS, required=("username", "password"))
         try:
-            user = self.mock.directory.create_user(
-                NewUser(
-                    username=data["username"],
-                    password=data["password"],
-                    api_key=data.get("apiKey"),
-                    email=data.get("email"),
-                    first_name=data.get("firstName"),
-                    last_name=data.get("lastName"),
-                    account_locked=bool(data.get("accountLocked", False)),
-                    api_access=bool(data.get("apiAccess", True)),
-                    has_pi_role=bool(data.get("piRole", False)),
-                )
-            )
+            user = self.mock.directory.create_user(new_user_from_entry(data))
         except ApiProblem as exc:
             raise _problem(exc) from None
         return user_json(user)

@@ -6,6 +6,7 @@ A bad file stops the start with one message naming the file, the entry and the p
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +43,21 @@ class SeedReport:
     documents: int = 0
     apps: list[CreatedApp] = field(default_factory=list)
     generated_credentials: list[CreatedApp] = field(default_factory=list)
+
+
+def new_user_from_entry(entry: Mapping[str, Any]) -> NewUser:
+    """A user entry of the fixture format (camelCase keys, already checked) as a NewUser."""
+    return NewUser(
+        username=entry["username"],
+        password=entry["password"],
+        api_key=entry.get("apiKey"),
+        email=entry.get("email"),
+        first_name=entry.get("firstName"),
+        last_name=entry.get("lastName"),
+        account_locked=bool(entry.get("accountLocked", False)),
+        api_access=bool(entry.get("apiAccess", True)),
+        has_pi_role=bool(entry.get("piRole", False)),
+    )
 
 
 def read_fixture_file(path: Path) -> dict[str, Any]:
@@ -127,17 +143,7 @@ def seed(
             _optional(entry, key, str, where)
         for key in ("accountLocked", "apiAccess", "piRole"):
             _optional(entry, key, bool, where)
-        new_user = NewUser(
-            username=entry["username"],
-            password=entry["password"],
-            api_key=entry.get("apiKey"),
-            email=entry.get("email"),
-            first_name=entry.get("firstName"),
-            last_name=entry.get("lastName"),
-            account_locked=bool(entry.get("accountLocked", False)),
-            api_access=bool(entry.get("apiAccess", True)),
-            has_pi_role=bool(entry.get("piRole", False)),
-        )
+        new_user = new_user_from_entry(entry)
         try:
             directory.create_user(new_user)
         except ApiProblem as exc:
