@@ -126,4 +126,3 @@ def secret_redactor(secrets: list[str]) -> Callable[[str], str]:
         return text
 
     return redact
-
