@@ -108,6 +108,18 @@ def test_a_foreign_database_is_refused(tmp_path: Path) -> None:
         SqliteStore(tmp_path / "other.db")
 
 
+def test_a_file_that_is_not_a_database_is_refused_with_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "fixtures.json"
+    path.write_text('{"users": []}\n' * 100)
+    with pytest.raises(StateFileError, match="fixtures.json: not an rspace-mock state file"):
+        SqliteStore(path)
+
+
+def test_a_state_file_in_a_missing_folder_is_refused_with_its_name(tmp_path: Path) -> None:
+    with pytest.raises(StateFileError, match="cannot open the state file"):
+        SqliteStore(tmp_path / "no" / "such" / "folder" / "state.db")
+
+
 def test_an_exception_inside_a_transaction_rolls_back_all_its_writes(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "state.db")
     store.set_meta("k", "before")

@@ -355,7 +355,16 @@ class SqliteStore:
         self._states: weakref.WeakSet[_ThreadState] = weakref.WeakSet()
         self._states_lock = threading.Lock()
         self._closed = False
-        self._create_schema()
+        try:
+            self._create_schema()
+        except sqlite3.OperationalError as exc:
+            # e.g. a missing folder or no permission: "unable to open database file"
+            self.close()
+            raise StateFileError(f"{self.path}: cannot open the state file ({exc})") from None
+        except sqlite3.DatabaseError as exc:
+            # e.g. a fixtures JSON passed as --state by mistake: "file is not a database"
+            self.close()
+            raise StateFileError(f"{self.path}: not an rspace-mock state file ({exc})") from None
 
     # connections and transactions
 
