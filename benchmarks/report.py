@@ -28,6 +28,10 @@ EXPLANATIONS = {
     "is rendered in Jackson's pretty-printed style; the bare app has neither.",
     ("any", "grants"): "A grant does a salted SHA-256 password check, two token draws and a "
     "store write inside a transaction, on top of the same form parsing.",
+    ("sqlite", "grants"): "Every grant is a durable commit (a WAL append, about 40 us) and half a "
+    "dozen SQL statements where the memory store touches dicts; the request journal then looks "
+    "the grant's user up in the store again (a py-spy profile of refresh grants: journal about "
+    "20% of the time, store calls about 15%).",
 }
 
 
@@ -97,7 +101,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 0.6,
                 "grants",
                 True,
-                EXPLANATIONS[("any", "grants")],
+                EXPLANATIONS.get((backend, "grants"), EXPLANATIONS[("any", "grants")]),
             )
             if "node:password" in row["ratios"]:
                 add(
@@ -108,7 +112,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                     1.0,
                     "grants",
                     True,
-                    EXPLANATIONS[("any", "grants")],
+                    EXPLANATIONS.get((backend, "grants"), EXPLANATIONS[("any", "grants")]),
                 )
         for api in ("opaque", "jwt", "apikey"):
             row = by_key.get(f"{backend}:{api}")
