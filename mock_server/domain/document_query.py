@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from .models import Document
 
@@ -111,7 +112,7 @@ def matches(
     return all(results) if query.operator == "and" else any(results)
 
 
-def sort_key(order_field: str) -> Callable[[Document], tuple[object, int]]:
+def sort_key(order_field: str) -> Callable[[Document], tuple[Any, int]]:
     """Sort key with the id as tie-breaker, so that pages never overlap or skip."""
     if order_field == "name":
         return lambda d: (d.name.lower(), d.id)
