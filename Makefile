@@ -44,7 +44,13 @@ test: lint typecheck $(STAMP)
 contract-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest contract_tests
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	touch $(BENCH_STAMP)
+
+# Measures the fake against baselines started in the same run; writes benchmarks/results/.
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:

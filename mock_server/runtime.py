@@ -102,12 +102,13 @@ class MockRSpace:
                 return base64.b64decode(self.settings.jwt_secret, validate=True)
             except ValueError:
                 raise ValueError("--jwt-secret must be Base64") from None
-        stored = self.store.get_meta(JWT_KEY_META)
-        if stored:
-            return base64.b64decode(stored)
-        key = self.credentials.hmac_key()
-        self.store.set_meta(JWT_KEY_META, base64.b64encode(key).decode("ascii"))
-        return key
+        with self.store.transaction():  # one key, even when several processes start at once
+            stored = self.store.get_meta(JWT_KEY_META)
+            if stored:
+                return base64.b64decode(stored)
+            key = self.credentials.hmac_key()
+            self.store.set_meta(JWT_KEY_META, base64.b64encode(key).decode("ascii"))
+            return key
 
     # -- fixtures ------------------------------------------------------------------------
 
@@ -172,15 +173,16 @@ def build_mock(
     seed_fixtures: bool = True,
 ) -> MockRSpace:
     mock = MockRSpace(settings, store, clock)
-    is_fresh = not mock.store.list_users()
-    if is_fresh:
-        mock.store.save_switches(mock.initial_switches())
-        if seed_fixtures:
-            mock.load_fixtures()
-        mock.store.set_meta(SEEDED_META, "1")
-    else:
-        # A switch given on the command line wins over the stored one.
-        apply_explicit_switches(mock)
+    with mock.store.transaction():  # exactly one process seeds a new state file
+        is_fresh = mock.store.get_meta(SEEDED_META) is None and not mock.store.list_users()
+        if is_fresh:
+            mock.store.save_switches(mock.initial_switches())
+            if seed_fixtures:
+                mock.load_fixtures()
+            mock.store.set_meta(SEEDED_META, "1")
+        else:
+            # A switch given on the command line wins over the stored one.
+            apply_explicit_switches(mock)
     if not is_fresh and settings.fixtures is not None:
         # Kept for reset(); the state itself is not touched.
         mock.fixture_data = read_fixture_file(Path(settings.fixtures))

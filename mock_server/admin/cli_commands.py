@@ -16,9 +16,7 @@ import contextlib
 import json
 import os
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +157,10 @@ def _call(
     body: Any = None,
     query: dict[str, Any] | None = None,
 ) -> Any:
+    # Imported here: only the admin commands need them, and `serve` starts faster without.
+    import urllib.error
+    import urllib.request
+
     url = args.url.rstrip("/") + "/_mock" + path
     if query:
         clean = {k: v for k, v in query.items() if v is not None}
