@@ -21,7 +21,7 @@ from .errors import (
     UnreadableBody,
     ValidationFailed,
 )
-from .forms import BASIC_DOCUMENT, form_by_id, resolve_form
+from .forms import resolve_form
 from .html_content import normalise_field_html
 from .models import Document, Field, User
 
@@ -440,7 +440,3 @@ class DocumentService:
             document = self.get(user, document_id)
             document.deleted = True
             self.store.save_document(document)
-
-
-def form_of(document: Document) -> Any:
-    return form_by_id(document.form_id) if document.form_id else BASIC_DOCUMENT

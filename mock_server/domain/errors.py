@@ -189,13 +189,3 @@ class TooManyRequests(ApiProblem):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, [""])
-
-
-class Conflict(ApiProblem):
-    """Edit conflict: 409, internalCode 40901."""
-
-    http_status = 409
-    internal_code = 40901
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, [message])
