@@ -62,6 +62,8 @@ class IssuedTokens:
     refresh_token: str | None
     expires_at: datetime
     scope: str = SCOPE
+    #: Whose tokens these are (not sent; for the request journal).
+    user_id: int | None = None
 
     def expires_in(self, now: datetime) -> int:
         """Whole seconds (rounded down) until expiry, computed when the response is written."""
@@ -151,7 +153,7 @@ class TokenService:
                 expiry=expires_at,
             )
         )
-        return IssuedTokens(access_token, refresh_token, expires_at)
+        return IssuedTokens(access_token, refresh_token, expires_at, user_id=user.id)
 
     def _password_grant_jwt(self, request: TokenRequest, server_url: str) -> IssuedTokens:
         user = self._authenticate_user(request)
@@ -196,7 +198,7 @@ class TokenService:
         if not self.quirks.refresh_keeps_expiry:
             row.expiry = expires_at
         self.store.save_token_row(row)
-        return IssuedTokens(access_token, refresh_token, expires_at)
+        return IssuedTokens(access_token, refresh_token, expires_at, user_id=row.user_id)
 
     def _refresh_grant_jwt(self, request: TokenRequest, server_url: str) -> IssuedTokens:
         row = self._row_for_refresh_token(request)
@@ -214,4 +216,4 @@ class TokenService:
         now = self.clock.now()
         expires_at = now + self.token_ttl
         token = self.jwt_codec.issue(server_url, row.refresh_token_hash, now, expires_at)
-        return IssuedTokens(token, refresh_token, expires_at)
+        return IssuedTokens(token, refresh_token, expires_at, user_id=row.user_id)

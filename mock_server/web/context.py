@@ -6,6 +6,10 @@ from fastapi import Request
 
 from ..runtime import MockRSpace
 
+#: Request-state key under which ``POST /oauth/token`` leaves the id of the user whose tokens it
+#: issued, for the request journal.
+TOKEN_OWNER_STATE_KEY = "rspace_mock_token_owner"
+
 
 def mock_of(request: Request) -> MockRSpace:
     mock: MockRSpace = request.app.state.mock

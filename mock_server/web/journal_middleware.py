@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 
-import jwt
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..admin.instruments import Instruments
 from ..admin.journal import RawExchange, request_params
-from ..domain.credentials import looks_like_jwt, sha256_hex
 from ..runtime import MockRSpace
+from .context import TOKEN_OWNER_STATE_KEY
 from .fault_middleware import (
     CALLER_STATE_KEY,
     FAULT_STATE_KEY,
@@ -121,7 +119,10 @@ class JournalRecorder:
             username = getattr(getattr(principal, "user", None), "username", None)
             auth_method = getattr(principal, "method", None)
         elif exchange.path == "/oauth/token":
-            username = _token_username(mock, exchange)
+            owner_id = state.get(TOKEN_OWNER_STATE_KEY)
+            owner = mock.store.get_user(owner_id) if isinstance(owner_id, int) else None
+            # A refused grant issued nothing: name the user it was for, if it said.
+            username = owner.username if owner else _token_username(exchange)
         else:
             caller = state.get(CALLER_STATE_KEY)
             username = caller if isinstance(caller, str) else None
@@ -130,29 +131,12 @@ class JournalRecorder:
         )
 
 
-def _token_username(mock: MockRSpace, exchange: RawExchange) -> str | None:
-    """The ``username`` of a password grant; for a refresh grant, the owner of the tokens it
-    issued (looked up by the new access token, or by a JWT's ``refreshTokenHash``)."""
+def _token_username(exchange: RawExchange) -> str | None:
+    """The ``username`` parameter of a token request (a refused or faulted grant)."""
     headers = {k.lower(): v for k, v in exchange.request_headers}
     params = request_params(
         exchange.query,
         headers.get("content-type", ""),
         exchange.request_body.decode("utf-8", "replace"),
     )
-    if params.get("username"):
-        return params["username"]
-    try:
-        issued = json.loads(exchange.response_body)
-        access_token = str(issued["access_token"])
-    except (ValueError, KeyError, TypeError):
-        return None
-    if looks_like_jwt(access_token):
-        try:
-            claims = jwt.decode(access_token, options={"verify_signature": False})
-            row = mock.store.find_token_by_refresh_hash(str(claims["refreshTokenHash"]))
-        except (jwt.PyJWTError, KeyError):
-            return None
-    else:
-        row = mock.store.find_token_by_access_hash(sha256_hex(access_token))
-    user = mock.store.get_user(row.user_id) if row is not None else None
-    return user.username if user is not None else None
+    return params.get("username") or None

@@ -7,7 +7,7 @@ from starlette.datastructures import FormData
 
 from ..domain.errors import MissingParameter, TypeMismatch
 from ..domain.oauth import TokenRequest
-from .context import mock_of, server_url
+from .context import TOKEN_OWNER_STATE_KEY, mock_of, server_url
 from .representations import token_response
 from .responses import RSpaceJSONResponse
 from .schemas import TokenRequestForm, TokenResponse, error_responses, inline_schema
@@ -101,4 +101,5 @@ async def token(request: Request) -> RSpaceJSONResponse:
     mock = mock_of(request)
     token_request = bind_token_request(await request_parameters(request))
     issued = mock.tokens.grant(token_request, server_url(request))
+    setattr(request.state, TOKEN_OWNER_STATE_KEY, issued.user_id)
     return RSpaceJSONResponse(token_response(issued, mock.clock.now()))
