@@ -21,18 +21,10 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from mock_server.settings import DEFAULT_FIXTURES
+from tests.http_helpers import ERROR_KEYS
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
-API_ERROR_KEYS = {
-    "status",
-    "httpCode",
-    "internalCode",
-    "message",
-    "messageCode",
-    "errors",
-    "iso8601Timestamp",
-    "data",
-}
+API_ERROR_KEYS = set(ERROR_KEYS)
 #: Spring ``HttpStatus`` enum names for the codes the API can answer with.
 SPRING_STATUS_NAMES = {
     400: "BAD_REQUEST",
