@@ -18,6 +18,15 @@ NOT_FOUND_MESSAGE = (
 )
 
 
+def server_url_from_links(links: list[dict[str, str]]) -> str | None:
+    """The server URL that RSpace puts in front of its links (``server.urls.prefix``)."""
+    for link in links:
+        href = str(link.get("link", ""))
+        if link.get("rel") == "self" and "/api/v1/" in href:
+            return href[: href.index("/api/v1/")]
+    return None
+
+
 def api_key(user: UserCredentials) -> dict[str, str]:
     assert user.api_key, f"{user.username} has no API key"
     return {"apiKey": user.api_key}
