@@ -174,7 +174,7 @@ class Target:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         for _attempt in range(6):
-            response = self.client.request(method, self.url(path), **kwargs)
+            response = self._send(method, path, kwargs)
             if not self.honour_rate_limits:
                 return response
             wait_ms = _wait_millis(response)
@@ -185,6 +185,16 @@ class Target:
                 return response
             time.sleep(max(wait_ms or 1000, 100) / 1000)
         return response
+
+    def _send(self, method: str, path: str, kwargs: dict[str, Any]) -> httpx.Response:
+        try:
+            return self.client.request(method, self.url(path), **kwargs)
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            # A kept-alive connection the server closed (as uvicorn does after a crash) fails
+            # the next request on it; an idempotent one is sent again on a new connection.
+            if method not in IDEMPOTENT_METHODS:
+                raise
+            return self.client.request(method, self.url(path), **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)
@@ -226,6 +236,7 @@ class Target:
             self._on_close.clear()
 
 
+IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
 ADMIN_PREFIX = "/_mock"
 ADMIN_SERVICE = "rspace-mock admin API"
 
