@@ -8,6 +8,7 @@ import contextlib
 import logging
 import shlex
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -278,6 +279,27 @@ def serve(settings: Settings) -> int:
     return 0
 
 
+def worker_listener(config: Any) -> socket.socket:
+    """The listening socket that ``config``'s workers share, with Nagle's algorithm off for
+    every connection it accepts.
+
+    uvicorn's ``Config.bind_socket`` makes a socket of protocol 0, and asyncio sets
+    ``TCP_NODELAY`` only on accepted sockets of protocol ``IPPROTO_TCP``, so every connection
+    to the workers kept Nagle on: a response written in two parts (head, then body) waited for
+    the client's delayed ACK, about 40 ms per keep-alive request. A single server does not
+    have the problem because asyncio makes its socket itself. So: the option on the listener
+    (Linux, the BSDs and macOS copy it to each accepted socket) and the protocol asyncio looks
+    for (it then sets the option on each accepted socket too).
+    """
+    sock: socket.socket = config.bind_socket()
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        sock.set_inheritable(True)  # as bind_socket leaves its own
+    sock.listen(2048)
+    return sock
+
+
 def serve_workers(settings: Settings, mock: Any) -> int:
     """Several uvicorn worker processes over one SQLite state file (seeded here, once)."""
     import os
@@ -300,8 +322,7 @@ def serve_workers(settings: Settings, mock: Any) -> int:
     )
     # Listen before the workers start, so that the URL printed below takes connections at
     # once (they queue until a worker accepts them); this also makes --port 0 work.
-    sock = config.bind_socket()
-    sock.listen(2048)
+    sock = worker_listener(config)
     port = sock.getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     print(startup_banner(settings, f"http://{host}:{port}", mock), flush=True)
