@@ -10,6 +10,7 @@ import shlex
 import signal
 import socket
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,9 @@ def startup_banner(settings: Settings, url: str, mock: Any) -> str:
         )
     if not mock.store.get_switches().oauth_enabled:
         lines.append("  OAuth is disabled (--no-oauth): grants and Bearer calls get 401")
+    exposure = settings.admin_exposure_warning()
+    if exposure is not None:
+        lines += ["", *textwrap.wrap(exposure, 92, subsequent_indent="  ", break_on_hyphens=False)]
     if settings.fixtures is not None and Path(settings.fixtures).resolve() == DEFAULT_FIXTURES:
         data = mock.fixture_data
         app = data["apps"][0]

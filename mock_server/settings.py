@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 from dataclasses import dataclass, field
@@ -111,6 +112,23 @@ class Settings:
         if self.token_ttl_seconds < 1:
             raise ValueError("--token-ttl must be at least 1 second")
 
+    @property
+    def binds_loopback(self) -> bool:
+        """Only this machine can connect (``--host`` is a loopback address or ``localhost``)."""
+        return is_loopback_host(self.host)
+
+    def admin_exposure_warning(self) -> str | None:
+        """Why the admin API is open to the network, for the start-up banner; else None."""
+        if not self.admin_enabled or self.admin_token is not None or self.binds_loopback:
+            return None
+        return (
+            f"WARNING: --host {self.host} without --admin-token leaves the admin API "
+            "(/_mock/) open: anyone who can reach this port can reset the fake, change its "
+            "users, apps, settings, clock and faults, and read the journal (every request, "
+            "with its body). Start it with --admin-token TOKEN (admin calls then send "
+            "X-Admin-Token: TOKEN), or --no-admin, or bind to 127.0.0.1."
+        )
+
     def to_json(self) -> str:
         """For handing the settings to worker processes."""
         data = dataclasses.asdict(self)
@@ -125,3 +143,15 @@ class Settings:
         for key in ("fixtures", "state_file"):
             data[key] = Path(data[key]) if data[key] is not None else None
         return cls(**data)
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (``127.0.0.0/8``, ``::1``, with or without brackets)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)

@@ -9,8 +9,6 @@ nor subject to faults or throttling. ``--no-admin`` hides it (RSpace's 404 answe
 from __future__ import annotations
 
 import hmac
-import ipaddress
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Body, FastAPI, Request
@@ -25,7 +23,6 @@ PREFIX = "/_mock"
 TOKEN_HEADER = "x-admin-token"
 
 router = APIRouter(prefix=PREFIX)
-log = logging.getLogger("rspace_mock")
 
 JsonObject = dict[str, Any]
 
@@ -225,15 +222,6 @@ def build_admin_app(mock: MockRSpace) -> FastAPI:
     return app
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 class AdminMount:
     """Sends ``/_mock/**`` to the admin app (when enabled), everything else to the fake."""
 
@@ -242,13 +230,6 @@ class AdminMount:
         self.mock = mock
         self.admin = build_admin_app(mock)
         self.token = mock.settings.admin_token
-        settings = mock.settings
-        if settings.admin_enabled and self.token is None and not _is_loopback(settings.host):
-            log.warning(
-                "the admin API (/_mock/) is open to anyone who can reach %s: it can reset "
-                "state and read the journal; use --admin-token or --no-admin",
-                settings.host,
-            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
