@@ -29,8 +29,15 @@ examples:
   rspace-mock serve --no-oauth               # as if the sysadmin had disabled OAuth
 
 Environment variables RSPACE_MOCK_HOST, RSPACE_MOCK_PORT, RSPACE_MOCK_FIXTURES,
-RSPACE_MOCK_PUBLIC_URL, RSPACE_MOCK_TOKEN_TTL, RSPACE_MOCK_JWT_SECRET and
-RSPACE_MOCK_LOG_LEVEL set the same options; flags win.
+RSPACE_MOCK_PUBLIC_URL, RSPACE_MOCK_TOKEN_TTL, RSPACE_MOCK_JWT_SECRET,
+RSPACE_MOCK_LOG_LEVEL, RSPACE_MOCK_STATE, RSPACE_MOCK_ADMIN_TOKEN, RSPACE_MOCK_ALLOW_HOST
+and RSPACE_MOCK_ALLOW_ORIGIN (comma-separated lists) set the same options; flags win.
+
+Web pages in your browser can send requests to the fake too. Bound to loopback, it answers
+only Host names that mean this machine (and those of --public-url and --allow-host), so no
+page can reach it by DNS rebinding; and the admin API refuses state-changing calls from
+pages of another origin (--allow-origin admits one). Refusals are 403s saying which flag
+allows them.
 """
 
 
@@ -136,6 +143,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="require X-Admin-Token: TOKEN on /_mock/ calls",
     )
     serve.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="when bound to loopback, also answer requests for this Host name (a proxy's or "
+        "a hosts-file name; repeatable; * for any). Allowed without it: localhost, "
+        "*.localhost, loopback addresses, --host and the host of --public-url",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="URL",
+        help="let web pages on this origin (scheme://host[:port]) change state through the "
+        "admin API, e.g. behind a proxy (repeatable; the server's own origin and that of "
+        "--public-url need no flag)",
+    )
+    serve.add_argument(
         "--throttling",
         action="store_true",
         help="turn on RSpace's API throttling (token buckets: 15 per 15 s, 1000 per hour, "
@@ -171,6 +194,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.admin_token is not None:
         overrides["admin_token"] = args.admin_token
     overrides["throttling"] = args.throttling
+    if args.allow_host is not None:
+        overrides["allowed_hosts"] = args.allow_host
+    if args.allow_origin is not None:
+        overrides["allowed_origins"] = args.allow_origin
     return Settings.from_env(**overrides)
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import ipaddress
 import json
 import os
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +68,12 @@ class Settings:
     admin_enabled: bool = True
     #: When set, admin calls must send ``X-Admin-Token: <token>`` (``--admin-token``).
     admin_token: str | None = None
+    #: Host names a loopback-bound server also answers (``--allow-host``), besides
+    #: ``localhost``, loopback addresses, ``host`` and the host of ``public_url``; ``*``: any.
+    allowed_hosts: list[str] = field(default_factory=list)
+    #: Origins (``scheme://host[:port]``) whose web pages may change state through the admin
+    #: API (``--allow-origin``), besides the server's own and that of ``public_url``.
+    allowed_origins: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -91,6 +98,10 @@ class Settings:
             settings.log_level = env["RSPACE_MOCK_LOG_LEVEL"]
         if "RSPACE_MOCK_ADMIN_TOKEN" in env:
             settings.admin_token = env["RSPACE_MOCK_ADMIN_TOKEN"]
+        if "RSPACE_MOCK_ALLOW_HOST" in env:
+            settings.allowed_hosts = _list(env["RSPACE_MOCK_ALLOW_HOST"])
+        if "RSPACE_MOCK_ALLOW_ORIGIN" in env:
+            settings.allowed_origins = _list(env["RSPACE_MOCK_ALLOW_ORIGIN"])
         for name, value in overrides.items():
             if not hasattr(settings, name):
                 raise TypeError(f"unknown setting {name!r}")
@@ -111,6 +122,8 @@ class Settings:
             raise ValueError(f"unknown backend {self.backend!r}: use memory or sqlite")
         if self.token_ttl_seconds < 1:
             raise ValueError("--token-ttl must be at least 1 second")
+        self.allowed_hosts = [_allowed_host(name) for name in self.allowed_hosts]
+        self.allowed_origins = [_allowed_origin(url) for url in self.allowed_origins]
 
     @property
     def binds_loopback(self) -> bool:
@@ -155,3 +168,47 @@ def is_loopback_host(host: str) -> bool:
         return False
     mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
     return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def origin_of(url: str, *, path_allowed: bool = False) -> str:
+    """A URL's origin as a browser writes it in ``Origin``: ``HTTP://Lab.org:80/`` ->
+    ``http://lab.org``. Raises ``ValueError`` for anything else (or a path, unless allowed)."""
+    parts = urllib.parse.urlsplit(url.strip())
+    port = parts.port  # raises ValueError for a port that is not a number
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    if parts.username is not None or parts.query or parts.fragment:
+        raise ValueError(f"not an origin: {url!r}")
+    if not path_allowed and parts.path not in ("", "/"):
+        raise ValueError(f"not an origin (it has a path): {url!r}")
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = 80 if scheme == "http" else 443
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default_port else "")
+
+
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _allowed_host(name: str) -> str:
+    host = name.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host != "*" and (not host or any(c in host for c in "/@ []") or host.count(":") == 1):
+        raise ValueError(
+            f"--allow-host wants a host name or address without scheme or port, like "
+            f"rspace.test or 10.0.0.5 (or * for any); got {name!r}"
+        )
+    return host
+
+
+def _allowed_origin(url: str) -> str:
+    try:
+        return origin_of(url)
+    except ValueError:
+        raise ValueError(
+            f"--allow-origin wants an origin, scheme://host[:port] with no path, like "
+            f"http://localhost:3000; got {url!r}"
+        ) from None

@@ -37,6 +37,8 @@ SERVE_FLAGS = [
     "--oauth",
     "--no-oauth",
     "--log-level",
+    "--allow-host",
+    "--allow-origin",
 ]
 
 

@@ -3,7 +3,9 @@ apps and documents, settings, the clock, the journal and the fault plan.
 
 Plain JSON in and out (not RSpace's ``ApiError`` shape). Admin calls are neither journaled
 nor subject to faults or throttling. ``--no-admin`` hides it (RSpace's 404 answers instead);
-``--admin-token`` requires ``X-Admin-Token``.
+``--admin-token`` requires ``X-Admin-Token``. What a web page sends to it (a cross-origin call
+that changes state, a rebinding page's foreign ``Host``) is refused before it gets here, by
+:mod:`.browser_guard`.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from ..settings import Settings
 from ..storage.base import Store
 from . import api_router, oauth_router
 from .admin_router import AdminMount
+from .browser_guard import BrowserGuard
 from .errors import NoHandlerFound, install_error_handlers
 from .fault_middleware import FaultInjector
 from .journal_middleware import JournalRecorder
@@ -125,4 +126,6 @@ def create_app(
     app.add_middleware(FaultInjector)
     app.add_middleware(JournalRecorder)
     app.add_middleware(AdminMount, mock=mock)
+    # Outermost: what a hostile web page sends never reaches the fake or its instruments.
+    app.add_middleware(BrowserGuard, mock=mock)
     return app
