@@ -1,21 +1,27 @@
-"""No secret reaches the journal in clear, however the client encodes it: the journal masks
-what the server itself parsed (query string, urlencoded or multipart body, in any spelling the
-parser accepts) and never shows a body it could not parse that may hold one."""
+"""No secret is written in clear, however the client encodes it: the journal masks what the
+server itself parsed (query string, urlencoded or multipart body, in any spelling the parser
+accepts) and never shows a body it could not parse that may hold one; the access log masks
+the query string, and no log line (at any level, tracebacks included) holds a secret."""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import string
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from mock_server import Settings, create_app
 from mock_server.admin.masking import read_json
 from tests.http_helpers import APP, USERS, assert_api_error, make_client
 
@@ -393,3 +399,112 @@ def test_masking_json_of_any_depth_never_fails(depth: int) -> None:
     masked = read_json(nested_json(depth))
     if masked is not None:
         assert SECRET not in masked[0]
+
+
+# -- logs ----------------------------------------------------------------------------------
+
+LAB_USER = {
+    "username": "zed",
+    "password": "Zed pass&word=9",
+    "apiKey": "zedApiKey0000000000000000000009",
+    "email": "zed@lab.example.org",
+    "firstName": "Zed",
+    "lastName": "Quist",
+}
+LAB_APP = {
+    "name": "Log test",
+    "owner": "zed",
+    "clientId": "CLIENTFORLOGTEST",
+    "clientSecret": "bG9nLXRlc3Qtc2VjcmV0LTAx",
+}
+
+
+def query_string(pairs: list[tuple[str, str]], encode: Callable[[str], str] = quote) -> str:
+    return "&".join(f"{encode(k)}={encode(v)}" for k, v in pairs)
+
+
+def test_grants_in_the_query_string_leave_no_secret_in_the_logs(
+    serve_mock: Callable[..., Any], tmp_path: Path
+) -> None:
+    fixtures = tmp_path / "lab.json"
+    fixtures.write_text(json.dumps({"users": [LAB_USER], "apps": [LAB_APP], "documents": []}))
+    server = serve_mock("--fixtures", str(fixtures), "--log-level", "debug")
+    client = {"client_id": LAB_APP["clientId"], "client_secret": LAB_APP["clientSecret"]}
+    password_grant = [
+        ("grant_type", "password"),
+        *client.items(),
+        ("username", "zed"),
+        ("password", LAB_USER["password"]),
+    ]
+    all_percent = lambda text: "".join(f"%{b:02x}" for b in text.encode())  # noqa: E731
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        tokens = http.post("/oauth/token?" + query_string(password_grant)).json()
+        refresh = [("grant_type", "refresh_token"), *client.items()]
+        refreshed = http.post(
+            "/oauth/token?"
+            + query_string([*refresh, ("refresh_token", tokens["refresh_token"])], all_percent)
+        )
+        assert refreshed.status_code == 200, refreshed.text
+        answers = [
+            http.get(
+                "/api/v1/documents",
+                headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"},
+            ),
+            # RSpace's answers quote a bad is_jwt value and a bad section of a JWT-shaped token.
+            http.post(
+                "/oauth/token?" + query_string([*password_grant, ("is_jwt", "Zed pass&word=9")])
+            ),
+            http.post(
+                "/oauth/token?" + query_string([*refresh, ("refresh_token", "aaaa.b$cdef9.cc")])
+            ),
+            http.post(
+                "/oauth/token?" + query_string(password_grant).replace("password=", "pass%77ord=")
+            ),
+            http.get("/api/v1/documents?" + query_string([("apiKey", LAB_USER["apiKey"])])),
+        ]
+    assert [a.status_code for a in answers] == [200, 400, 422, 200, 401]
+    deadline = time.monotonic() + 10
+    while server.stdout.count('HTTP/1.1"') < 7 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.stop()
+    output = server.stdout + server.stderr
+    assert "For input string" in output and "not in base64 format" in output  # logged, masked
+    assert (
+        '"POST /oauth/token?grant_type=password&client_id=CLIENTFORLOGTEST&client_secret=***'
+        '&username=zed&password=*** HTTP/1.1" 200' in server.stdout
+    )
+    assert '"GET /api/v1/documents?apiKey=*** HTTP/1.1" 401' in server.stdout
+    secrets = {
+        "password": LAB_USER["password"],
+        "client secret": LAB_APP["clientSecret"],
+        "API key": LAB_USER["apiKey"],
+        "bad token section": "b$cdef9",
+        **{f"issued {k}": v for k, v in tokens.items() if k.endswith("token")},
+        **{f"refreshed {k}": v for k, v in refreshed.json().items() if k.endswith("token")},
+    }
+    for label, secret in secrets.items():
+        for form in written_forms(secret) | {all_percent(secret)}:
+            assert form not in output, f"{label} {secret!r} is in the log as {form!r}"
+
+
+def test_a_traceback_logged_for_a_failed_grant_holds_no_secret(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(Settings(random_seed=3))
+
+    def failing_grant(request: Any, server_url: str) -> Any:
+        raise RuntimeError(f"cannot grant {request.password!r} with {request.client_secret}")
+
+    monkeypatch.setattr(app.state.mock.tokens, "grant", failing_grant)
+    caplog.set_level(logging.DEBUG, logger="rspace_mock")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        form = {"grant_type": "password", "client_id": APP["clientId"], "username": "alice"}
+        body = query_string(
+            [*form.items(), ("client_secret", CLIENT_SECRET), ("password", PASSWORD)]
+        )
+        response = client.post("/oauth/token?" + body)
+    assert response.status_code == 500
+    assert "RuntimeError: cannot grant" in caplog.text
+    for secret in (PASSWORD, CLIENT_SECRET):
+        for form_ in written_forms(secret):
+            assert form_ not in caplog.text
