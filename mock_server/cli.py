@@ -255,10 +255,13 @@ def serve(settings: Settings) -> int:
     from .domain.fixtures import FixtureError
     from .runtime import build_mock
     from .web.app import create_app
+    from .web.secret_scope import install_log_masking
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Any library's log line about a request passes here, at any level: no secret in clear.
+    install_log_masking(logging.getLogger().handlers)
     try:
         mock = build_mock(settings)
     except (FixtureError, ValueError, RuntimeError) as exc:

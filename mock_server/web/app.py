@@ -20,6 +20,7 @@ from .errors import NoHandlerFound, install_error_handlers
 from .fault_middleware import FaultInjector
 from .journal_middleware import JournalRecorder
 from .middleware import UNMATCHED_FLAG, PathNormaliser, RateLimitHeaders
+from .secret_scope import SecretScope, install_log_masking
 from .throttle_middleware import ThrottleGate, rate_limit_headers
 
 _ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
@@ -126,6 +127,10 @@ def create_app(
     app.add_middleware(FaultInjector)
     app.add_middleware(JournalRecorder)
     app.add_middleware(AdminMount, mock=mock)
-    # Outermost: what a hostile web page sends never reaches the fake or its instruments.
+    # What a hostile web page sends never reaches the fake or its instruments.
     app.add_middleware(BrowserGuard, mock=mock)
+    # Outermost: every layer inside, and every log line written meanwhile, knows the
+    # request's secrets.
+    app.add_middleware(SecretScope)
+    install_log_masking()
     return app

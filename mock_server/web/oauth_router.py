@@ -5,12 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 
+from ..admin.masking import parameter_secrets
 from ..domain.errors import MissingParameter, TypeMismatch
 from ..domain.oauth import TokenRequest
 from .context import TOKEN_OWNER_STATE_KEY, mock_of, server_url
+from .form_reading import form_kind
 from .representations import token_response
 from .responses import RSpaceJSONResponse
 from .schemas import TokenRequestForm, TokenResponse, error_responses, inline_schema
+from .secret_scope import request_secrets
 
 router = APIRouter()
 
@@ -26,26 +29,25 @@ _BOOLEANS = {
     "0": False,
 }
 
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
 
 async def request_parameters(request: Request) -> dict[str, str]:
     """The servlet parameter map: query string first, then a form or multipart body.
 
     A JSON body is not read (RSpace reads no JSON here); an unparseable body adds nothing.
+    Every parameter under a secret name is handed to the request's secrets, so that neither
+    the journal nor a log line shows it.
     """
-    params: dict[str, str] = {}
-    for key, value in request.query_params.multi_items():
-        params.setdefault(key, value)
-    content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith(_FORM_TYPES):
+    items = list(request.query_params.multi_items())
+    if form_kind(request.headers.get("content-type")) is not None:
         try:
             form: FormData = await request.form()
         except Exception:  # malformed body: RSpace sees no parameters in it
-            return params
-        for key, item in form.multi_items():
-            if isinstance(item, str):
-                params.setdefault(key, item)
+            form = FormData()
+        items += [(key, item) for key, item in form.multi_items() if isinstance(item, str)]
+    request_secrets(request.scope).update(parameter_secrets(items))
+    params: dict[str, str] = {}
+    for key, value in items:
+        params.setdefault(key, value)
     return params
 
 
@@ -102,4 +104,5 @@ async def token(request: Request) -> RSpaceJSONResponse:
     token_request = bind_token_request(await request_parameters(request))
     issued = mock.tokens.grant(token_request, server_url(request))
     setattr(request.state, TOKEN_OWNER_STATE_KEY, issued.user_id)
+    request_secrets(request.scope).update([issued.access_token, issued.refresh_token])
     return RSpaceJSONResponse(token_response(issued, mock.clock.now()))
