@@ -16,6 +16,8 @@ from typing import Any
 from fastapi import APIRouter, Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..admin.control import AdminError, MockControl
@@ -220,8 +222,29 @@ def build_admin_app(mock: MockRSpace) -> FastAPI:
         )
         return JSONResponse({"error": f"bad request: {problems}"}, status_code=400)
 
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code != 405:
+            return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+        # Starlette's Allow names only the first route that matched the path; RFC 9110 wants
+        # every method the resource takes (GET and PATCH for /_mock/settings).
+        allowed = sorted(
+            {
+                method
+                for route in router.routes
+                if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
+                for method in route.methods or ()
+            }
+        )
+        return JSONResponse(
+            {"error": f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"},
+            status_code=405,
+            headers={"Allow": ", ".join(allowed)},
+        )
+
     app.add_exception_handler(AdminError, on_admin_error)
     app.add_exception_handler(RequestValidationError, on_bad_request)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
     return app
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from ..domain.authentication import Principal
@@ -48,6 +49,22 @@ def _document_id(raw: str) -> int:
     if not -(2**63) <= value < 2**63:
         raise TypeMismatch("id", raw, "java.lang.Long")
     return value
+
+
+#: The listing criteria's Integer properties; the others are Strings.
+_INTEGER_PARAMETERS = frozenset({"pageNumber", "pageSize"})
+
+
+def spring_bound(params: QueryParams) -> dict[str, str]:
+    """A repeated parameter as Spring binds it to a criteria bean: the first value for an
+    Integer, all the values joined with commas for a String (``ArrayToObjectConverter``,
+    ``ArrayToStringConverter``)."""
+    return {
+        name: params.getlist(name)[0]
+        if name in _INTEGER_PARAMETERS
+        else ",".join(params.getlist(name))
+        for name in params
+    }
 
 
 async def _json_body(request: Request) -> object:
@@ -142,7 +159,7 @@ async def status(request: Request) -> RSpaceJSONResponse:
 async def list_documents(request: Request) -> RSpaceJSONResponse:
     caller = authenticate(request)
     mock = mock_of(request)
-    listing = parse_listing(request.query_params, caller.user.id)
+    listing = parse_listing(spring_bound(request.query_params), caller.user.id)
     total, documents = mock.documents.search(listing)
     base = api_base(request)
     body: dict[str, Any] = {
