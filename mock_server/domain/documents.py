@@ -192,7 +192,10 @@ def parse_advanced_query(text: str) -> tuple[str, tuple[SearchTerm, ...]]:
         if not isinstance(raw, dict):
             raise problem
         query, query_type = raw.get("query"), raw.get("queryType", "global")
-        if not isinstance(query, str) or not query or query_type not in QUERY_TYPES:
+        # A queryType that is a list or an object is malformed too (not a lookup error).
+        if not isinstance(query, str) or not query or not isinstance(query_type, str):
+            raise problem
+        if query_type not in QUERY_TYPES:
             raise problem
         terms.append(SearchTerm(str(query_type), query))
     return operator.lower(), tuple(terms)
@@ -222,11 +225,12 @@ def _string_value(body: Mapping[str, Any], key: str) -> Any:
 def _long_value(value: Any, what: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise UnreadableBody(f"JSON parse error: {what} is not a number")
     try:
+        # Jackson's ACCEPT_FLOAT_AS_INT (on by default): 12.0 and 12.7 both read as 12.
         number = int(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 1e400 reads as infinity
         raise UnreadableBody(f"JSON parse error: {what} is not a number") from None
     if not -(2**63) <= number < 2**63:
         raise UnreadableBody(f"JSON parse error: {what} is out of range")
@@ -261,6 +265,7 @@ class DocumentChanges:
             raise UnreadableBody("JSON parse error: form must be an object")
         if isinstance(form, dict):
             _long_value(form.get("id"), "form.id")
+            _string_value(form, "globalId")
         for key in ("parentFolderId", "grandParentId", "id"):
             _long_value(body.get(key), key)
         raw_fields = body.get("fields")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from ..domain.authentication import Principal
@@ -15,8 +16,18 @@ from ..domain.models import Document, User
 from .context import api_base, mock_of, server_url
 from .representations import document_csv, document_info, full_document, listing_links
 from .responses import RSpaceJSONResponse
+from .schemas import (
+    DOCUMENT_ID_PARAMETER,
+    LISTING_PARAMETERS,
+    DocumentSearchResult,
+    Status,
+    changed_document_schema,
+    error_responses,
+    json_body,
+    new_document_schema,
+    success_response,
+)
 from .schemas import Document as DocumentSchema
-from .schemas import DocumentPost, DocumentSearchResult, Status, error_responses, inline_schema
 
 #: Handlers are ``async``: the rules are quick in-memory or SQLite work, and a thread-pool hop
 #: per call would cost more than the work itself.
@@ -37,7 +48,10 @@ def authenticate(request: Request) -> Principal:
     return principal
 
 
-_AUTH_ERRORS = (401,)
+#: The id is bound as text and converted by :func:`_document_id` (RSpace's 400 for a bad
+#: one); the document states it as the Java Long it is, so it is left out of FastAPI's schema.
+_ID = Path(include_in_schema=False)
+_DOCUMENT_ID = {"parameters": [DOCUMENT_ID_PARAMETER]}
 
 
 def _document_id(raw: str) -> int:
@@ -48,6 +62,22 @@ def _document_id(raw: str) -> int:
     if not -(2**63) <= value < 2**63:
         raise TypeMismatch("id", raw, "java.lang.Long")
     return value
+
+
+#: The listing criteria's Integer properties; the others are Strings.
+_INTEGER_PARAMETERS = frozenset({"pageNumber", "pageSize"})
+
+
+def spring_bound(params: QueryParams) -> dict[str, str]:
+    """A repeated parameter as Spring binds it to a criteria bean: the first value for an
+    Integer, all the values joined with commas for a String (``ArrayToObjectConverter``,
+    ``ArrayToStringConverter``)."""
+    return {
+        name: params.getlist(name)[0]
+        if name in _INTEGER_PARAMETERS
+        else ",".join(params.getlist(name))
+        for name in params
+    }
 
 
 async def _json_body(request: Request) -> object:
@@ -85,7 +115,7 @@ def _document_response(
 @router.get(
     "/status",
     response_model=Status,
-    responses=error_responses(*_AUTH_ERRORS),
+    responses={200: success_response("OK and the RSpace version"), **error_responses(401)},
     tags=["Status"],
     summary="Server status (authenticated)",
 )
@@ -98,51 +128,22 @@ async def status(request: Request) -> RSpaceJSONResponse:
 @router.get(
     "/documents",
     response_model=DocumentSearchResult,
-    responses=error_responses(400, 401, 422),
+    responses={
+        200: success_response("A page of your documents"),
+        **error_responses(400, 401, 422),
+    },
     tags=["Documents"],
     summary="List your documents",
-    openapi_extra={
-        "parameters": [
-            {"name": "pageNumber", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-            {
-                "name": "pageSize",
-                "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-            },
-            {
-                "name": "orderBy",
-                "in": "query",
-                "schema": {
-                    "type": "string",
-                    "enum": [
-                        "name asc",
-                        "name desc",
-                        "created asc",
-                        "created desc",
-                        "lastModified asc",
-                        "lastModified desc",
-                    ],
-                },
-            },
-            {"name": "query", "in": "query", "schema": {"type": "string", "maxLength": 2000}},
-            {
-                "name": "advancedQuery",
-                "in": "query",
-                "schema": {"type": "string", "maxLength": 2000},
-                "description": 'JSON: {"operator":"and|or","terms":[{"query":..,"queryType":..}]}',
-            },
-            {
-                "name": "filter",
-                "in": "query",
-                "schema": {"type": "string", "enum": ["favorites", "sharedWithMe"]},
-            },
-        ]
-    },
+    description=(
+        "A page of your documents, newest change first by default. query and advancedQuery "
+        "cannot be combined (a 422); a bad number or page bound is a 400."
+    ),
+    openapi_extra={"parameters": LISTING_PARAMETERS},
 )
 async def list_documents(request: Request) -> RSpaceJSONResponse:
     caller = authenticate(request)
     mock = mock_of(request)
-    listing = parse_listing(request.query_params, caller.user.id)
+    listing = parse_listing(spring_bound(request.query_params), caller.user.id)
     total, documents = mock.documents.search(listing)
     base = api_base(request)
     body: dict[str, Any] = {
@@ -154,22 +155,14 @@ async def list_documents(request: Request) -> RSpaceJSONResponse:
     return RSpaceJSONResponse(body)
 
 
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": inline_schema(DocumentPost)}},
-    }
-}
-
-
 @router.post(
     "/documents",
     status_code=201,
     response_model=DocumentSchema,
-    responses=error_responses(400, 401, 415, 422),
+    responses={201: success_response("The new document"), **error_responses(400, 401, 415, 422)},
     tags=["Documents"],
     summary="Create a document",
-    openapi_extra=_BODY,
+    openapi_extra=json_body(new_document_schema()),
 )
 async def create_document(request: Request) -> Response:
     caller = authenticate(request)
@@ -182,13 +175,14 @@ async def create_document(request: Request) -> Response:
     "/documents/{id}",
     response_model=DocumentSchema,
     responses={
+        200: success_response("The document", content={"text/csv": {"schema": {"type": "string"}}}),
         **error_responses(400, 401, 404),
-        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
     },
     tags=["Documents"],
     summary="Get a document (JSON, or CSV with Accept: text/csv)",
+    openapi_extra=_DOCUMENT_ID,
 )
-async def get_document(id: str, request: Request) -> Response:
+async def get_document(request: Request, id: str = _ID) -> Response:
     caller = authenticate(request)
     document = mock_of(request).documents.get(caller.user, _document_id(id))
     accept = request.headers.get("accept", "")
@@ -200,12 +194,15 @@ async def get_document(id: str, request: Request) -> Response:
 @router.put(
     "/documents/{id}",
     response_model=DocumentSchema,
-    responses=error_responses(400, 401, 404, 415, 422),
+    responses={
+        200: success_response("The changed document"),
+        **error_responses(400, 401, 404, 415, 422),
+    },
     tags=["Documents"],
     summary="Update a document (only the keys given change)",
-    openapi_extra=_BODY,
+    openapi_extra={**_DOCUMENT_ID, **json_body(changed_document_schema())},
 )
-async def update_document(id: str, request: Request) -> Response:
+async def update_document(request: Request, id: str = _ID) -> Response:
     caller = authenticate(request)
     document_id = _document_id(id)
     body = await _json_body(request)
@@ -216,11 +213,12 @@ async def update_document(id: str, request: Request) -> Response:
 @router.delete(
     "/documents/{id}",
     status_code=204,
-    responses={204: {"description": "Deleted"}, **error_responses(400, 401, 404)},
+    responses={204: success_response("Deleted"), **error_responses(400, 401, 404)},
     tags=["Documents"],
     summary="Delete a document (soft delete)",
+    openapi_extra=_DOCUMENT_ID,
 )
-async def delete_document(id: str, request: Request) -> Response:
+async def delete_document(request: Request, id: str = _ID) -> Response:
     caller = authenticate(request)
     mock_of(request).documents.delete(caller.user, _document_id(id))
     return Response(status_code=204)

@@ -20,6 +20,7 @@ from .errors import NoHandlerFound, install_error_handlers
 from .fault_middleware import FaultInjector
 from .journal_middleware import JournalRecorder
 from .middleware import UNMATCHED_FLAG, PathNormaliser, RateLimitHeaders
+from .schemas import drop_fastapi_validation_errors, rate_limit_header_components
 from .secret_scope import SecretScope, install_log_masking
 from .throttle_middleware import ThrottleGate, rate_limit_headers
 
@@ -104,16 +105,26 @@ def create_app(
             components = schema.setdefault("components", {})
             components["securitySchemes"] = {
                 "apiKey": {"type": "apiKey", "in": "header", "name": "apiKey"},
-                "bearer": {
-                    "type": "http",
-                    "scheme": "bearer",
+                # As RSpace's own document: a password flow; the access token (opaque or a
+                # JWT) goes in "Authorization: Bearer".
+                "oauth": {
+                    "type": "oauth2",
                     "description": "Opaque access token or JWT from /oauth/token",
+                    "flows": {
+                        "password": {
+                            "tokenUrl": "/oauth/token",
+                            "refreshUrl": "/oauth/token",
+                            "scopes": {"all": "The whole API"},
+                        }
+                    },
                 },
             }
+            components["headers"] = rate_limit_header_components()
+            drop_fastapi_validation_errors(schema)
             for path, operations in schema.get("paths", {}).items():
                 if path.startswith("/api/"):
                     for operation in operations.values():
-                        operation["security"] = [{"apiKey": []}, {"bearer": []}]
+                        operation["security"] = [{"apiKey": []}, {"oauth": ["all"]}]
             app.openapi_schema = schema
         return app.openapi_schema
 

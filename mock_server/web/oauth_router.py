@@ -12,7 +12,7 @@ from .context import TOKEN_OWNER_STATE_KEY, mock_of, server_url
 from .form_reading import form_kind
 from .representations import token_response
 from .responses import RSpaceJSONResponse
-from .schemas import TokenRequestForm, TokenResponse, error_responses, inline_schema
+from .schemas import TokenResponse, error_responses, token_form_schema
 from .secret_scope import request_secrets
 
 router = APIRouter()
@@ -74,7 +74,7 @@ def bind_token_request(params: dict[str, str]) -> TokenRequest:
     )
 
 
-_FORM_SCHEMA = {"schema": inline_schema(TokenRequestForm)}
+_FORM_SCHEMA = {"schema": token_form_schema()}
 
 
 @router.post(
@@ -83,11 +83,17 @@ _FORM_SCHEMA = {"schema": inline_schema(TokenRequestForm)}
     description=(
         "RSpace's token endpoint. Parameters come from a multipart body (curl -F), a "
         "urlencoded body or the query string; client credentials are parameters, never HTTP "
-        "Basic. grant_type is password or refresh_token; is_jwt=true returns a JWT."
+        "Basic. grant_type is password or refresh_token; is_jwt=true returns a JWT. A missing "
+        "or unconvertible parameter is a 400, an empty client_id or client_secret or wrong "
+        "credentials a 401, an unknown refresh token a 404, and an unsupported grant or a "
+        "missing username, password or refresh_token a 422."
     ),
     response_model=TokenResponse,
     response_model_exclude_none=True,
-    responses=error_responses(400, 401, 404, 422),
+    responses={
+        200: {"description": "The new tokens"},
+        **error_responses(400, 401, 404, 422, api=False),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
