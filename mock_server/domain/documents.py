@@ -4,7 +4,6 @@ fake has no sharing, and RSpace answers 404, never 403, for a document you may n
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from .errors import (
 )
 from .forms import resolve_form
 from .html_content import normalise_field_html
+from .json_text import JsonTextError, parse_json
 from .models import Document, Field, User
 
 DEFAULT_NAME = "Untitled document"
@@ -176,8 +176,8 @@ def parse_advanced_query(text: str) -> tuple[str, tuple[SearchTerm, ...]]:
     """``{"operator": "and"|"or", "terms": [{"query": ..., "queryType": ...}]}``."""
     problem = IllegalArgument(f"Problem with parsing advancedQuery: {text}")
     try:
-        parsed = json.loads(text)
-    except ValueError:
+        parsed = parse_json(text)
+    except JsonTextError:
         raise problem from None
     if not isinstance(parsed, dict):
         raise problem
@@ -192,7 +192,9 @@ def parse_advanced_query(text: str) -> tuple[str, tuple[SearchTerm, ...]]:
         if not isinstance(raw, dict):
             raise problem
         query, query_type = raw.get("query"), raw.get("queryType", "global")
-        if not isinstance(query, str) or not query or query_type not in QUERY_TYPES:
+        if not isinstance(query, str) or not query:
+            raise problem
+        if not isinstance(query_type, str) or query_type not in QUERY_TYPES:
             raise problem
         terms.append(SearchTerm(str(query_type), query))
     return operator.lower(), tuple(terms)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,6 +10,7 @@ from starlette.responses import Response
 from ..domain.authentication import Principal
 from ..domain.documents import parse_listing
 from ..domain.errors import TypeMismatch, UnreadableBody, UnsupportedMediaType
+from ..domain.json_text import JsonTextError, parse_json
 from ..domain.models import Document, User
 from .context import api_base, mock_of, server_url
 from .representations import document_csv, document_info, full_document, listing_links
@@ -58,13 +58,9 @@ async def _json_body(request: Request) -> object:
     raw = await request.body()
     if not raw.strip():
         raise UnreadableBody("Required request body is missing")
-
-    def reject_constant(name: str) -> None:
-        raise ValueError(f"{name} is not valid JSON")
-
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        return parse_json(raw.decode("utf-8"))
+    except (UnicodeDecodeError, JsonTextError):
         raise UnreadableBody("JSON parse error") from None
 
 
