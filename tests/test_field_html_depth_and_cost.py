@@ -7,12 +7,15 @@ twice the time.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
 import pytest
+import requests
 from starlette.testclient import TestClient
 
+from mock_server.testing import RSpaceMockHandle
 from tests.http_helpers import API_KEYS, make_client
 
 ALICE = {"apiKey": API_KEYS["alice"]}
@@ -154,3 +157,51 @@ def test_saving_field_markup_costs_time_linear_in_its_size(client: TestClient, s
     small = fastest_post_seconds(client, make(SMALL), repeats=5)
     large = fastest_post_seconds(client, make(LARGE), repeats=2)
     assert large / small < MAX_RATIO, f"{shape}: {small:.4f}s for n, {large:.4f}s for 8n"
+
+
+# -- other clients meanwhile ----------------------------------------------------------------------
+
+#: About 150 KB of nested, never-closed markup of every kind: a save that takes a while.
+LARGE_MARKUP = "<div><span>x<ul><li>y<table><tr><td>z<p><b>w" * 3300
+#: However slow the machine, no status request waits anything like the whole save.
+MAX_STATUS_SECONDS = 1.0
+MAX_SHARE_OF_SAVE = 0.5
+
+
+def test_saving_a_large_field_does_not_hold_up_other_clients(
+    rspace_mock: RSpaceMockHandle,
+) -> None:
+    headers = {"apiKey": rspace_mock.seeded.user("alice")["apiKey"]}
+    saved: list[requests.Response] = []
+    finished = threading.Event()
+
+    def save() -> None:
+        try:
+            body = {"fields": [{"content": LARGE_MARKUP}]}
+            saved.append(
+                requests.post(
+                    rspace_mock.api_url + "/documents", json=body, headers=headers, timeout=120
+                )
+            )
+        finally:
+            finished.set()
+
+    status_url = rspace_mock.api_url + "/status"
+    requests.get(status_url, headers=headers, timeout=10)  # warm up
+    saving = threading.Thread(target=save)
+    started = time.perf_counter()
+    saving.start()
+    waits: list[float] = []
+    while not finished.is_set():  # every status request sent while the save is under way
+        sent = time.perf_counter()
+        assert requests.get(status_url, headers=headers, timeout=60).status_code == 200
+        waits.append(time.perf_counter() - sent)
+    saving.join()
+    took = time.perf_counter() - started
+    assert saved and saved[0].status_code == 201, saved and saved[0].text[:300]
+    assert waits, f"the save took {took:.3f}s, too short to overlap a status request"
+    longest = max(waits)
+    assert longest < min(MAX_STATUS_SECONDS, MAX_SHARE_OF_SAVE * took), (
+        f"a status request waited {longest:.3f}s while a {len(LARGE_MARKUP)}-character field "
+        f"was saved (in {took:.3f}s)"
+    )

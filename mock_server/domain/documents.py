@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -394,6 +394,13 @@ class DocumentService:
 
     def update(self, user: User, document_id: int, body: object) -> Document:
         changes = DocumentChanges.from_body(body)
+        # Cleaned before the store is locked: it is the slow part of saving a large field.
+        updates = None
+        if changes.fields is not None:
+            updates = [
+                u if u.content is None else replace(u, content=normalise_field_html(u.content))
+                for u in changes.fields
+            ]
         with self.store.transaction():
             document = self.get(user, document_id)
             now = self.now()
@@ -403,8 +410,8 @@ class DocumentService:
             if changes.tags is not _ABSENT:
                 # "" (or null) clears the tags; a missing key keeps them.
                 document.tags = _normalise_tags(changes.tags)
-            if changes.fields is not None:
-                self._apply_field_updates(document, changes.fields, now)
+            if updates is not None:
+                self._apply_field_updates(document, updates, now)
             document.version += 1
             document.last_modified = now
             self.store.save_document(document)
@@ -430,11 +437,8 @@ class DocumentService:
                 raise IllegalArgument("Provided fields don't match document fields")
             pairs = [(u, by_id[u.id]) for u in updates if u.id is not None]
         for given, field in pairs:
-            if given.content is None:
-                continue
-            content = normalise_field_html(given.content)
-            if content != field.content:
-                field.content = content
+            if given.content is not None and given.content != field.content:
+                field.content = given.content
                 field.last_modified = now
 
     def delete(self, user: User, document_id: int) -> None:
