@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from mock_server.testing import RSpaceMockHandle
@@ -119,6 +121,38 @@ def test_deep_markup_in_an_update_is_saved_like_shallow_markup(client: TestClien
     )
     assert response.status_code == 200, response.text[:500]
     assert response.json()["fields"][0]["content"] == expected
+
+
+markup_pieces = st.sampled_from(
+    [
+        "<",
+        ">",
+        "</",
+        "/>",
+        "<!--",
+        "-->",
+        "<!",
+        "<?",
+        "<![",
+        "<![CDATA[",
+        "]]>",
+        "=",
+        '"',
+        "'",
+        "&",
+        ";",
+    ]
+    + ["&amp;", "&#x3c;", "&nbsp", " ", "\n", "\t", "x", "A", "p", "div", "li", "ul", "dd", "dl"]
+    + ["table", "tr", "td", "pre", "br", "span", "b", "script", "style", "href", "\u00a0", "\x00"]
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(pieces=st.lists(markup_pieces, max_size=60))
+def test_any_field_markup_is_saved(client: TestClient, pieces: list[str]) -> None:
+    content = "".join(pieces)
+    stored = post_field(client, content)
+    assert isinstance(stored, str)
 
 
 # -- cost ---------------------------------------------------------------------------------------
