@@ -66,7 +66,8 @@ def _reject_constant(name: str) -> object:
 
 def parse_json(text: str) -> Any:
     """``json.loads`` with Jackson's limits; :class:`JsonTextError` for anything it rejects."""
-    depth = nesting_depth(text)
+    openings = text.count("[") + text.count("{")  # at C speed; most bodies have a few
+    depth = openings if openings <= SHALLOW_DEPTH else nesting_depth(text)
     if depth > MAX_NESTING_DEPTH:
         raise JsonTextError(f"nesting depth exceeds the maximum allowed ({MAX_NESTING_DEPTH})")
     try:
