@@ -4,10 +4,9 @@ fake has no sharing, and RSpace answers 404, never 403, for a document you may n
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from .errors import (
 )
 from .forms import resolve_form
 from .html_content import normalise_field_html
+from .json_text import JsonTextError, parse_json
 from .models import Document, Field, User
 
 DEFAULT_NAME = "Untitled document"
@@ -176,8 +176,8 @@ def parse_advanced_query(text: str) -> tuple[str, tuple[SearchTerm, ...]]:
     """``{"operator": "and"|"or", "terms": [{"query": ..., "queryType": ...}]}``."""
     problem = IllegalArgument(f"Problem with parsing advancedQuery: {text}")
     try:
-        parsed = json.loads(text)
-    except ValueError:
+        parsed = parse_json(text)
+    except JsonTextError:
         raise problem from None
     if not isinstance(parsed, dict):
         raise problem
@@ -192,10 +192,10 @@ def parse_advanced_query(text: str) -> tuple[str, tuple[SearchTerm, ...]]:
         if not isinstance(raw, dict):
             raise problem
         query, query_type = raw.get("query"), raw.get("queryType", "global")
-        # A queryType that is a list or an object is malformed too (not a lookup error).
-        if not isinstance(query, str) or not query or not isinstance(query_type, str):
+        if not isinstance(query, str) or not query:
             raise problem
-        if query_type not in QUERY_TYPES:
+        # A queryType that is a list or an object is malformed too (not a lookup error).
+        if not isinstance(query_type, str) or query_type not in QUERY_TYPES:
             raise problem
         terms.append(SearchTerm(str(query_type), query))
     return operator.lower(), tuple(terms)
@@ -397,6 +397,13 @@ class DocumentService:
 
     def update(self, user: User, document_id: int, body: object) -> Document:
         changes = DocumentChanges.from_body(body)
+        # Cleaned before the store is locked: it is the slow part of saving a large field.
+        updates = None
+        if changes.fields is not None:
+            updates = [
+                u if u.content is None else replace(u, content=normalise_field_html(u.content))
+                for u in changes.fields
+            ]
         with self.store.transaction():
             document = self.get(user, document_id)
             now = self.now()
@@ -406,8 +413,8 @@ class DocumentService:
             if changes.tags is not _ABSENT:
                 # "" (or null) clears the tags; a missing key keeps them.
                 document.tags = _normalise_tags(changes.tags)
-            if changes.fields is not None:
-                self._apply_field_updates(document, changes.fields, now)
+            if updates is not None:
+                self._apply_field_updates(document, updates, now)
             document.version += 1
             document.last_modified = now
             self.store.save_document(document)
@@ -433,11 +440,8 @@ class DocumentService:
                 raise IllegalArgument("Provided fields don't match document fields")
             pairs = [(u, by_id[u.id]) for u in updates if u.id is not None]
         for given, field in pairs:
-            if given.content is None:
-                continue
-            content = normalise_field_html(given.content)
-            if content != field.content:
-                field.content = content
+            if given.content is not None and given.content != field.content:
+                field.content = given.content
                 field.last_modified = now
 
     def delete(self, user: User, document_id: int) -> None:
