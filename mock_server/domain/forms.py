@@ -21,6 +21,10 @@ def form_by_id(form_id: int) -> Form:
     return _FORMS[form_id]
 
 
+def all_forms() -> tuple[Form, ...]:
+    return tuple(_FORMS.values())
+
+
 def resolve_form(reference: object) -> Form:
     """The form a request body names with ``{"id": n}`` or ``{"globalId": "FMn"}``."""
     if reference is None:
