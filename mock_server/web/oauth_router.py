@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
+from starlette.types import Message, Receive
 
 from ..domain.errors import MissingParameter, TypeMismatch
 from ..domain.oauth import TokenRequest
@@ -26,26 +27,72 @@ _BOOLEANS = {
     "0": False,
 }
 
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_URLENCODED = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
+
+#: Tomcat's ``maxPostSize`` (its default; RSpace's sources set no other): the most form data,
+#: in bytes, that Tomcat parses. A longer urlencoded body gives no parameters at all (the
+#: controller sees only the query string's); longer multipart fields in all make Spring refuse
+#: the request with 400.
+MAX_POST_SIZE = 2 * 1024 * 1024
+#: RSpace's ``files.maxUploadSize`` default: the largest multipart request it takes.
+MAX_UPLOAD_SIZE = 50 * 1024 * 1024
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """``receive``, refusing a body longer than ``limit`` bytes once it has read that far."""
+    received = 0
+
+    async def capped_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise _BodyTooLarge
+        return message
+
+    return capped_receive
+
+
+def _field_data_size(form: FormData) -> int:
+    """Multipart field data as Tomcat counts it against ``maxPostSize``: ``name=value&``."""
+    return sum(
+        len(key.encode()) + len(item.encode()) + 2
+        for key, item in form.multi_items()
+        if isinstance(item, str)
+    )
 
 
 async def request_parameters(request: Request) -> dict[str, str]:
     """The servlet parameter map: query string first, then a form or multipart body.
 
-    A JSON body is not read (RSpace reads no JSON here); an unparseable body adds nothing.
+    A JSON body is not read (RSpace reads no JSON here); an unparseable body adds nothing, and
+    nor does one over Tomcat's limits. For a multipart body over them RSpace answers 400 from
+    its generic error handler; without the body's parameters the fake answers 400 as well
+    (for the first parameter missing). So no password or secret longer than 2 MB is hashed.
     """
     params: dict[str, str] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, value)
     content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith(_FORM_TYPES):
-        try:
-            form: FormData = await request.form()
-        except Exception:  # malformed body: RSpace sees no parameters in it
-            return params
-        for key, item in form.multi_items():
-            if isinstance(item, str):
-                params.setdefault(key, item)
+    multipart = content_type.startswith(_MULTIPART)
+    if not multipart and not content_type.startswith(_URLENCODED):
+        return params
+    limit = MAX_UPLOAD_SIZE if multipart else MAX_POST_SIZE
+    body = Request(request.scope, _capped(request.receive, limit))
+    try:
+        async with body.form(max_part_size=MAX_POST_SIZE) as form:
+            if multipart and _field_data_size(form) > MAX_POST_SIZE:
+                return params
+            fields = [(k, item) for k, item in form.multi_items() if isinstance(item, str)]
+    except Exception:  # malformed or too long: RSpace sees no parameters in it
+        return params
+    for key, value in fields:
+        params.setdefault(key, value)
     return params
 
 
