@@ -71,7 +71,7 @@ class ServedMock:
     """One ``rspace-mock serve`` subprocess. Its output is drained in the background (uvicorn
     writes a line per request to stdout; an undrained pipe would stall the server)."""
 
-    def __init__(self, *extra_args: str) -> None:
+    def __init__(self, *extra_args: str, start_timeout: float = SERVER_START_TIMEOUT) -> None:
         self.args = [*rspace_mock_command(), "serve", "--port", "0", *extra_args]
         self.process = subprocess.Popen(
             self.args,
@@ -92,7 +92,7 @@ class ServedMock:
         for reader in self._readers:
             reader.daemon = True
             reader.start()
-        self.url = self._wait_for_url()
+        self.url = self._wait_for_url(start_timeout)
 
     @staticmethod
     def _drain(stream: Any, sink: list[str]) -> None:
@@ -108,8 +108,8 @@ class ServedMock:
     def stderr(self) -> str:
         return "".join(self._stderr)
 
-    def _wait_for_url(self) -> str:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
+    def _wait_for_url(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             match = BANNER_URL.search(self.stdout)
             if match:

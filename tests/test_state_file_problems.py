@@ -27,7 +27,7 @@ import pytest
 
 from mock_server import Settings
 from mock_server.runtime import build_mock
-from mock_server.storage.sqlite import SqliteStore, StateFileError
+from mock_server.storage.sqlite import SCHEMA_VERSION, SqliteStore, StateFileError
 from tests.conftest import (
     BANNER_URL,
     DEFAULT_FIXTURES_PATH,
@@ -224,7 +224,7 @@ def test_a_state_file_damaged_in_the_middle_stops_serve_with_one_line_saying_so(
     state = make_state_file(tmp_path / "state.sqlite", documents=1500)
     damage_a_middle_page(state)
     with sqlite3.connect(state) as db:  # still opens: nothing at start noticed the damage
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     db.close()
     refusal = serve_expecting_refusal(state)
     assert_one_clear_line(refusal, state, "damaged", "quick_check", ".recover", "new --state")

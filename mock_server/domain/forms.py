@@ -37,6 +37,10 @@ def _as_long(value: object) -> int:
     return int(value) if isinstance(value, int | float) else int(str(value))
 
 
+def all_forms() -> tuple[Form, ...]:
+    return tuple(_FORMS.values())
+
+
 def resolve_form(reference: object) -> Form:
     """The form a request body names with ``{"id": n}`` or ``{"globalId": "FMn"}``
     (``retrieveFormIdFromApiForm``): neither means Basic Document; a globalId must be

@@ -33,17 +33,18 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ..domain.document_query import DocumentQuery, matches, sort_key
+from ..domain.document_query import DocumentQuery, matches, search_text, sort_key
 from ..domain.forms import form_by_id
 from ..domain.models import Document, Field, OAuthApp, SystemSwitches, TokenRow, User
+from .sql_search import SEARCH_COLUMNS, can_bind, search_page, search_values, to_micros
 
-#: Bumped whenever the schema changes; stored in ``PRAGMA user_version``.
-SCHEMA_VERSION = 1
+#: Bumped whenever the schema changes; stored in ``PRAGMA user_version``. Version 2 added the
+#: search columns (:data:`SEARCH_COLUMNS`); a version 1 file gains them when it is opened.
+SCHEMA_VERSION = 2
 
 _FIRST_IDS = {"user": 1, "record": 100, "field": 1000}
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
 
 _SCHEMA = """
 CREATE TABLE meta (
@@ -108,7 +109,13 @@ CREATE TABLE documents (
     version          INTEGER NOT NULL,
     signed           INTEGER NOT NULL,
     deleted          INTEGER NOT NULL,
-    fields           TEXT NOT NULL
+    fields           TEXT NOT NULL,
+    -- What searches read (SearchText), so that a search is one SQL scan (sql_search.py).
+    tag_list          TEXT NOT NULL DEFAULT '',
+    field_text        TEXT NOT NULL DEFAULT '',
+    global_text       TEXT NOT NULL DEFAULT '',
+    created_day       TEXT NOT NULL DEFAULT '',
+    last_modified_day TEXT NOT NULL DEFAULT ''
 );
 -- One index per listing order, so that a page of a plain listing reads only that page.
 CREATE INDEX documents_by_name ON documents (owner_id, deleted, name_lower, id);
@@ -160,6 +167,10 @@ _DOCUMENT_COLUMNS = (
 )
 
 
+#: What a write sets: the columns read back, plus what only searches and listings read.
+_DOCUMENT_WRITE_COLUMNS = ", ".join(
+    [_DOCUMENT_COLUMNS.replace("name,", "name, name_lower,", 1), *SEARCH_COLUMNS]
+)
 #: The same columns with an empty field list in place of the fields (no JSON to decode).
 _DOCUMENT_COLUMNS_NO_FIELDS = _DOCUMENT_COLUMNS.replace(", fields", ", '[]'")
 #: Search term kinds that never read field contents (``document_query.term_matches``).
@@ -239,13 +250,6 @@ def _quick_check_problems(db: sqlite3.Connection) -> list[str]:
     return [line for line in lines if line != "ok" and not line.startswith("*** in database")]
 
 
-def _to_micros(value: datetime) -> int:
-    """UTC microseconds since the epoch; naive values are taken as UTC (as :func:`clock.utc`)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return (value - _EPOCH) // _MICROSECOND
-
-
 def _from_micros(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
@@ -258,7 +262,7 @@ def _fields_to_json(fields: Sequence[Field]) -> str:
                 "name": f.name,
                 "type": f.type,
                 "content": f.content,
-                "lastModified": _to_micros(f.last_modified),
+                "lastModified": to_micros(f.last_modified),
                 "columnIndex": f.column_index,
             }
             for f in fields
@@ -355,8 +359,8 @@ def _document_values(document: Document) -> tuple[Any, ...]:
         document.name,
         document.name.lower(),
         document.form_id,
-        _to_micros(document.created),
-        _to_micros(document.last_modified),
+        to_micros(document.created),
+        to_micros(document.last_modified),
         document.parent_folder_id,
         document.grand_parent_id,
         document.tags,
@@ -365,6 +369,7 @@ def _document_values(document: Document) -> tuple[Any, ...]:
         int(document.signed),
         int(document.deleted),
         _fields_to_json(document.fields),
+        *search_values(search_text(document)),
     )
 
 
@@ -570,6 +575,10 @@ class SqliteStore:
                     f"{self.path}: state schema version {version} is newer than this server"
                     f" ({SCHEMA_VERSION}); upgrade rspace-mock or use another state file"
                 )
+            if version == 1:
+                self._add_search_columns(db)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                return True
             tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if tables:
                 raise StateFileError(f"{self.path}: not an rspace-mock state file")
@@ -578,6 +587,17 @@ class SqliteStore:
             self._reset_sequences(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return False
+
+    @staticmethod
+    def _add_search_columns(db: sqlite3.Connection) -> None:
+        """Schema 1 to 2: the search columns, filled in from each document."""
+        for column in SEARCH_COLUMNS:
+            db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+        rows = db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents").fetchall()
+        db.executemany(
+            f"UPDATE documents SET {', '.join(f'{c} = ?' for c in SEARCH_COLUMNS)} WHERE id = ?",
+            [(*search_values(search_text(d)), d.id) for d in map(_document_from_row, rows)],
+        )
 
     @staticmethod
     def _reset_sequences(db: sqlite3.Connection) -> None:
@@ -717,7 +737,7 @@ class SqliteStore:
         return self._one_token("refresh_token_hash = ?", (refresh_token_hash,))
 
     def save_token_row(self, row: TokenRow) -> None:
-        expiry = _to_micros(row.expiry) if row.expiry is not None else None
+        expiry = to_micros(row.expiry) if row.expiry is not None else None
         with self.transaction():
             self._db.execute(
                 f"INSERT INTO tokens ({_TOKEN_COLUMNS}) VALUES (?,?,?,?,?,?)"
@@ -755,11 +775,11 @@ class SqliteStore:
 
     def add_document(self, document: Document) -> None:
         with self.transaction():
+            values = _document_values(document)
             self._db.execute(
-                "INSERT OR REPLACE INTO documents"
-                f" ({_DOCUMENT_COLUMNS.replace('name,', 'name, name_lower,', 1)})"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                _document_values(document),
+                f"INSERT OR REPLACE INTO documents ({_DOCUMENT_WRITE_COLUMNS})"
+                f" VALUES ({', '.join('?' * len(values))})",
+                values,
             )
 
     def save_document(self, document: Document) -> None:
@@ -768,7 +788,8 @@ class SqliteStore:
             cursor = self._db.execute(
                 "UPDATE documents SET owner_id = ?, name = ?, name_lower = ?, form_id = ?,"
                 " created = ?, last_modified = ?, parent_folder_id = ?, grand_parent_id = ?,"
-                " tags = ?, tag_meta_data = ?, version = ?, signed = ?, deleted = ?, fields = ?"
+                " tags = ?, tag_meta_data = ?, version = ?, signed = ?, deleted = ?, fields = ?,"
+                f" {', '.join(f'{c} = ?' for c in SEARCH_COLUMNS)}"
                 " WHERE id = ?",
                 (*values[1:], document.id),
             )
@@ -784,7 +805,9 @@ class SqliteStore:
     def query_documents(self, query: DocumentQuery) -> tuple[int, list[Document]]:
         if query.filter is not None:
             return 0, []  # the fake has no favourites and shares nothing (see DocumentQuery)
-        if query.terms or query.order_field not in _ORDERS:
+        if query.terms:
+            return self._search(query)
+        if query.order_field not in _ORDERS:
             return self._query_in_python(query)
         column, index = _ORDERS[query.order_field]
         direction = "ASC" if query.ascending else "DESC"
@@ -805,15 +828,28 @@ class SqliteStore:
             ).fetchall()
         return total, [_document_from_row(r) for r in rows]
 
+    def _search(self, query: DocumentQuery) -> tuple[int, list[Document]]:
+        """One SQL scan of the search columns: SQLite runs it without holding the GIL."""
+        with self._snapshot() as db:
+            owner = db.execute(
+                "SELECT username FROM users WHERE id = ?", (query.owner_id,)
+            ).fetchone()
+            found = search_page(db, "documents", query, owner[0] if owner else "")
+            if found is None:
+                return self._query_in_python(query)
+            total, ids = found
+            return total, [self._document_in(db, i) for i in ids]
+
     def _query_in_python(self, query: DocumentQuery) -> tuple[int, list[Document]]:
-        """Search terms: the owner's live documents, filtered with the reference ``matches``."""
+        """The owner's live documents, filtered with the reference ``matches``: for a search
+        that ``search_page`` cannot state in SQL, and an order that has no index."""
         conditions = ["owner_id = ?", "deleted = 0"]
         parameters: list[object] = [query.owner_id]
         if query.operator == "and":
             # Narrow in SQL where a term means exactly a substring of the lower-cased name;
             # ``matches`` still checks every term on what is left.
             for term in query.terms:
-                if term.query_type == "name":
+                if term.query_type == "name" and can_bind(term.query):
                     conditions.append("instr(name_lower, ?) > 0")
                     parameters.append(term.query.lower())
         # Field contents are decoded only when a term reads them (or for the page itself).

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
+from starlette.types import Message, Receive
 
 from ..admin.masking import parameter_secrets
 from ..domain.errors import MissingParameter, TypeMismatch
 from ..domain.oauth import TokenRequest
 from .context import TOKEN_OWNER_STATE_KEY, mock_of, server_url
-from .form_reading import form_kind
+from .form_reading import MULTIPART, form_kind
 from .representations import token_response
 from .responses import RSpaceJSONResponse
 from .schemas import TokenResponse, error_responses, token_form_schema
@@ -29,21 +30,64 @@ _BOOLEANS = {
     "0": False,
 }
 
+#: Tomcat's ``maxPostSize`` (its default; RSpace's sources set no other): the most form data,
+#: in bytes, that Tomcat parses. A longer urlencoded body gives no parameters at all (the
+#: controller sees only the query string's); longer multipart fields in all make Spring refuse
+#: the request with 400.
+MAX_POST_SIZE = 2 * 1024 * 1024
+#: RSpace's ``files.maxUploadSize`` default: the largest multipart request it takes.
+MAX_UPLOAD_SIZE = 50 * 1024 * 1024
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """``receive``, refusing a body longer than ``limit`` bytes once it has read that far."""
+    received = 0
+
+    async def capped_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise _BodyTooLarge
+        return message
+
+    return capped_receive
+
+
+def _field_data_size(form: FormData) -> int:
+    """Multipart field data as Tomcat counts it against ``maxPostSize``: ``name=value&``."""
+    return sum(
+        len(key.encode()) + len(item.encode()) + 2
+        for key, item in form.multi_items()
+        if isinstance(item, str)
+    )
+
 
 async def request_parameters(request: Request) -> dict[str, str]:
     """The servlet parameter map: query string first, then a form or multipart body.
 
-    A JSON body is not read (RSpace reads no JSON here); an unparseable body adds nothing.
+    A JSON body is not read (RSpace reads no JSON here); an unparseable body adds nothing, and
+    nor does one over Tomcat's limits. For a multipart body over them RSpace answers 400 from
+    its generic error handler; without the body's parameters the fake answers 400 as well
+    (for the first parameter missing). So no password or secret longer than 2 MB is hashed.
     Every parameter under a secret name is handed to the request's secrets, so that neither
     the journal nor a log line shows it.
     """
     items = list(request.query_params.multi_items())
-    if form_kind(request.headers.get("content-type")) is not None:
+    kind = form_kind(request.headers.get("content-type"))
+    if kind is not None:
+        limit = MAX_UPLOAD_SIZE if kind == MULTIPART else MAX_POST_SIZE
+        body = Request(request.scope, _capped(request.receive, limit))
         try:
-            form: FormData = await request.form()
-        except Exception:  # malformed body: RSpace sees no parameters in it
-            form = FormData()
-        items += [(key, item) for key, item in form.multi_items() if isinstance(item, str)]
+            async with body.form(max_part_size=MAX_POST_SIZE) as form:
+                if kind != MULTIPART or _field_data_size(form) <= MAX_POST_SIZE:
+                    items += [(k, item) for k, item in form.multi_items() if isinstance(item, str)]
+        except Exception:  # malformed or too long: RSpace sees no parameters in it
+            pass
     request_secrets(request.scope).update(parameter_secrets(items))
     params: dict[str, str] = {}
     for key, value in items:
