@@ -26,6 +26,7 @@ from mock_server.domain.models import (
     User,
 )
 from mock_server.storage import MemoryStore, Store
+from mock_server.storage.base import UnstorableText
 from mock_server.storage.sqlite import SqliteStore
 
 T0 = datetime(2026, 9, 14, 8, 31, 2, 120_000, tzinfo=timezone.utc)
@@ -588,3 +589,33 @@ def test_listings_after_edits_match_the_reference_store(
                 assert_same_listing(reference, durable, operation[1])
     finally:
         durable.close()
+
+
+# strings no response could carry
+
+
+def test_no_store_keeps_a_string_that_is_not_unicode_text(store: Store) -> None:
+    # A lone surrogate stored would break every later answer that includes it.
+    lone = "\ud800"
+    refused: list[Any] = [
+        lambda: store.add_user(make_user(1, f"u{lone}")),
+        lambda: store.add_app(OAuthApp("CID", lone, 1, "a")),
+        lambda: store.save_token_row(token_row(client_id=lone)),
+        lambda: store.add_document(make_document(100, name=lone)),
+        lambda: store.set_meta("note", lone),
+    ]
+    for attempt in refused:
+        with pytest.raises(UnstorableText):
+            attempt()
+    assert (store.list_users(), store.list_apps(), store.list_token_rows()) == ([], [], [])
+    assert store.get_document(100) is None and store.get_meta("note") is None
+
+    store.add_user(make_user(1, "u1"))
+    store.add_document(make_document(101))
+    with pytest.raises(UnstorableText):
+        store.save_user(make_user(1, lone))
+    with pytest.raises(UnstorableText):
+        store.save_document(make_document(101, content=f"<p>{lone}</p>"))
+    assert [u.username for u in store.list_users()] == ["u1"]
+    kept = store.get_document(101)
+    assert kept is not None and kept.fields[0].content == "<p>notes</p>"

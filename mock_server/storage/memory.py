@@ -12,6 +12,7 @@ from typing import Any
 from ..domain.document_query import ORDER_FIELDS, DocumentQuery, matches, sort_key
 from ..domain.forms import form_by_id
 from ..domain.models import Document, OAuthApp, SystemSwitches, TokenRow, User
+from .base import check_storable
 
 _FIRST_IDS = {"user": 1, "record": 100, "field": 1000}
 
@@ -61,12 +62,14 @@ class MemoryStore:
 
     # users
     def add_user(self, user: User) -> None:
+        check_storable(user)
         with self._lock:
             if user.username in self._user_ids_by_name:
                 raise ValueError(f"user {user.username!r} already exists")
             self._put_user(user)
 
     def save_user(self, user: User) -> None:
+        check_storable(user)
         with self._lock:
             old = self._users.get(user.id)
             if old is not None:
@@ -102,6 +105,7 @@ class MemoryStore:
 
     # OAuth apps
     def add_app(self, app: OAuthApp) -> None:
+        check_storable(app)
         with self._lock:
             if app.client_id in self._apps:
                 raise ValueError(f"client id {app.client_id!r} already exists")
@@ -137,6 +141,7 @@ class MemoryStore:
             return self.get_token_row(*key) if key else None
 
     def save_token_row(self, row: TokenRow) -> None:
+        check_storable(row)
         with self._lock:
             key = (row.client_id, row.user_id)
             self._unindex_token(key)
@@ -173,6 +178,7 @@ class MemoryStore:
 
     # documents
     def add_document(self, document: Document) -> None:
+        check_storable(document)
         with self._lock:
             old = self._documents.get(document.id)
             if old is not None:
@@ -184,6 +190,7 @@ class MemoryStore:
             self._index_document(stored)
 
     def save_document(self, document: Document) -> None:
+        check_storable(document)
         with self._lock:
             old = self._documents.get(document.id)
             if old is None:
@@ -270,6 +277,7 @@ class MemoryStore:
             return self._meta.get(key)
 
     def set_meta(self, key: str, value: str) -> None:
+        check_storable(key, value)
         with self._lock:
             self._meta[key] = value
 
