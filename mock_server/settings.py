@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .domain.text import is_unicode_text
+
 #: ``fixtures/default.json`` of the source tree; an installed package carries the same file
 #: as ``mock_server/default_fixtures.json`` (a link to it in the source tree).
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default.json"
@@ -110,6 +112,16 @@ class Settings:
             raise ValueError(f"unknown backend {self.backend!r}: use memory or sqlite")
         if self.token_ttl_seconds < 1:
             raise ValueError("--token-ttl must be at least 1 second")
+        for flag, value in (
+            ("--host", self.host),
+            ("--public-url", self.public_url),
+            ("--jwt-secret", self.jwt_secret),
+            ("--admin-token", self.admin_token),
+        ):
+            # From argv or the environment, bytes that are not UTF-8 arrive as lone
+            # surrogates, which no response (or header comparison) could use.
+            if value is not None and not is_unicode_text(value):
+                raise ValueError(f"{flag} is not UTF-8 text")
 
     def to_json(self) -> str:
         """For handing the settings to worker processes."""

@@ -157,6 +157,17 @@ def test_missing_fixture_file_stops_serve_with_one_line_naming_it(
     assert_one_clear_error_line(result, path)
 
 
+@pytest.mark.parametrize("flag", ["--admin-token", "--public-url"])
+def test_a_flag_that_is_not_utf8_stops_serve_with_one_clear_line(
+    flag: str, run_rspace_mock: Run
+) -> None:
+    # Bytes that are not UTF-8 reach Python as lone surrogates, which no answer could carry.
+    result = run_rspace_mock("serve", "--port", "0", flag, "lab-\udcff", timeout=15)
+    assert result.returncode == 2
+    assert f"error: {flag} is not UTF-8 text" in result.stderr
+    assert " at http://" not in result.stdout
+
+
 # -- flags on a running server -----------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from ..domain.text import json_value_problem
 from .validation import unknown_keys_problem
 
 FaultKind = Literal["error", "delay", "drop", "truncate"]
@@ -107,7 +108,8 @@ def build_rule(data: dict[str, Any]) -> FaultRule:
         "delay",
         "message",
     }
-    problem = unknown_keys_problem(data, allowed)
+    # A rule's message is sent in answers, its other strings in listings: all must be text.
+    problem = json_value_problem(data) or unknown_keys_problem(data, allowed)
     if problem:
         raise FaultRuleError(problem)
     action_data: dict[str, Any] = {}

@@ -16,9 +16,11 @@ from typing import Any
 from fastapi import APIRouter, Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..admin.control import AdminError, MockControl
+from ..domain.text import json_value_problem
 from ..runtime import MockRSpace
 
 PREFIX = "/_mock"
@@ -35,9 +37,19 @@ def control(request: Request) -> MockControl:
     return MockControl(mock)
 
 
+def _readable(body: Any) -> Any:
+    """FastAPI's JSON reader lets through what JSON cannot mean and no answer could carry:
+    NaN and Infinity, and lone surrogates (a "\\ud800" escape, or raw bytes of one)."""
+    problem = json_value_problem(body, allow_non_finite=False)
+    if problem is not None:
+        raise AdminError(f"bad request: {problem}")
+    return body
+
+
 def _object(body: Any) -> JsonObject:
     if body is None:
         return {}
+    body = _readable(body)
     if not isinstance(body, dict):
         raise AdminError("the body must be a JSON object")
     return body
@@ -73,7 +85,7 @@ def reset(request: Request, keep_clock: bool = False) -> JsonObject:
 
 @router.put("/fixtures")
 def load_fixtures(request: Request, body: Any = Body(...)) -> JsonObject:
-    return control(request).load_fixtures(body)
+    return control(request).load_fixtures(_readable(body))
 
 
 @router.get("/users")
@@ -220,8 +232,18 @@ def build_admin_app(mock: MockRSpace) -> FastAPI:
         )
         return JSONResponse({"error": f"bad request: {problems}"}, status_code=400)
 
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        # E.g. a body that is not UTF-8: the admin API's own shape, not FastAPI's.
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse(
+            {"error": f"bad request: {exc.detail}" if exc.status_code == 400 else exc.detail},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
     app.add_exception_handler(AdminError, on_admin_error)
     app.add_exception_handler(RequestValidationError, on_bad_request)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
     return app
 
 
