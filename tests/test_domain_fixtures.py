@@ -65,6 +65,11 @@ def test_good_fixture_seeds_everything(tmp_path: Path) -> None:
             "documents[0]: Number of fields provided (2)",
         ),
         (
+            {**GOOD, "documents": [{"owner": "u1", "created": "0001-01-01T00:00:00+01:00"}]},
+            "documents[0]: 'created' 0001-01-01T00:00:00+01:00 is outside the clock's range, "
+            "from 1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z",
+        ),
+        (
             {"users": [{"username": "u\ud800", "password": "p"}]},
             "users[0].username holds a lone surrogate (\\ud800), which is not Unicode text",
         ),

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..clock import ClockRangeError, in_clock_range
 from .directory import CreatedApp, Directory, NewUser
 from .documents import DocumentService
 from .errors import ApiProblem
@@ -120,7 +121,11 @@ def _timestamp(entry: dict[str, Any], key: str, where: str) -> datetime | None:
         ) from None
     if moment.tzinfo is None:
         raise FixtureError(f"{where}: '{key}' needs a time zone (end it with Z)")
-    return moment
+    try:
+        # The clock's range: a time outside it may not even have a UTC form to render.
+        return in_clock_range(moment)
+    except ClockRangeError as exc:
+        raise FixtureError(f"{where}: '{key}' {exc}") from None
 
 
 def seed(

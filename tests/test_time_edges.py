@@ -1,0 +1,162 @@
+"""Edge values of time and of the admin settings: the clock moved by NaN or 1e300, set to
+year 9999 or year 1; a token lifetime of 10^12 seconds; JWTs whose exp is 1e20, a string or
+a fraction; a non-ASCII admin token; throttle limits past a Java int. Each gets a 4xx (a 401
+for a token), never a 5xx, and none leaves the fake in a state where later calls fail.
+
+The clock stays from 1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z and a token lives 1 s to
+100 years: then every expiry the fake computes is a representable time.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server import Settings, create_app
+from mock_server.clock import Clock
+from mock_server.settings import MAX_TOKEN_TTL_SECONDS
+from tests.http_helpers import API_KEYS, bearer, grant_form
+
+JWT_KEY = bytes(range(32))
+JSON = {"Content-Type": "application/json"}
+ALICE = {"apiKey": API_KEYS["alice"]}
+
+
+def new_client(**extra: Any) -> TestClient:
+    # A 500 is an answer here, not an exception: the tests check for it.
+    return TestClient(
+        create_app(Settings(random_seed=5, jwt_secret=base64.b64encode(JWT_KEY).decode(), **extra)),
+        raise_server_exceptions=False,
+    )
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with new_client() as test_client:
+        yield test_client
+
+
+def assert_fake_still_works(client: TestClient) -> None:
+    """A password grant, a JWT grant, and API calls with each, an API key and a listing."""
+    pair = client.post("/oauth/token", data=grant_form())
+    assert pair.status_code == 200, pair.text
+    jwt_grant = client.post("/oauth/token", data=grant_form(is_jwt="true"))
+    assert jwt_grant.status_code == 200, jwt_grant.text
+    for token in (pair.json()["access_token"], jwt_grant.json()["access_token"]):
+        status = client.get("/api/v1/status", headers=bearer(token))
+        assert status.status_code == 200, status.text
+    assert client.get("/api/v1/documents", headers=ALICE).status_code == 200
+    assert client.get("/_mock/clock").status_code == 200
+    assert client.get("/_mock/settings").status_code == 200
+
+
+def admin(client: TestClient, method: str, path: str, raw: str) -> Any:
+    """An admin call with a raw JSON body (so NaN and 1e400 can be sent as written)."""
+    return client.request(method, "/_mock" + path, content=raw.encode(), headers=JSON)
+
+
+# -- the clock -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    ["1e300", "-1e300", "1e12", "-1e12", "NaN", "Infinity", "-Infinity", "1e400", "9" * 400],
+    ids=lambda seconds: "a 400-digit integer" if len(seconds) > 20 else seconds,
+)
+def test_moving_the_clock_out_of_its_range_is_a_400_and_the_clock_stays(
+    client: TestClient, seconds: str
+) -> None:
+    before = client.post("/_mock/clock/freeze").json()["now"]
+    response = admin(client, "POST", "/clock/advance", f'{{"seconds": {seconds}}}')
+    assert response.status_code == 400, response.text
+    assert (
+        "'seconds'" in response.json()["error"] or "not a JSON number" in response.json()["error"]
+    )
+    assert client.get("/_mock/clock").json()["now"] == before
+    assert_fake_still_works(client)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        "9999-12-31T23:59:59Z",
+        "9001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+01:00",
+        "1969-12-31T23:59:59Z",
+        "+10000-01-01T00:00:00Z",
+    ],
+)
+@pytest.mark.parametrize("action", ["set", "freeze"])
+def test_a_time_outside_the_clocks_range_is_a_400(client: TestClient, action: str, at: str) -> None:
+    response = client.post(f"/_mock/clock/{action}", json={"at": at})
+    assert response.status_code == 400, response.text
+    assert "'at'" in response.json()["error"]
+    assert client.get("/_mock/clock").json()["offsetSeconds"] == 0.0
+    assert_fake_still_works(client)
+
+
+@pytest.mark.parametrize("at", ["1970-01-01T00:00:00Z", "9000-12-31T23:59:59Z"])
+def test_at_either_end_of_the_range_the_longest_tokens_still_work(
+    client: TestClient, at: str
+) -> None:
+    assert client.post("/_mock/clock/freeze", json={"at": at}).status_code == 200
+    patched = client.patch("/_mock/settings", json={"tokenTtlSeconds": MAX_TOKEN_TTL_SECONDS})
+    assert patched.status_code == 200, patched.text
+    assert_fake_still_works(client)
+    grant = client.post("/oauth/token", data=grant_form(is_jwt="true")).json()
+    assert grant["expires_in"] == MAX_TOKEN_TTL_SECONDS
+
+
+def test_an_advance_past_the_end_of_the_range_is_refused_whole(client: TestClient) -> None:
+    client.post("/_mock/clock/freeze", json={"at": "9000-12-30T00:00:00Z"})
+    response = client.post("/_mock/clock/advance", json={"seconds": 3 * 86400})
+    assert response.status_code == 400
+    assert client.get("/_mock/clock").json()["now"] == "9000-12-30T00:00:00.000Z"
+    assert client.post("/_mock/clock/advance", json={"seconds": 86400}).status_code == 200
+
+
+def test_a_stored_clock_out_of_range_is_ignored_for_the_system_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Stored:
+        def load(self) -> str:
+            return json.dumps({"offset_us": 0, "frozen_at": "9999-12-31T23:59:59+00:00"})
+
+        def save(self, state: str) -> None:
+            pass
+
+    with caplog.at_level("WARNING", logger="rspace_mock"):
+        clock = Clock(Stored())
+    assert not clock.frozen
+    assert abs((clock.now() - datetime.now(timezone.utc)).total_seconds()) < 60
+    assert "ignoring the stored clock setting" in caplog.text
+
+
+# -- the token lifetime ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ttl",
+    [10**12, MAX_TOKEN_TTL_SECONDS + 1, 0, -1, 1.5, True, "60", 10**400],
+    ids=lambda ttl: "10**400" if ttl == 10**400 else repr(ttl),
+)
+def test_a_token_lifetime_outside_one_second_to_100_years_is_a_400(
+    client: TestClient, ttl: object
+) -> None:
+    response = admin(client, "PATCH", "/settings", json.dumps({"tokenTtlSeconds": ttl}))
+    assert response.status_code == 400, response.text
+    assert f"from 1 to {MAX_TOKEN_TTL_SECONDS}" in response.json()["error"]
+    assert client.get("/_mock/settings").json()["tokenTtlSeconds"] == 3600
+    assert_fake_still_works(client)
+
+
+def test_settings_built_in_python_get_the_same_token_lifetime_check() -> None:
+    with pytest.raises(ValueError, match="--token-ttl must be a whole number of seconds"):
+        create_app(Settings(token_ttl_seconds=10**12))
