@@ -15,17 +15,19 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+import jwt
 import pytest
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from mock_server.clock import Clock
 from mock_server.settings import MAX_TOKEN_TTL_SECONDS
-from tests.http_helpers import API_KEYS, bearer, grant_form
+from tests.http_helpers import API_KEYS, assert_api_error, bearer, grant_form
 
 JWT_KEY = bytes(range(32))
 JSON = {"Content-Type": "application/json"}
 ALICE = {"apiKey": API_KEYS["alice"]}
+BAD_JWT = "User could not be authenticated for token e......"
 
 
 def new_client(**extra: Any) -> TestClient:
@@ -160,3 +162,86 @@ def test_a_token_lifetime_outside_one_second_to_100_years_is_a_400(
 def test_settings_built_in_python_get_the_same_token_lifetime_check() -> None:
     with pytest.raises(ValueError, match="--token-ttl must be a whole number of seconds"):
         create_app(Settings(token_ttl_seconds=10**12))
+
+
+# -- JWT time claims -------------------------------------------------------------------------
+
+
+def forged_jwt(client: TestClient, **claims: Any) -> str:
+    """A JWT signed with the server's key, from a real one with some claims replaced."""
+    token = client.post("/oauth/token", data=grant_form(is_jwt="true")).json()["access_token"]
+    real = jwt.decode(
+        token, JWT_KEY, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False}
+    )
+    real.update(claims)
+    # PyJWT writes what it is given: NaN as NaN, 10**30 as an integer.
+    return jwt.encode(real, JWT_KEY, algorithm="HS256", headers={"typ": None})
+
+
+FUTURE = int(datetime(2900, 1, 1, tzinfo=timezone.utc).timestamp())
+
+#: exp values RSpace (jjwt 0.11) reads as a date in the past, or not as a date at all.
+REFUSED_EXP = {
+    "1e20 (saturates, then * 1000 wraps)": 1e20,
+    "-1e20": -1e20,
+    "1.5": 1.5,
+    "a number in a string, long ago": "123",
+    "2**63 (its low 64 bits are -2**63)": 2**63,
+    "-2**63": -(2**63),
+    "1e308": 1e308,
+    "infinity": float("inf"),
+    "NaN": float("nan"),
+    "a word": "tomorrow",
+    "a list": [FUTURE],
+    "true": True,
+}
+
+
+@pytest.mark.parametrize("exp", REFUSED_EXP.values(), ids=REFUSED_EXP)
+def test_a_jwt_whose_exp_is_no_future_date_is_rspaces_401(client: TestClient, exp: Any) -> None:
+    response = client.get("/api/v1/status", headers=bearer(forged_jwt(client, exp=exp)))
+    assert_api_error(response, 401, 40101, BAD_JWT)
+    assert_fake_still_works(client)
+
+
+#: exp values jjwt reads as a future date, as the fake now does.
+ACCEPTED_EXP = {
+    "a fraction": FUTURE + 0.5,
+    "a number in a string": str(FUTURE),
+    "2**64 more (Java keeps the low 64 bits)": 2**64 + FUTURE,
+}
+
+
+@pytest.mark.parametrize("exp", ACCEPTED_EXP.values(), ids=ACCEPTED_EXP)
+def test_a_jwt_exp_is_read_as_jjwt_reads_it(client: TestClient, exp: Any) -> None:
+    response = client.get("/api/v1/status", headers=bearer(forged_jwt(client, exp=exp)))
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("iat", [1e20, -1e20, float("inf"), float("nan"), "x", 10**30])
+def test_a_jwt_iat_is_never_read(client: TestClient, iat: Any) -> None:
+    response = client.get("/api/v1/status", headers=bearer(forged_jwt(client, iat=iat)))
+    assert response.status_code == 200, response.text
+
+
+#: nbf values and the answer jjwt's reading gives (1e20 saturates, and * 1000 wraps to -1000).
+NBF_ANSWERS = {"year 33658": (10**12, 401), "a word": ("x", 401), "1e20": (1e20, 200)}
+NBF_ANSWERS |= {"1970": (0, 200), "null": (None, 200), "a number in a string": ("0", 200)}
+
+
+@pytest.mark.parametrize(("nbf", "status"), NBF_ANSWERS.values(), ids=NBF_ANSWERS)
+def test_a_jwt_nbf_is_checked_against_the_mocks_clock(
+    client: TestClient, nbf: Any, status: int
+) -> None:
+    response = client.get("/api/v1/status", headers=bearer(forged_jwt(client, nbf=nbf)))
+    assert response.status_code == status, response.text
+
+
+def test_a_jwt_nbf_in_the_future_of_the_mocks_clock_is_refused(client: TestClient) -> None:
+    client.post("/_mock/clock/freeze", json={"at": "2030-01-01T00:00:00Z"})
+    later = int(datetime(2030, 1, 1, 0, 5, tzinfo=timezone.utc).timestamp())
+    refused = client.get("/api/v1/status", headers=bearer(forged_jwt(client, nbf=later)))
+    assert_api_error(refused, 401, 40101, BAD_JWT)
+    # Three minutes of clock skew, as for exp.
+    close = client.get("/api/v1/status", headers=bearer(forged_jwt(client, nbf=later - 150)))
+    assert close.status_code == 200, close.text
