@@ -245,3 +245,43 @@ def test_a_jwt_nbf_in_the_future_of_the_mocks_clock_is_refused(client: TestClien
     # Three minutes of clock skew, as for exp.
     close = client.get("/api/v1/status", headers=bearer(forged_jwt(client, nbf=later - 150)))
     assert close.status_code == 200, close.text
+
+
+# -- other admin values ----------------------------------------------------------------------
+
+
+def test_a_non_ascii_admin_token_header_is_a_401() -> None:
+    with new_client(admin_token="s3cret") as client:
+        for sent in ("é".encode(), "s3cret-é".encode(), b"\xff"):
+            response = client.get("/_mock/clock", headers={b"X-Admin-Token": sent})
+            assert response.status_code == 401, response.text
+        assert client.get("/_mock/clock", headers={"X-Admin-Token": "s3cret"}).status_code == 200
+
+
+def test_a_non_ascii_admin_token_can_be_sent_as_utf8() -> None:
+    with new_client(admin_token="clé") as client:
+        response = client.get("/_mock/clock", headers={b"X-Admin-Token": "clé".encode()})
+        assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    "limit", [2**31, 10**40, 10**400, -1], ids=["2**31", "10**40", "10**400", "-1"]
+)
+def test_a_throttle_limit_past_a_java_int_is_a_400(client: TestClient, limit: int) -> None:
+    body = json.dumps({"throttling": True, "throttleLimits": {"user_per_hour": limit}})
+    response = admin(client, "PATCH", "/settings", body)
+    assert response.status_code == 400, response.text
+    assert "from 1 to 2147483647" in response.json()["error"]
+    assert client.get("/api/v1/status", headers=ALICE).status_code == 200
+
+
+def test_the_largest_throttle_limits_still_answer() -> None:
+    with new_client() as client:
+        largest = {"user_per_quarter_min": 2**31 - 1, "global_per_quarter_min": 2**31 - 1}
+        patched = client.patch(
+            "/_mock/settings", json={"throttling": True, "throttleLimits": largest}
+        )
+        assert patched.status_code == 200, patched.text
+        status = client.get("/api/v1/status", headers=ALICE)
+        assert status.status_code == 200, status.text
+        assert status.headers["X-Rate-Limit-Limit"] == str(2**31 - 1)

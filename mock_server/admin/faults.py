@@ -134,7 +134,7 @@ def build_rule(data: dict[str, Any]) -> FaultRule:
     if not isinstance(status, int) or not 400 <= status <= 599:
         raise FaultRuleError("'status' must be an HTTP error status, 400 to 599")
     delay = action_data.get("delay_seconds", 0.0)
-    if not isinstance(delay, (int, float)) or delay < 0 or delay > 300:
+    if not isinstance(delay, (int, float)) or not 0 <= delay <= 300:  # NaN fails too
         raise FaultRuleError("'delay_seconds' must be a number of seconds from 0 to 300")
     if kind == "delay" and delay == 0:
         raise FaultRuleError("a 'delay' action needs 'delay_seconds' > 0")

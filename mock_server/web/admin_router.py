@@ -279,8 +279,9 @@ class AdminMount:
             await self.app(scope, receive, send)
             return
         if self.token is not None:
-            sent = dict(scope["headers"]).get(TOKEN_HEADER.encode(), b"").decode("latin-1")
-            if not hmac.compare_digest(sent, self.token):
+            # Bytes, not str: compare_digest refuses non-ASCII strings (a header may carry any).
+            sent = dict(scope["headers"]).get(TOKEN_HEADER.encode(), b"")
+            if not hmac.compare_digest(sent, self.token.encode("utf-8")):
                 response = JSONResponse(
                     {"error": f"admin API: missing or wrong {TOKEN_HEADER} header"},
                     status_code=401,
