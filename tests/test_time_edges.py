@@ -17,6 +17,8 @@ from typing import Any
 
 import jwt
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
@@ -285,3 +287,76 @@ def test_the_largest_throttle_limits_still_answer() -> None:
         status = client.get("/api/v1/status", headers=ALICE)
         assert status.status_code == 200, status.text
         assert status.headers["X-Rate-Limit-Limit"] == str(2**31 - 1)
+
+
+# -- the property ----------------------------------------------------------------------------
+
+NUMBERS = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, 1, -1, 2**31, 2**63, 10**12, MAX_TOKEN_TTL_SECONDS, 86400 * 365 * 7000]),
+)
+TIMES = st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)).map(
+        lambda moment: moment.isoformat() + "Z"
+    ),
+    st.sampled_from(["9999-12-31T23:59:59Z", "0001-01-01T00:00:00+01:00", "soon"]),
+)
+LIMIT_KEYS = ["user_per_quarter_min", "user_per_hour", "user_min_interval_ms"]
+ADMIN_CALL = st.one_of(
+    st.tuples(st.just("/clock/advance"), st.builds(lambda n: {"seconds": n}, NUMBERS)),
+    st.tuples(st.just("/clock/set"), st.builds(lambda at: {"at": at}, TIMES)),
+    st.tuples(
+        st.just("/clock/freeze"), st.one_of(st.just({}), st.builds(lambda at: {"at": at}, TIMES))
+    ),
+    st.tuples(st.sampled_from(["/clock/unfreeze", "/clock/reset"]), st.just({})),
+    st.tuples(
+        st.just("/settings"),
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "tokenTtlSeconds": NUMBERS,
+                "throttling": st.booleans(),
+                "throttleLimits": st.dictionaries(st.sampled_from(LIMIT_KEYS), NUMBERS, max_size=2),
+            },
+        ),
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def shared_client() -> Iterator[TestClient]:
+    with new_client() as test_client:
+        yield test_client
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(calls=st.lists(ADMIN_CALL, max_size=6))
+def test_no_sequence_of_clock_and_settings_calls_makes_a_later_call_fail(
+    shared_client: TestClient, calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    client = shared_client
+    assert client.post("/_mock/reset").status_code == 200
+    for path, body in calls:
+        method = "PATCH" if path == "/settings" else "POST"
+        response = admin(client, method, path, json.dumps(body))
+        assert response.status_code < 500, (path, body, response.text)
+    # Throttling may answer an API call with 429; nothing may answer with a 5xx.
+    pair = client.post("/oauth/token", data=grant_form())
+    jwt_grant = client.post("/oauth/token", data=grant_form(is_jwt="true"))
+    assert (pair.status_code, jwt_grant.status_code) == (200, 200), (pair.text, jwt_grant.text)
+    for headers in (
+        bearer(pair.json()["access_token"]),
+        bearer(jwt_grant.json()["access_token"]),
+        ALICE,
+    ):
+        answer = client.get("/api/v1/documents", headers=headers)
+        assert answer.status_code in (200, 429), answer.text
+    for path in ("/clock", "/settings"):
+        assert client.get("/_mock" + path).status_code == 200
