@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
 import json
 import os
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +107,12 @@ class Settings:
     admin_enabled: bool = True
     #: When set, admin calls must send ``X-Admin-Token: <token>`` (``--admin-token``).
     admin_token: str | None = None
+    #: Host names a loopback-bound server also answers (``--allow-host``), besides
+    #: ``localhost``, loopback addresses, ``host`` and the host of ``public_url``; ``*``: any.
+    allowed_hosts: list[str] = field(default_factory=list)
+    #: Origins (``scheme://host[:port]``) whose web pages may change state through the admin
+    #: API (``--allow-origin``), besides the server's own and that of ``public_url``.
+    allowed_origins: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -132,6 +140,10 @@ class Settings:
             settings.log_level = env["RSPACE_MOCK_LOG_LEVEL"]
         if "RSPACE_MOCK_ADMIN_TOKEN" in env:
             settings.admin_token = env["RSPACE_MOCK_ADMIN_TOKEN"]
+        if "RSPACE_MOCK_ALLOW_HOST" in env:
+            settings.allowed_hosts = _list(env["RSPACE_MOCK_ALLOW_HOST"])
+        if "RSPACE_MOCK_ALLOW_ORIGIN" in env:
+            settings.allowed_origins = _list(env["RSPACE_MOCK_ALLOW_ORIGIN"])
         for name, value in overrides.items():
             if not hasattr(settings, name):
                 raise TypeError(f"unknown setting {name!r}")
@@ -158,11 +170,32 @@ class Settings:
             ("--public-url", self.public_url),
             ("--jwt-secret", self.jwt_secret),
             ("--admin-token", self.admin_token),
+            *(("--allow-host", name) for name in self.allowed_hosts),
+            *(("--allow-origin", url) for url in self.allowed_origins),
         ):
             # From argv or the environment, bytes that are not UTF-8 arrive as lone
             # surrogates, which no response (or header comparison) could use.
             if value is not None and not is_unicode_text(value):
                 raise ValueError(f"{flag} is not UTF-8 text")
+        self.allowed_hosts = [_allowed_host(name) for name in self.allowed_hosts]
+        self.allowed_origins = [_allowed_origin(url) for url in self.allowed_origins]
+
+    @property
+    def binds_loopback(self) -> bool:
+        """Only this machine can connect (``--host`` is a loopback address or ``localhost``)."""
+        return is_loopback_host(self.host)
+
+    def admin_exposure_warning(self) -> str | None:
+        """Why the admin API is open to the network, for the start-up banner; else None."""
+        if not self.admin_enabled or self.admin_token is not None or self.binds_loopback:
+            return None
+        return (
+            f"WARNING: --host {self.host} without --admin-token leaves the admin API "
+            "(/_mock/) open: anyone who can reach this port can reset the fake, change its "
+            "users, apps, settings, clock and faults, and read the journal (every request, "
+            "with its body). Start it with --admin-token TOKEN (admin calls then send "
+            "X-Admin-Token: TOKEN), or --no-admin, or bind to 127.0.0.1."
+        )
 
     def to_json(self) -> str:
         """For handing the settings to worker processes."""
@@ -178,3 +211,59 @@ class Settings:
         for key in ("fixtures", "state_file"):
             data[key] = Path(data[key]) if data[key] is not None else None
         return cls(**data)
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (``127.0.0.0/8``, ``::1``, with or without brackets)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def origin_of(url: str, *, path_allowed: bool = False) -> str:
+    """A URL's origin as a browser writes it in ``Origin``: ``HTTP://Lab.org:80/`` ->
+    ``http://lab.org``. Raises ``ValueError`` for anything else (or a path, unless allowed)."""
+    parts = urllib.parse.urlsplit(url.strip())
+    port = parts.port  # raises ValueError for a port that is not a number
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    if parts.username is not None or parts.query or parts.fragment:
+        raise ValueError(f"not an origin: {url!r}")
+    if not path_allowed and parts.path not in ("", "/"):
+        raise ValueError(f"not an origin (it has a path): {url!r}")
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = 80 if scheme == "http" else 443
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default_port else "")
+
+
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _allowed_host(name: str) -> str:
+    host = name.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host != "*" and (not host or any(c in host for c in "/@ []") or host.count(":") == 1):
+        raise ValueError(
+            f"--allow-host wants a host name or address without scheme or port, like "
+            f"rspace.test or 10.0.0.5 (or * for any); got {name!r}"
+        )
+    return host
+
+
+def _allowed_origin(url: str) -> str:
+    try:
+        return origin_of(url)
+    except ValueError:
+        raise ValueError(
+            f"--allow-origin wants an origin, scheme://host[:port] with no path, like "
+            f"http://localhost:3000; got {url!r}"
+        ) from None

@@ -37,6 +37,8 @@ SERVE_FLAGS = [
     "--oauth",
     "--no-oauth",
     "--log-level",
+    "--allow-host",
+    "--allow-origin",
 ]
 
 
@@ -290,6 +292,35 @@ def test_host_sets_the_address_served_and_printed(
     port = server.url.rsplit(":", 1)[1]
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/api/v1/status", timeout=5)
+
+
+def banner_of(server: Any, settle_seconds: float = 2.0) -> str:
+    """The start-up banner: the lines after the URL may arrive a moment after it."""
+    deadline = time.monotonic() + settle_seconds
+    while "Get a token" not in server.stdout and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return str(server.stdout)
+
+
+def test_banner_warns_that_a_public_bind_without_admin_token_opens_the_admin_api(
+    serve_mock: Serve,
+) -> None:
+    banner = banner_of(serve_mock("--host", "0.0.0.0"))
+    assert "WARNING:" in banner, banner
+    warning = banner[banner.index("WARNING:") :].split("\n\n")[0]
+    for mention in ("--host 0.0.0.0 without --admin-token", "anyone who can reach this port"):
+        assert mention in " ".join(warning.split()), banner
+    for mention in ("reset the fake", "read the journal", "--admin-token TOKEN", "--no-admin"):
+        assert mention in " ".join(warning.split()), banner
+
+
+def test_banner_has_no_admin_warning_with_an_admin_token_or_on_loopback(
+    serve_mock: Serve,
+) -> None:
+    for flags in (["--host", "0.0.0.0", "--admin-token", "t0k"], ["--host", "127.0.0.1"]):
+        banner = banner_of(serve_mock(*flags))
+        assert "Get a token" in banner
+        assert "WARNING" not in banner, banner
 
 
 def test_log_level_warning_keeps_request_logs_quiet(

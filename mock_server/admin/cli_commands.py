@@ -181,7 +181,9 @@ def _call(
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode("utf-8", "replace")
         with contextlib.suppress(ValueError, AttributeError):
-            detail = json.loads(detail).get("error", detail)
+            body = json.loads(detail)
+            # the admin API's {"error": ...}, or an RSpace ApiError (e.g. a refused Host)
+            detail = body.get("error") or body.get("message") or detail
         raise AdminCallFailed(f"{method} {url}: HTTP {exc.code}: {detail}") from None
     except urllib.error.URLError as exc:
         raise AdminCallFailed(

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..domain.errors import TooManyRequests
-from .validation import unknown_keys_problem
+from .validation import as_whole, unknown_keys_problem
 
 ANONYMOUS_KEY = "anonymousApiUser"
 JAVA_INT_MAX = 2**31 - 1
@@ -65,6 +65,7 @@ class ThrottleLimits:
 
     def updated(self, changes: dict[str, Any]) -> ThrottleLimits:
         problem = unknown_keys_problem(changes, asdict(self), what="limit")
+        changes = {key: as_whole(value) for key, value in changes.items()}
         if problem:
             raise ValueError(problem)
         for key, value in changes.items():

@@ -5,12 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 
+from ..admin.masking import parameter_secrets
 from ..domain.errors import MissingParameter, TypeMismatch
 from ..domain.oauth import TokenRequest
 from .context import TOKEN_OWNER_STATE_KEY, mock_of, server_url
+from .form_reading import form_kind
 from .representations import token_response
 from .responses import RSpaceJSONResponse
-from .schemas import TokenRequestForm, TokenResponse, error_responses, inline_schema
+from .schemas import TokenResponse, error_responses, token_form_schema
+from .secret_scope import request_secrets
 
 router = APIRouter()
 
@@ -26,26 +29,25 @@ _BOOLEANS = {
     "0": False,
 }
 
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
 
 async def request_parameters(request: Request) -> dict[str, str]:
     """The servlet parameter map: query string first, then a form or multipart body.
 
     A JSON body is not read (RSpace reads no JSON here); an unparseable body adds nothing.
+    Every parameter under a secret name is handed to the request's secrets, so that neither
+    the journal nor a log line shows it.
     """
-    params: dict[str, str] = {}
-    for key, value in request.query_params.multi_items():
-        params.setdefault(key, value)
-    content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith(_FORM_TYPES):
+    items = list(request.query_params.multi_items())
+    if form_kind(request.headers.get("content-type")) is not None:
         try:
             form: FormData = await request.form()
         except Exception:  # malformed body: RSpace sees no parameters in it
-            return params
-        for key, item in form.multi_items():
-            if isinstance(item, str):
-                params.setdefault(key, item)
+            form = FormData()
+        items += [(key, item) for key, item in form.multi_items() if isinstance(item, str)]
+    request_secrets(request.scope).update(parameter_secrets(items))
+    params: dict[str, str] = {}
+    for key, value in items:
+        params.setdefault(key, value)
     return params
 
 
@@ -72,7 +74,7 @@ def bind_token_request(params: dict[str, str]) -> TokenRequest:
     )
 
 
-_FORM_SCHEMA = {"schema": inline_schema(TokenRequestForm)}
+_FORM_SCHEMA = {"schema": token_form_schema()}
 
 
 @router.post(
@@ -81,11 +83,17 @@ _FORM_SCHEMA = {"schema": inline_schema(TokenRequestForm)}
     description=(
         "RSpace's token endpoint. Parameters come from a multipart body (curl -F), a "
         "urlencoded body or the query string; client credentials are parameters, never HTTP "
-        "Basic. grant_type is password or refresh_token; is_jwt=true returns a JWT."
+        "Basic. grant_type is password or refresh_token; is_jwt=true returns a JWT. A missing "
+        "or unconvertible parameter is a 400, an empty client_id or client_secret or wrong "
+        "credentials a 401, an unknown refresh token a 404, and an unsupported grant or a "
+        "missing username, password or refresh_token a 422."
     ),
     response_model=TokenResponse,
     response_model_exclude_none=True,
-    responses=error_responses(400, 401, 404, 422),
+    responses={
+        200: {"description": "The new tokens"},
+        **error_responses(400, 401, 404, 422, api=False),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -102,4 +110,5 @@ async def token(request: Request) -> RSpaceJSONResponse:
     token_request = bind_token_request(await request_parameters(request))
     issued = mock.tokens.grant(token_request, server_url(request))
     setattr(request.state, TOKEN_OWNER_STATE_KEY, issued.user_id)
+    request_secrets(request.scope).update([issued.access_token, issued.refresh_token])
     return RSpaceJSONResponse(token_response(issued, mock.clock.now()))
