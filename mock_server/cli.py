@@ -17,7 +17,14 @@ from typing import Any
 
 from . import __version__
 from .admin.cli_commands import ADMIN_COMMANDS, add_admin_commands, run_admin_command
-from .settings import DEFAULT_FIXTURES, DEFAULT_TOKEN_TTL_SECONDS, Quirks, Settings
+from .settings import (
+    DEFAULT_FIXTURES,
+    DEFAULT_TOKEN_TTL_SECONDS,
+    MAX_TOKEN_TTL_SECONDS,
+    Quirks,
+    Settings,
+    token_ttl_argument,
+)
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -79,9 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--token-ttl",
-        type=int,
+        type=token_ttl_argument,
         metavar="SECONDS",
-        help=f"access token and JWT lifetime (default: "
+        help=f"access token and JWT lifetime, 1 to {MAX_TOKEN_TTL_SECONDS} (default: "
         f"{DEFAULT_TOKEN_TTL_SECONDS}, RSpace's fixed hour)",
     )
     serve.add_argument(

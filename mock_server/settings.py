@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import ipaddress
 import json
@@ -9,6 +10,8 @@ import os
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .domain.text import is_unicode_text
 
 #: ``fixtures/default.json`` of the source tree; an installed package carries the same file
 #: as ``mock_server/default_fixtures.json`` (a link to it in the source tree).
@@ -21,6 +24,42 @@ RSPACE_VERSION = "2.25.0"
 
 #: RSpace's hard-coded OAuth access-token lifetime (``OAuthAppManagerImpl``): one hour.
 DEFAULT_TOKEN_TTL_SECONDS = 3600
+#: The longest lifetime the fake gives tokens: 100 years, about what an older RSpace release
+#: issued (its tutorial shows ``expires_in`` 3153599999). Longer ones could overflow the
+#: expiry time; ``clock.LATEST`` leaves room for this much.
+MAX_TOKEN_TTL_SECONDS = 100 * 365 * 86400
+
+
+def token_ttl_problem(seconds: object) -> str | None:
+    """Why ``seconds`` cannot be the token lifetime, or ``None``: the one check behind
+    ``--token-ttl``, ``RSPACE_MOCK_TOKEN_TTL`` and the admin API's ``tokenTtlSeconds``."""
+    if (
+        isinstance(seconds, int)
+        and not isinstance(seconds, bool)
+        and 1 <= seconds <= MAX_TOKEN_TTL_SECONDS
+    ):
+        return None
+    return f"must be a whole number of seconds from 1 to {MAX_TOKEN_TTL_SECONDS} (100 years)"
+
+
+def token_ttl_from_text(text: str) -> int:
+    """A token lifetime given as text; ValueError says what is wrong with it."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise ValueError(f"{token_ttl_problem(text)}, not {text!r}") from None
+    problem = token_ttl_problem(seconds)
+    if problem is not None:
+        raise ValueError(f"{problem}, not {text!r}")
+    return seconds
+
+
+def token_ttl_argument(text: str) -> int:
+    """``type=`` for ``--token-ttl`` flags: argparse shows the message as it shows its own."""
+    try:
+        return token_ttl_from_text(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 @dataclass
@@ -89,7 +128,10 @@ class Settings:
         if "RSPACE_MOCK_PUBLIC_URL" in env:
             settings.public_url = env["RSPACE_MOCK_PUBLIC_URL"]
         if "RSPACE_MOCK_TOKEN_TTL" in env:
-            settings.token_ttl_seconds = int(env["RSPACE_MOCK_TOKEN_TTL"])
+            try:
+                settings.token_ttl_seconds = token_ttl_from_text(env["RSPACE_MOCK_TOKEN_TTL"])
+            except ValueError as exc:
+                raise ValueError(f"RSPACE_MOCK_TOKEN_TTL {exc}") from None
         if "RSPACE_MOCK_JWT_SECRET" in env:
             settings.jwt_secret = env["RSPACE_MOCK_JWT_SECRET"]
         if "RSPACE_MOCK_STATE" in env:
@@ -120,8 +162,21 @@ class Settings:
             )
         if self.backend not in ("memory", "sqlite"):
             raise ValueError(f"unknown backend {self.backend!r}: use memory or sqlite")
-        if self.token_ttl_seconds < 1:
-            raise ValueError("--token-ttl must be at least 1 second")
+        ttl_problem = token_ttl_problem(self.token_ttl_seconds)
+        if ttl_problem is not None:
+            raise ValueError(f"--token-ttl {ttl_problem}")
+        for flag, value in (
+            ("--host", self.host),
+            ("--public-url", self.public_url),
+            ("--jwt-secret", self.jwt_secret),
+            ("--admin-token", self.admin_token),
+            *(("--allow-host", name) for name in self.allowed_hosts),
+            *(("--allow-origin", url) for url in self.allowed_origins),
+        ):
+            # From argv or the environment, bytes that are not UTF-8 arrive as lone
+            # surrogates, which no response (or header comparison) could use.
+            if value is not None and not is_unicode_text(value):
+                raise ValueError(f"{flag} is not UTF-8 text")
         self.allowed_hosts = [_allowed_host(name) for name in self.allowed_hosts]
         self.allowed_origins = [_allowed_origin(url) for url in self.allowed_origins]
 

@@ -159,6 +159,40 @@ def test_missing_fixture_file_stops_serve_with_one_line_naming_it(
     assert_one_clear_error_line(result, path)
 
 
+@pytest.mark.parametrize("flag", ["--admin-token", "--public-url"])
+def test_a_flag_that_is_not_utf8_stops_serve_with_one_clear_line(
+    flag: str, run_rspace_mock: Run
+) -> None:
+    # Bytes that are not UTF-8 reach Python as lone surrogates, which no answer could carry.
+    result = run_rspace_mock("serve", "--port", "0", flag, "lab-\udcff", timeout=15)
+    assert result.returncode == 2
+    assert f"error: {flag} is not UTF-8 text" in result.stderr
+    assert " at http://" not in result.stdout
+
+
+@pytest.mark.parametrize("ttl", ["0", "1000000000000", "1.5", "an hour"])
+def test_a_token_ttl_out_of_range_is_an_argparse_error_naming_the_range(
+    ttl: str, run_rspace_mock: Run
+) -> None:
+    result = run_rspace_mock("serve", "--port", "0", "--token-ttl", ttl, timeout=15)
+    assert result.returncode == 2
+    assert (
+        "error: argument --token-ttl: must be a whole number of seconds from 1 to 3153600000 "
+        f"(100 years), not '{ttl}'"
+    ) in result.stderr
+
+
+def test_a_token_ttl_out_of_range_in_the_environment_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mock_server.cli import build_parser, settings_from_args
+
+    monkeypatch.setenv("RSPACE_MOCK_TOKEN_TTL", "10000000000000")
+    # main() shows this message as an argparse error (exit code 2).
+    with pytest.raises(ValueError, match="^RSPACE_MOCK_TOKEN_TTL must be a whole number of sec"):
+        settings_from_args(build_parser().parse_args(["serve"]))
+
+
 # -- flags on a running server -----------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ from mock_server.domain.models import (
     User,
 )
 from mock_server.storage import MemoryStore, Store
+from mock_server.storage.base import UnstorableText
 from mock_server.storage.sqlite import SqliteStore
 
 T0 = datetime(2026, 9, 14, 8, 31, 2, 120_000, tzinfo=timezone.utc)
@@ -433,19 +434,6 @@ def test_a_needle_sqlite_cannot_take_is_still_answered(store: Store) -> None:
         assert listing(store, owner_id=1, terms=(SearchTerm(kind, "\ud800"),)) == (0, []), kind
 
 
-def test_a_document_sqlite_cannot_hold_is_still_found_in_memory() -> None:
-    """The memory store searches in SQLite, which takes UTF-8 only: a document with a lone
-    surrogate is searched in Python instead."""
-    store = MemoryStore()
-    documents = [make_document(100, name="odd \ud800 name"), make_document(101, name="a name")]
-    for document in documents:
-        store.add_document(document)
-    for needle in ("name", "\ud800", "odd"):
-        query = DocumentQuery(owner_id=1, terms=(SearchTerm("global", needle),))
-        total, page = store.query_documents(query)
-        assert (total, [d.id for d in page]) == reference_listing(documents, query), needle
-
-
 # settings and small values
 
 
@@ -663,3 +651,33 @@ def test_listings_after_edits_match_the_reference_store(
                 assert_same_listing(documents, reference, durable, operation[1])
     finally:
         durable.close()
+
+
+# strings no response could carry
+
+
+def test_no_store_keeps_a_string_that_is_not_unicode_text(store: Store) -> None:
+    # A lone surrogate stored would break every later answer that includes it.
+    lone = "\ud800"
+    refused: list[Any] = [
+        lambda: store.add_user(make_user(1, f"u{lone}")),
+        lambda: store.add_app(OAuthApp("CID", lone, 1, "a")),
+        lambda: store.save_token_row(token_row(client_id=lone)),
+        lambda: store.add_document(make_document(100, name=lone)),
+        lambda: store.set_meta("note", lone),
+    ]
+    for attempt in refused:
+        with pytest.raises(UnstorableText):
+            attempt()
+    assert (store.list_users(), store.list_apps(), store.list_token_rows()) == ([], [], [])
+    assert store.get_document(100) is None and store.get_meta("note") is None
+
+    store.add_user(make_user(1, "u1"))
+    store.add_document(make_document(101))
+    with pytest.raises(UnstorableText):
+        store.save_user(make_user(1, lone))
+    with pytest.raises(UnstorableText):
+        store.save_document(make_document(101, content=f"<p>{lone}</p>"))
+    assert [u.username for u in store.list_users()] == ["u1"]
+    kept = store.get_document(101)
+    assert kept is not None and kept.fields[0].content == "<p>notes</p>"

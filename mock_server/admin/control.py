@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..clock import ClockRangeError
 from ..domain.errors import ApiProblem, NotFound
 from ..domain.fixtures import APP_KEYS, USER_KEYS, FixtureError, SeedReport, new_user_from_entry
 from ..domain.models import OAuthApp, User
-from ..settings import Quirks
+from ..settings import Quirks, token_ttl_problem
 from .faults import FaultRule, FaultRuleError, build_rule
 from .journal import JournalEntry
 from .validation import as_whole, missing_text_problem, unknown_keys_problem
@@ -305,8 +306,9 @@ class MockControl:
                 raise AdminError("'quirks' must be an object with refreshKeepsExpiry")
             _flag(quirks, "refreshKeepsExpiry")
         ttl = as_whole(data.get("tokenTtlSeconds"))
-        if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 1):
-            raise AdminError("'tokenTtlSeconds' must be a whole number >= 1")
+        ttl_problem = token_ttl_problem(ttl) if ttl is not None else None
+        if ttl_problem is not None:
+            raise AdminError(f"'tokenTtlSeconds' {ttl_problem}")
         if throttling is not None or limits is not None:
             try:
                 self.mock.instruments.set_throttling(throttling, limits)
@@ -340,17 +342,26 @@ class MockControl:
         }
 
     def clock_freeze(self, at: Any = None) -> dict[str, Any]:
-        self.mock.clock.freeze(_parse_time(at) if at is not None else None)
+        try:
+            self.mock.clock.freeze(_parse_time(at) if at is not None else None)
+        except ClockRangeError as exc:
+            raise AdminError(f"'at': {exc}") from None
         return self.clock_json()
 
     def clock_set(self, at: Any) -> dict[str, Any]:
-        self.mock.clock.set(_parse_time(at))
+        try:
+            self.mock.clock.set(_parse_time(at))
+        except ClockRangeError as exc:
+            raise AdminError(f"'at': {exc}") from None
         return self.clock_json()
 
     def clock_advance(self, seconds: Any) -> dict[str, Any]:
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
             raise AdminError("'seconds' must be a number")
-        self.mock.clock.advance(float(seconds))
+        try:
+            self.mock.clock.advance(seconds)
+        except ClockRangeError as exc:
+            raise AdminError(f"'seconds': {exc}") from None
         return self.clock_json()
 
     def clock_unfreeze(self) -> dict[str, Any]:

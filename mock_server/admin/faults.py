@@ -16,6 +16,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from ..domain.text import json_value_problem
 from .validation import as_whole, unknown_keys_problem
 
 FaultKind = Literal["error", "delay", "drop", "truncate"]
@@ -107,7 +108,8 @@ def build_rule(data: dict[str, Any]) -> FaultRule:
         "delay",
         "message",
     }
-    problem = unknown_keys_problem(data, allowed)
+    # A rule's message is sent in answers, its other strings in listings: all must be text.
+    problem = json_value_problem(data) or unknown_keys_problem(data, allowed)
     if problem:
         raise FaultRuleError(problem)
     action_data: dict[str, Any] = {}
@@ -133,7 +135,8 @@ def build_rule(data: dict[str, Any]) -> FaultRule:
     if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
         raise FaultRuleError("'status' must be an HTTP error status, 400 to 599")
     delay = action_data.get("delay_seconds", 0.0)
-    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0 or delay > 300:
+    # (NaN fails the range comparison too.)
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 300:
         raise FaultRuleError("'delay_seconds' must be a number of seconds from 0 to 300")
     if kind == "delay" and delay == 0:
         raise FaultRuleError("a 'delay' action needs 'delay_seconds' > 0")

@@ -20,6 +20,7 @@ from ..domain.errors import TooManyRequests
 from .validation import as_whole, unknown_keys_problem
 
 ANONYMOUS_KEY = "anonymousApiUser"
+JAVA_INT_MAX = 2**31 - 1
 GLOBAL_KEY = "__global__"
 
 LIMIT_EXCEEDED = (
@@ -68,10 +69,15 @@ class ThrottleLimits:
         if problem:
             raise ValueError(problem)
         for key, value in changes.items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"'{key}' must be a whole number >= 0")
-            if not key.endswith("_ms") and value < 1:
-                raise ValueError(f"'{key}' must be >= 1")
+            # RSpace's limits are Java ints; a larger one would also overflow the float
+            # arithmetic of the buckets and the X-Rate-Limit headers.
+            lowest = 0 if key.endswith("_ms") else 1
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not lowest <= value <= JAVA_INT_MAX
+            ):
+                raise ValueError(f"'{key}' must be a whole number from {lowest} to {JAVA_INT_MAX}")
         return replace(self, **changes)
 
 

@@ -24,6 +24,7 @@ from .forms import resolve_form
 from .html_content import normalise_field_html
 from .json_text import JsonTextError, parse_json
 from .models import Document, Field, User
+from .text import json_value_problem
 
 DEFAULT_NAME = "Untitled document"
 MAX_PAGE_SIZE = 100
@@ -181,6 +182,9 @@ def parse_advanced_query(text: str) -> tuple[str, tuple[SearchTerm, ...]]:
         raise problem from None
     if not isinstance(parsed, dict):
         raise problem
+    # A lone surrogate (a "\ud800" escape) is no text a document can hold or a store look up.
+    if json_value_problem(parsed) is not None:
+        raise problem
     operator = parsed.get("operator", "and")
     raw_terms = parsed.get("terms")
     if not isinstance(operator, str) or operator.lower() not in ("and", "or"):
@@ -256,6 +260,11 @@ class DocumentChanges:
 
     @classmethod
     def from_body(cls, body: object) -> DocumentChanges:
+        # Every document body (API, admin, fixtures) comes through here: any string in it,
+        # read or not, must be Unicode text, or RSpace's unreadable-body 400 answers.
+        text_problem = json_value_problem(body)
+        if text_problem is not None:
+            raise UnreadableBody(f"JSON parse error: {text_problem}")
         if not isinstance(body, dict):
             raise UnreadableBody("JSON parse error: the body must be a JSON object")
         name = _string_value(body, "name")

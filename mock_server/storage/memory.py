@@ -12,6 +12,7 @@ from typing import Any
 
 from ..domain.document_query import ORDER_FIELDS, DocumentQuery, sort_key
 from ..domain.models import Document, OAuthApp, SystemSwitches, TokenRow, User
+from .base import check_storable
 from .sql_search import SearchTable
 
 _FIRST_IDS = {"user": 1, "record": 100, "field": 1000}
@@ -65,12 +66,14 @@ class MemoryStore:
 
     # users
     def add_user(self, user: User) -> None:
+        check_storable(user)
         with self._lock:
             if user.username in self._user_ids_by_name:
                 raise ValueError(f"user {user.username!r} already exists")
             self._put_user(user)
 
     def save_user(self, user: User) -> None:
+        check_storable(user)
         with self._lock:
             old = self._users.get(user.id)
             if old is not None:
@@ -106,6 +109,7 @@ class MemoryStore:
 
     # OAuth apps
     def add_app(self, app: OAuthApp) -> None:
+        check_storable(app)
         with self._lock:
             if app.client_id in self._apps:
                 raise ValueError(f"client id {app.client_id!r} already exists")
@@ -141,6 +145,7 @@ class MemoryStore:
             return self.get_token_row(*key) if key else None
 
     def save_token_row(self, row: TokenRow) -> None:
+        check_storable(row)
         with self._lock:
             key = (row.client_id, row.user_id)
             self._unindex_token(key)
@@ -177,6 +182,7 @@ class MemoryStore:
 
     # documents
     def add_document(self, document: Document) -> None:
+        check_storable(document)
         with self._lock:
             old = self._documents.get(document.id)
             if old is not None:
@@ -189,6 +195,7 @@ class MemoryStore:
             self._search_table.record(stored)
 
     def save_document(self, document: Document) -> None:
+        check_storable(document)
         with self._lock:
             old = self._documents.get(document.id)
             if old is None:
@@ -271,6 +278,7 @@ class MemoryStore:
             return self._meta.get(key)
 
     def set_meta(self, key: str, value: str) -> None:
+        check_storable(key, value)
         with self._lock:
             self._meta[key] = value
 

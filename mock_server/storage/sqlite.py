@@ -36,6 +36,7 @@ from typing import Any
 from ..domain.document_query import DocumentQuery, matches, search_text, sort_key
 from ..domain.forms import form_by_id
 from ..domain.models import Document, Field, OAuthApp, SystemSwitches, TokenRow, User
+from .base import check_storable
 from .sql_search import SEARCH_COLUMNS, can_bind, search_page, search_values, to_micros
 
 #: Bumped whenever the schema changes; stored in ``PRAGMA user_version``. Version 2 added the
@@ -649,6 +650,7 @@ class SqliteStore:
     # users
 
     def add_user(self, user: User) -> None:
+        check_storable(user)
         with self.transaction():
             if self._db.execute(
                 "SELECT 1 FROM users WHERE username = ?", (user.username,)
@@ -657,6 +659,7 @@ class SqliteStore:
             self._put_user(user)
 
     def save_user(self, user: User) -> None:
+        check_storable(user)
         with self.transaction():
             self._put_user(user)
 
@@ -696,6 +699,7 @@ class SqliteStore:
     # OAuth apps (listed in the order they were added, as the memory store does)
 
     def add_app(self, app: OAuthApp) -> None:
+        check_storable(app)
         with self.transaction():
             try:
                 self._db.execute(
@@ -737,6 +741,7 @@ class SqliteStore:
         return self._one_token("refresh_token_hash = ?", (refresh_token_hash,))
 
     def save_token_row(self, row: TokenRow) -> None:
+        check_storable(row)
         expiry = to_micros(row.expiry) if row.expiry is not None else None
         with self.transaction():
             self._db.execute(
@@ -774,6 +779,7 @@ class SqliteStore:
     # documents
 
     def add_document(self, document: Document) -> None:
+        check_storable(document)
         with self.transaction():
             values = _document_values(document)
             self._db.execute(
@@ -783,6 +789,7 @@ class SqliteStore:
             )
 
     def save_document(self, document: Document) -> None:
+        check_storable(document)
         values = _document_values(document)
         with self.transaction():
             cursor = self._db.execute(
@@ -906,6 +913,7 @@ class SqliteStore:
         return str(row[0]) if row else None
 
     def set_meta(self, key: str, value: str) -> None:
+        check_storable(key, value)
         with self.transaction():
             self._db.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"

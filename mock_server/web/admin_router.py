@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..admin.control import AdminError, MockControl
+from ..domain.text import json_value_problem
 from ..runtime import MockRSpace
 from . import admin_schemas as S
 from .schemas import drop_fastapi_validation_errors
@@ -38,9 +39,19 @@ def control(request: Request) -> MockControl:
     return MockControl(mock)
 
 
+def _readable(body: Any) -> Any:
+    """FastAPI's JSON reader lets through what JSON cannot mean and no answer could carry:
+    NaN and Infinity, and lone surrogates (a "\\ud800" escape, or raw bytes of one)."""
+    problem = json_value_problem(body, allow_non_finite=False)
+    if problem is not None:
+        raise AdminError(f"bad request: {problem}")
+    return body
+
+
 def _object(body: Any) -> JsonObject:
     if body is None:
         return {}
+    body = _readable(body)
     if not isinstance(body, dict):
         raise AdminError("the body must be a JSON object")
     return body
@@ -82,7 +93,7 @@ def reset(request: Request, keep_clock: bool = False) -> JsonObject:
     },
 )
 def load_fixtures(request: Request, body: Any = Body(...)) -> JsonObject:
-    return control(request).load_fixtures(body)
+    return control(request).load_fixtures(_readable(body))
 
 
 @router.get("/users", openapi_extra=S.answers(200, "Every user", S.USERS))
@@ -286,6 +297,8 @@ def build_admin_app(mock: MockRSpace) -> FastAPI:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:  # e.g. a body that is not UTF-8
+            return JSONResponse({"error": f"bad request: {exc.detail}"}, status_code=400)
         if exc.status_code != 405:
             return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
         # Starlette's Allow names only the first route that matched the path; RFC 9110 wants
@@ -334,8 +347,9 @@ class AdminMount:
             await self.app(scope, receive, send)
             return
         if self.token is not None:
-            sent = dict(scope["headers"]).get(TOKEN_HEADER.encode(), b"").decode("latin-1")
-            if not hmac.compare_digest(sent, self.token):
+            # Bytes, not str: compare_digest refuses non-ASCII strings (a header may carry any).
+            sent = dict(scope["headers"]).get(TOKEN_HEADER.encode(), b"")
+            if not hmac.compare_digest(sent, self.token.encode("utf-8")):
                 response = JSONResponse(
                     {"error": f"admin API: missing or wrong {TOKEN_HEADER} header"},
                     status_code=401,
