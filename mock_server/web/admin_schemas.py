@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..admin.faults import FAULT_KINDS
-from ..admin.throttle import ThrottleLimits
+from ..admin.throttle import JAVA_INT_MAX, ThrottleLimits
 from ..domain.credentials import API_KEY_PATTERN
 from ..domain.directory import APP_NAME_MAX_LENGTH
 from ..domain.documents import NAME_MAX_LENGTH
 from ..domain.forms import BASIC_DOCUMENT
+from ..settings import MAX_TOKEN_TTL_SECONDS
 from .schemas import JsonSchema, json_body, new_document_schema
 
 _TEXT: JsonSchema = {"type": "string", "minLength": 1}
@@ -254,16 +255,17 @@ SEED_REPORT = _object(
 
 _WHOLE: JsonSchema = {"type": "integer"}
 _LIMITS = {
-    name: {**_WHOLE, "minimum": 0 if name.endswith("_ms") else 1}
+    name: {**_WHOLE, "minimum": 0 if name.endswith("_ms") else 1, "maximum": JAVA_INT_MAX}
     for name in ThrottleLimits().to_json()
 }
+_TOKEN_TTL: JsonSchema = {**_WHOLE, "minimum": 1, "maximum": MAX_TOKEN_TTL_SECONDS}
 _SETTINGS_PROPERTIES: dict[str, JsonSchema] = {
     "apiEnabled": {"type": "boolean"},
     "oauthEnabled": {"type": "boolean"},
     "throttling": {"type": "boolean"},
     "throttleLimits": _object(_LIMITS, *_LIMITS),
     "quirks": _object({"refreshKeepsExpiry": {"type": "boolean"}}, "refreshKeepsExpiry"),
-    "tokenTtlSeconds": {**_WHOLE, "minimum": 1},
+    "tokenTtlSeconds": _TOKEN_TTL,
     "journal": {"type": "boolean"},
 }
 SETTINGS = _object(_SETTINGS_PROPERTIES, *_SETTINGS_PROPERTIES)
@@ -274,7 +276,7 @@ SETTINGS_CHANGES = _or_null_object(
         "throttling": _NULLABLE_BOOL,
         "throttleLimits": {"anyOf": [_object(_LIMITS), {"type": "null"}]},
         "quirks": {"anyOf": [_object({"refreshKeepsExpiry": _NULLABLE_BOOL}), {"type": "null"}]},
-        "tokenTtlSeconds": {"anyOf": [{**_WHOLE, "minimum": 1}, {"type": "null"}]},
+        "tokenTtlSeconds": {"anyOf": [_TOKEN_TTL, {"type": "null"}]},
         "journal": _NULLABLE_BOOL,
     }
 )
