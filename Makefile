@@ -1,6 +1,7 @@
 # rspace-mock: a fake RSpace for developing and testing RSpace API clients.
 #   make serve   install (first time) and run the fake on fixtures/default.json
-#   make test    install (first time) and run lint, type checks and every test
+#   make test    install (first time) and run lint, type checks and every test (with a
+#                PostgreSQL server started for the tests and stopped afterwards)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,8 +10,10 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 ARGS   ?=
+POSTGRES := bash scripts/postgres.sh
 
-.PHONY: install serve test lint typecheck unit contract contract-thorough bench clean
+.PHONY: install serve test suites lint typecheck unit contract contract-thorough bench clean \
+        postgres-start postgres-stop
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +39,23 @@ unit: $(STAMP)
 contract: $(STAMP)
 	$(BIN)/pytest contract_tests
 
-# The whole suite runs twice: on the in-memory store and on the SQLite store.
+# The whole suite runs twice: on the in-memory store and on the SQLite store. A throw-away
+# PostgreSQL server (scripts/postgres.sh) runs meanwhile for the tests that need one, its DSN in
+# RSPACE_MOCK_TEST_POSTGRES; it is stopped afterwards, whether the tests pass or not.
 test: lint typecheck $(STAMP)
+	$(POSTGRES) run -- $(MAKE) --no-print-directory suites
+
+suites: $(STAMP)
 	RSPACE_MOCK_BACKEND=memory $(BIN)/pytest
 	RSPACE_MOCK_BACKEND=sqlite $(BIN)/pytest -p no:cacheprovider
+
+# A PostgreSQL server for running tests by hand: `make postgres-start` prints its DSN (also in
+# .venv/pg/dsn, where the tests find it); it runs until `make postgres-stop`.
+postgres-start:
+	@$(POSTGRES) start
+
+postgres-stop:
+	@$(POSTGRES) stop
 
 contract-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest contract_tests
@@ -54,4 +70,5 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
+	$(POSTGRES) destroy
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -28,6 +28,9 @@ EXPLANATIONS = {
     "is rendered in Jackson's pretty-printed style; the bare app has neither.",
     ("any", "grants"): "A grant does a salted SHA-256 password check, two token draws and a "
     "store write inside a transaction, on top of the same form parsing.",
+    ("sqlite", "workers"): "The bench pins the server to one core, so the workers share it "
+    "(process switches, no parallelism); a ratio near 0.1 would mean that keep-alive requests "
+    "wait for the client's delayed ACK again (no TCP_NODELAY on the workers' sockets).",
     ("sqlite", "grants"): "Every grant is a durable commit (a WAL append, about 40 us) and half a "
     "dozen SQL statements where the memory store touches dicts; the request journal then looks "
     "the grant's user up in the store again (a py-spy profile of refresh grants: journal about "
@@ -150,6 +153,17 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 False,
                 "see the profile",
             )
+        if backend == "sqlite" and (workers := by_key.get("workers:apikey")) is not None:
+            add(
+                backend,
+                "keep-alive API key calls/s, 2 workers / 1 worker",
+                workers["ratios"].get("sqlite:apikey"),
+                ">= 0.8",
+                0.8,
+                "workers",
+                True,
+                EXPLANATIONS[("sqlite", "workers")],
+            )
         rss = data.get("rss_mb", {}).get("default_fixtures")
         add(
             backend,
@@ -175,7 +189,12 @@ def fmt(value: Any, digits: int = 1) -> str:
 def markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
     servers = results["servers"]
-    names = {"bare:form": "bare form POST", "bare:get": "bare JSON GET", "node:password": "Node"}
+    names = {
+        "bare:form": "bare form POST",
+        "bare:get": "bare JSON GET",
+        "node:password": "Node",
+        "sqlite:apikey": "1 worker",
+    }
     lines = [
         "# Benchmark results",
         "",

@@ -91,7 +91,7 @@ def memory_backend() -> Backend:
     return Backend("memory", command, "rspace-mock serve")
 
 
-def sqlite_backend(state_dir: Path) -> Backend:
+def sqlite_backend(state_dir: Path, workers: int = 1) -> Backend:
     def command(fixtures: Path | None, port: int) -> list[str]:
         state = state_dir / f"state-{port}-{time.monotonic_ns()}.db"  # a fresh, empty state
         source = ["--fixtures", str(fixtures)] if fixtures else ["--no-fixtures"]
@@ -104,12 +104,15 @@ def sqlite_backend(state_dir: Path) -> Backend:
             "warning",
             "--state",
             str(state),
+            *(["--workers", str(workers)] if workers > 1 else []),
             *source,
         ]
 
+    name = "sqlite" if workers == 1 else f"sqlite, {workers} workers"
     if not cli_has_state_flag():
-        return Backend("sqlite", command, skip="skipped: `rspace-mock serve` has no --state flag")
-    return Backend("sqlite", command, "rspace-mock serve --state FILE (a new file per start)")
+        return Backend(name, command, skip="skipped: `rspace-mock serve` has no --state flag")
+    flags = "--state FILE" if workers == 1 else f"--state FILE --workers {workers}"
+    return Backend(name, command, f"rspace-mock serve {flags} (a new file per start)")
 
 
 def fake_server(backend: Backend, fixtures: Path | None, creds: Credentials | None) -> Server:
@@ -290,6 +293,23 @@ def fake_cases(backend: Backend, creds: Credentials) -> list[Case]:
 
 
 STATUS = "/api/v1/status"
+
+#: Worker processes of the workers row (compared with the one-worker SQLite server).
+WORKERS = 2
+
+
+def workers_case(backend: Backend, creds: Credentials) -> Case:
+    """API-key calls over wrk's keep-alive connections to ``--workers 2``, paired with the same
+    calls to one worker: a keep-alive request must not cost more with workers (it did, about
+    40 ms each, while the workers' sockets had Nagle's algorithm on)."""
+    return Case(
+        "workers:apikey",
+        backend.label,
+        "API call, API key",
+        STATUS,
+        lambda _: lua_static("GET", headers={"apiKey": creds.api_key}),
+        ("sqlite:apikey",),
+    )
 
 
 def first_document_id(server: Server, creds: Credentials) -> int:
@@ -536,6 +556,10 @@ def main() -> int:
                 running[NODE] = node_server(modules, default)
             for backend in backends:
                 running[backend.label] = fake_server(backend, DEFAULT_FIXTURES, default)
+            workers = sqlite_backend(Path(workdir), WORKERS)
+            if any(b.name == "sqlite" for b in backends):
+                servers_info[workers.label] = {"note": workers.note}
+                running[workers.label] = fake_server(workers, DEFAULT_FIXTURES, default)
             for name, server in list(running.items()):
                 try:
                     server.start(pin.server)
@@ -581,6 +605,8 @@ def main() -> int:
             )
             for backend in backends:
                 cases.extend(fake_cases(backend, default))
+            if workers.label in running:
+                cases.append(workers_case(workers, default))
             run_rounds(load, running, cases, default)
             results["throughput"] = summarise(cases)
         finally:

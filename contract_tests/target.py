@@ -147,6 +147,8 @@ class Target:
         self.created_documents: dict[int, str] = {}
         #: username -> id of a document the suite created to tell whose a token is.
         self.marker_documents: dict[str, int] = {}
+        #: Reached through Starlette's TestClient, not over a socket.
+        self.in_process = False
         #: Where the credentials came from, for the report (options, fixtures).
         self.credentials_source = "the suite's options"
         self._on_close: list[Callable[[], None]] = []
@@ -346,6 +348,7 @@ def in_process_target(app_factory: AppFactory, fixtures: Path) -> Target:
     target = Target(
         "in-process", "http://testserver", client, credentials_from_fixtures(fixtures), fresh=True
     )
+    target.in_process = True
     target.on_close(lambda: client.__exit__(None, None, None))
     return target
 

@@ -8,14 +8,23 @@ import contextlib
 import logging
 import shlex
 import signal
+import socket
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .admin.cli_commands import ADMIN_COMMANDS, add_admin_commands, run_admin_command
-from .settings import DEFAULT_FIXTURES, DEFAULT_TOKEN_TTL_SECONDS, Quirks, Settings
+from .settings import (
+    DEFAULT_FIXTURES,
+    DEFAULT_TOKEN_TTL_SECONDS,
+    MAX_TOKEN_TTL_SECONDS,
+    Quirks,
+    Settings,
+    token_ttl_argument,
+)
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -27,8 +36,15 @@ examples:
   rspace-mock serve --no-oauth               # as if the sysadmin had disabled OAuth
 
 Environment variables RSPACE_MOCK_HOST, RSPACE_MOCK_PORT, RSPACE_MOCK_FIXTURES,
-RSPACE_MOCK_PUBLIC_URL, RSPACE_MOCK_TOKEN_TTL, RSPACE_MOCK_JWT_SECRET and
-RSPACE_MOCK_LOG_LEVEL set the same options; flags win.
+RSPACE_MOCK_PUBLIC_URL, RSPACE_MOCK_TOKEN_TTL, RSPACE_MOCK_JWT_SECRET,
+RSPACE_MOCK_LOG_LEVEL, RSPACE_MOCK_STATE, RSPACE_MOCK_ADMIN_TOKEN, RSPACE_MOCK_ALLOW_HOST
+and RSPACE_MOCK_ALLOW_ORIGIN (comma-separated lists) set the same options; flags win.
+
+Web pages in your browser can send requests to the fake too. Bound to loopback, it answers
+only Host names that mean this machine (and those of --public-url and --allow-host), so no
+page can reach it by DNS rebinding; and the admin API refuses state-changing calls from
+pages of another origin (--allow-origin admits one). Refusals are 403s saying which flag
+allows them.
 """
 
 
@@ -70,9 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--token-ttl",
-        type=int,
+        type=token_ttl_argument,
         metavar="SECONDS",
-        help=f"access token and JWT lifetime (default: "
+        help=f"access token and JWT lifetime, 1 to {MAX_TOKEN_TTL_SECONDS} (default: "
         f"{DEFAULT_TOKEN_TTL_SECONDS}, RSpace's fixed hour)",
     )
     serve.add_argument(
@@ -134,6 +150,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="require X-Admin-Token: TOKEN on /_mock/ calls",
     )
     serve.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="when bound to loopback, also answer requests for this Host name (a proxy's or "
+        "a hosts-file name; repeatable; * for any). Allowed without it: localhost, "
+        "*.localhost, loopback addresses, --host and the host of --public-url",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="URL",
+        help="let web pages on this origin (scheme://host[:port]) change state through the "
+        "admin API, e.g. behind a proxy (repeatable; the server's own origin and that of "
+        "--public-url need no flag)",
+    )
+    serve.add_argument(
         "--throttling",
         action="store_true",
         help="turn on RSpace's API throttling (token buckets: 15 per 15 s, 1000 per hour, "
@@ -169,6 +201,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.admin_token is not None:
         overrides["admin_token"] = args.admin_token
     overrides["throttling"] = args.throttling
+    if args.allow_host is not None:
+        overrides["allowed_hosts"] = args.allow_host
+    if args.allow_origin is not None:
+        overrides["allowed_origins"] = args.allow_origin
     return Settings.from_env(**overrides)
 
 
@@ -197,6 +233,9 @@ def startup_banner(settings: Settings, url: str, mock: Any) -> str:
         )
     if not mock.store.get_switches().oauth_enabled:
         lines.append("  OAuth is disabled (--no-oauth): grants and Bearer calls get 401")
+    exposure = settings.admin_exposure_warning()
+    if exposure is not None:
+        lines += ["", *textwrap.wrap(exposure, 92, subsequent_indent="  ", break_on_hyphens=False)]
     if settings.fixtures is not None and Path(settings.fixtures).resolve() == DEFAULT_FIXTURES:
         data = mock.fixture_data
         app = data["apps"][0]
@@ -223,10 +262,13 @@ def serve(settings: Settings) -> int:
     from .domain.fixtures import FixtureError
     from .runtime import build_mock
     from .web.app import create_app
+    from .web.secret_scope import install_log_masking
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Any library's log line about a request passes here, at any level: no secret in clear.
+    install_log_masking(logging.getLogger().handlers)
     try:
         mock = build_mock(settings)
     except (FixtureError, ValueError, RuntimeError) as exc:
@@ -278,6 +320,27 @@ def serve(settings: Settings) -> int:
     return 0
 
 
+def worker_listener(config: Any) -> socket.socket:
+    """The listening socket that ``config``'s workers share, with Nagle's algorithm off for
+    every connection it accepts.
+
+    uvicorn's ``Config.bind_socket`` makes a socket of protocol 0, and asyncio sets
+    ``TCP_NODELAY`` only on accepted sockets of protocol ``IPPROTO_TCP``, so every connection
+    to the workers kept Nagle on: a response written in two parts (head, then body) waited for
+    the client's delayed ACK, about 40 ms per keep-alive request. A single server does not
+    have the problem because asyncio makes its socket itself. So: the option on the listener
+    (Linux, the BSDs and macOS copy it to each accepted socket) and the protocol asyncio looks
+    for (it then sets the option on each accepted socket too).
+    """
+    sock: socket.socket = config.bind_socket()
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        sock.set_inheritable(True)  # as bind_socket leaves its own
+    sock.listen(2048)
+    return sock
+
+
 def serve_workers(settings: Settings, mock: Any) -> int:
     """Several uvicorn worker processes over one SQLite state file (seeded here, once)."""
     import os
@@ -300,8 +363,7 @@ def serve_workers(settings: Settings, mock: Any) -> int:
     )
     # Listen before the workers start, so that the URL printed below takes connections at
     # once (they queue until a worker accepts them); this also makes --port 0 work.
-    sock = config.bind_socket()
-    sock.listen(2048)
+    sock = worker_listener(config)
     port = sock.getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     print(startup_banner(settings, f"http://{host}:{port}", mock), flush=True)

@@ -8,9 +8,26 @@ system time; tests (and the admin API) can freeze it, set it or move it forward,
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
+
+log = logging.getLogger("rspace_mock")
+
+#: The times the clock can show. From the Unix epoch, so that JWT NumericDates (seconds since
+#: 1970) stay positive; to the end of year 9000, so that the latest time plus the longest token
+#: lifetime (``settings.MAX_TOKEN_TTL_SECONDS``, 100 years) plus the JWT clock skew still is a
+#: ``datetime`` (which ends with year 9999): no later grant or API call can overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
+CLOCK_RANGE = "from 1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z"
+#: No move larger than this can end in range.
+_MAX_SHIFT_SECONDS = (LATEST - EARLIEST).total_seconds()
+
+
+class ClockRangeError(ValueError):
+    """A time, or a move, that would take the clock out of ``EARLIEST..LATEST``."""
 
 
 def utc(dt: datetime) -> datetime:
@@ -20,11 +37,29 @@ def utc(dt: datetime) -> datetime:
     return dt.astimezone(timezone.utc)
 
 
+def in_clock_range(moment: datetime) -> datetime:
+    """``moment`` in UTC, or :class:`ClockRangeError` when the clock may not show it. Also the
+    range of the times fixtures may give documents, which are then rendered like the clock's."""
+    try:
+        at = utc(moment)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        at = None
+    if at is None or not EARLIEST <= at <= LATEST:
+        raise ClockRangeError(f"{moment.isoformat()} is outside the clock's range, {CLOCK_RANGE}")
+    return at
+
+
 class ClockStateStore(Protocol):
     """Where a durable clock keeps its state (a JSON text): e.g. a store's meta table."""
 
     def load(self) -> str | None: ...
     def save(self, state: str) -> None: ...
+
+
+def _advance_problem(seconds: float) -> ClockRangeError:
+    # An int too long for repr() (past 4300 digits) is only said to be too large.
+    shown = "so many" if isinstance(seconds, int) and abs(seconds) >= 10**30 else repr(seconds)
+    return ClockRangeError(f"cannot move the clock by {shown} seconds: it must stay {CLOCK_RANGE}")
 
 
 class Clock:
@@ -40,6 +75,7 @@ class Clock:
         self._frozen_at: datetime | None = None
         self._state_store = state_store
         self._shared = shared and state_store is not None
+        self._bad_state_logged = False
         self._load()
 
     def _load(self) -> None:
@@ -48,10 +84,20 @@ class Clock:
         text = self._state_store.load()
         if not text:
             return
-        state = json.loads(text)
-        self._offset = timedelta(microseconds=int(state.get("offset_us", 0)))
-        frozen = state.get("frozen_at")
-        self._frozen_at = datetime.fromisoformat(frozen) if frozen else None
+        try:
+            state = json.loads(text)
+            offset = timedelta(microseconds=int(state.get("offset_us", 0)))
+            frozen = state.get("frozen_at")
+            frozen_at = in_clock_range(datetime.fromisoformat(frozen)) if frozen else None
+            in_clock_range(frozen_at or self._system_now() + offset)
+        except (ValueError, TypeError, AttributeError, OverflowError):
+            # Kept by an older version, or edited by hand: a clock out of range would fail
+            # every later grant, so the system time it is.
+            if not self._bad_state_logged:
+                log.warning("ignoring the stored clock setting %r: the system time is used", text)
+                self._bad_state_logged = True
+            offset, frozen_at = timedelta(0), None
+        self._offset, self._frozen_at = offset, frozen_at
 
     def _save(self) -> None:
         if self._state_store is None:
@@ -88,10 +134,11 @@ class Clock:
 
     def freeze(self, at: datetime | None = None) -> datetime:
         """Stop the clock, at ``at`` or at the current (possibly shifted) time."""
+        at = in_clock_range(at) if at is not None else None
         with self._lock:
             self._refresh()
             current = self._frozen_at or (self._system_now() + self._offset)
-            self._frozen_at = utc(at) if at is not None else current
+            self._frozen_at = at if at is not None else current
             self._save()
             return self._frozen_at
 
@@ -107,7 +154,7 @@ class Clock:
 
     def set(self, at: datetime) -> datetime:
         """Jump to ``at``; a frozen clock stays frozen there, a running one runs on from it."""
-        at = utc(at)
+        at = in_clock_range(at)
         with self._lock:
             self._refresh()
             if self._frozen_at is not None:
@@ -118,10 +165,18 @@ class Clock:
             return at
 
     def advance(self, seconds: float) -> datetime:
-        """Move the clock forward (or back, with a negative value) by ``seconds``."""
+        """Move the clock forward (or back, with a negative value) by ``seconds``; the clock
+        must end in range (:class:`ClockRangeError` otherwise, and it stays where it was)."""
+        if not abs(seconds) <= _MAX_SHIFT_SECONDS:  # also NaN and the infinities
+            raise _advance_problem(seconds)
         delta = timedelta(seconds=seconds)
         with self._lock:
             self._refresh()
+            current = self._frozen_at or self._system_now() + self._offset
+            try:
+                in_clock_range(current + delta)
+            except (ClockRangeError, OverflowError):
+                raise _advance_problem(seconds) from None
             if self._frozen_at is not None:
                 self._frozen_at = self._frozen_at + delta
             else:

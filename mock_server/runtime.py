@@ -66,6 +66,8 @@ class MockRSpace:
     def __init__(
         self, settings: Settings, store: Store | None = None, clock: Clock | None = None
     ) -> None:
+        # Settings built in Python (not by the CLI) get the same checks as flags.
+        settings.check()
         self.settings = settings
         self.store: Store = store if store is not None else open_store(settings)
         if clock is None:

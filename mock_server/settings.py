@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import ipaddress
 import json
 import os
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .domain.text import is_unicode_text
 
 #: ``fixtures/default.json`` of the source tree; an installed package carries the same file
 #: as ``mock_server/default_fixtures.json`` (a link to it in the source tree).
@@ -19,6 +24,42 @@ RSPACE_VERSION = "2.25.0"
 
 #: RSpace's hard-coded OAuth access-token lifetime (``OAuthAppManagerImpl``): one hour.
 DEFAULT_TOKEN_TTL_SECONDS = 3600
+#: The longest lifetime the fake gives tokens: 100 years, about what an older RSpace release
+#: issued (its tutorial shows ``expires_in`` 3153599999). Longer ones could overflow the
+#: expiry time; ``clock.LATEST`` leaves room for this much.
+MAX_TOKEN_TTL_SECONDS = 100 * 365 * 86400
+
+
+def token_ttl_problem(seconds: object) -> str | None:
+    """Why ``seconds`` cannot be the token lifetime, or ``None``: the one check behind
+    ``--token-ttl``, ``RSPACE_MOCK_TOKEN_TTL`` and the admin API's ``tokenTtlSeconds``."""
+    if (
+        isinstance(seconds, int)
+        and not isinstance(seconds, bool)
+        and 1 <= seconds <= MAX_TOKEN_TTL_SECONDS
+    ):
+        return None
+    return f"must be a whole number of seconds from 1 to {MAX_TOKEN_TTL_SECONDS} (100 years)"
+
+
+def token_ttl_from_text(text: str) -> int:
+    """A token lifetime given as text; ValueError says what is wrong with it."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise ValueError(f"{token_ttl_problem(text)}, not {text!r}") from None
+    problem = token_ttl_problem(seconds)
+    if problem is not None:
+        raise ValueError(f"{problem}, not {text!r}")
+    return seconds
+
+
+def token_ttl_argument(text: str) -> int:
+    """``type=`` for ``--token-ttl`` flags: argparse shows the message as it shows its own."""
+    try:
+        return token_ttl_from_text(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 @dataclass
@@ -66,6 +107,12 @@ class Settings:
     admin_enabled: bool = True
     #: When set, admin calls must send ``X-Admin-Token: <token>`` (``--admin-token``).
     admin_token: str | None = None
+    #: Host names a loopback-bound server also answers (``--allow-host``), besides
+    #: ``localhost``, loopback addresses, ``host`` and the host of ``public_url``; ``*``: any.
+    allowed_hosts: list[str] = field(default_factory=list)
+    #: Origins (``scheme://host[:port]``) whose web pages may change state through the admin
+    #: API (``--allow-origin``), besides the server's own and that of ``public_url``.
+    allowed_origins: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -81,7 +128,10 @@ class Settings:
         if "RSPACE_MOCK_PUBLIC_URL" in env:
             settings.public_url = env["RSPACE_MOCK_PUBLIC_URL"]
         if "RSPACE_MOCK_TOKEN_TTL" in env:
-            settings.token_ttl_seconds = int(env["RSPACE_MOCK_TOKEN_TTL"])
+            try:
+                settings.token_ttl_seconds = token_ttl_from_text(env["RSPACE_MOCK_TOKEN_TTL"])
+            except ValueError as exc:
+                raise ValueError(f"RSPACE_MOCK_TOKEN_TTL {exc}") from None
         if "RSPACE_MOCK_JWT_SECRET" in env:
             settings.jwt_secret = env["RSPACE_MOCK_JWT_SECRET"]
         if "RSPACE_MOCK_STATE" in env:
@@ -90,6 +140,10 @@ class Settings:
             settings.log_level = env["RSPACE_MOCK_LOG_LEVEL"]
         if "RSPACE_MOCK_ADMIN_TOKEN" in env:
             settings.admin_token = env["RSPACE_MOCK_ADMIN_TOKEN"]
+        if "RSPACE_MOCK_ALLOW_HOST" in env:
+            settings.allowed_hosts = _list(env["RSPACE_MOCK_ALLOW_HOST"])
+        if "RSPACE_MOCK_ALLOW_ORIGIN" in env:
+            settings.allowed_origins = _list(env["RSPACE_MOCK_ALLOW_ORIGIN"])
         for name, value in overrides.items():
             if not hasattr(settings, name):
                 raise TypeError(f"unknown setting {name!r}")
@@ -108,8 +162,40 @@ class Settings:
             )
         if self.backend not in ("memory", "sqlite"):
             raise ValueError(f"unknown backend {self.backend!r}: use memory or sqlite")
-        if self.token_ttl_seconds < 1:
-            raise ValueError("--token-ttl must be at least 1 second")
+        ttl_problem = token_ttl_problem(self.token_ttl_seconds)
+        if ttl_problem is not None:
+            raise ValueError(f"--token-ttl {ttl_problem}")
+        for flag, value in (
+            ("--host", self.host),
+            ("--public-url", self.public_url),
+            ("--jwt-secret", self.jwt_secret),
+            ("--admin-token", self.admin_token),
+            *(("--allow-host", name) for name in self.allowed_hosts),
+            *(("--allow-origin", url) for url in self.allowed_origins),
+        ):
+            # From argv or the environment, bytes that are not UTF-8 arrive as lone
+            # surrogates, which no response (or header comparison) could use.
+            if value is not None and not is_unicode_text(value):
+                raise ValueError(f"{flag} is not UTF-8 text")
+        self.allowed_hosts = [_allowed_host(name) for name in self.allowed_hosts]
+        self.allowed_origins = [_allowed_origin(url) for url in self.allowed_origins]
+
+    @property
+    def binds_loopback(self) -> bool:
+        """Only this machine can connect (``--host`` is a loopback address or ``localhost``)."""
+        return is_loopback_host(self.host)
+
+    def admin_exposure_warning(self) -> str | None:
+        """Why the admin API is open to the network, for the start-up banner; else None."""
+        if not self.admin_enabled or self.admin_token is not None or self.binds_loopback:
+            return None
+        return (
+            f"WARNING: --host {self.host} without --admin-token leaves the admin API "
+            "(/_mock/) open: anyone who can reach this port can reset the fake, change its "
+            "users, apps, settings, clock and faults, and read the journal (every request, "
+            "with its body). Start it with --admin-token TOKEN (admin calls then send "
+            "X-Admin-Token: TOKEN), or --no-admin, or bind to 127.0.0.1."
+        )
 
     def to_json(self) -> str:
         """For handing the settings to worker processes."""
@@ -125,3 +211,59 @@ class Settings:
         for key in ("fixtures", "state_file"):
             data[key] = Path(data[key]) if data[key] is not None else None
         return cls(**data)
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (``127.0.0.0/8``, ``::1``, with or without brackets)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def origin_of(url: str, *, path_allowed: bool = False) -> str:
+    """A URL's origin as a browser writes it in ``Origin``: ``HTTP://Lab.org:80/`` ->
+    ``http://lab.org``. Raises ``ValueError`` for anything else (or a path, unless allowed)."""
+    parts = urllib.parse.urlsplit(url.strip())
+    port = parts.port  # raises ValueError for a port that is not a number
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    if parts.username is not None or parts.query or parts.fragment:
+        raise ValueError(f"not an origin: {url!r}")
+    if not path_allowed and parts.path not in ("", "/"):
+        raise ValueError(f"not an origin (it has a path): {url!r}")
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = 80 if scheme == "http" else 443
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default_port else "")
+
+
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _allowed_host(name: str) -> str:
+    host = name.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host != "*" and (not host or any(c in host for c in "/@ []") or host.count(":") == 1):
+        raise ValueError(
+            f"--allow-host wants a host name or address without scheme or port, like "
+            f"rspace.test or 10.0.0.5 (or * for any); got {name!r}"
+        )
+    return host
+
+
+def _allowed_origin(url: str) -> str:
+    try:
+        return origin_of(url)
+    except ValueError:
+        raise ValueError(
+            f"--allow-origin wants an origin, scheme://host[:port] with no path, like "
+            f"http://localhost:3000; got {url!r}"
+        ) from None

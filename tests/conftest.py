@@ -11,6 +11,11 @@
 * ``serve_mock``: a factory for served mocks with extra CLI flags (``serve_mock("--no-oauth")``);
   ``serve_mock_for_module`` keeps its servers for the whole module.
 * ``run_rspace_mock``: run ``rspace-mock <args>`` to completion (``run_rspace_mock("--help")``).
+* ``postgres_dsn``: a ``postgresql://`` DSN of a fresh, empty database of the test's own on the
+  test PostgreSQL server, dropped afterwards; ``postgres_server_dsn`` is the server's own DSN
+  (session-wide; its role may create databases). Without a server they skip the test on a
+  developer's machine and fail it in CI or with ``RSPACE_MOCK_REQUIRE_POSTGRES=1``
+  (``tests/postgres_helpers.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from mock_server.settings import DEFAULT_FIXTURES
+from tests import postgres_helpers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The file the server itself loads when no --fixtures is given.
@@ -71,7 +77,7 @@ class ServedMock:
     """One ``rspace-mock serve`` subprocess. Its output is drained in the background (uvicorn
     writes a line per request to stdout; an undrained pipe would stall the server)."""
 
-    def __init__(self, *extra_args: str) -> None:
+    def __init__(self, *extra_args: str, start_timeout: float = SERVER_START_TIMEOUT) -> None:
         self.args = [*rspace_mock_command(), "serve", "--port", "0", *extra_args]
         self.process = subprocess.Popen(
             self.args,
@@ -92,7 +98,7 @@ class ServedMock:
         for reader in self._readers:
             reader.daemon = True
             reader.start()
-        self.url = self._wait_for_url()
+        self.url = self._wait_for_url(start_timeout)
 
     @staticmethod
     def _drain(stream: Any, sink: list[str]) -> None:
@@ -108,8 +114,8 @@ class ServedMock:
     def stderr(self) -> str:
         return "".join(self._stderr)
 
-    def _wait_for_url(self) -> str:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
+    def _wait_for_url(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             match = BANNER_URL.search(self.stdout)
             if match:
@@ -253,3 +259,16 @@ def run_rspace_mock() -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def postgres_server_dsn() -> str:
+    """DSN of the test PostgreSQL server (``make test`` starts it), checked by connecting."""
+    return postgres_helpers.server_dsn(os.environ)
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server_dsn: str) -> Iterator[str]:
+    """DSN of a new, empty database on the test server, for this test alone; dropped afterwards."""
+    with postgres_helpers.fresh_database(postgres_server_dsn) as dsn:
+        yield dsn

@@ -316,19 +316,39 @@ def test_admin_token_is_required_when_configured() -> None:
         assert right.ok("GET", "/clock")["frozen"] is False
 
 
+@pytest.mark.parametrize(
+    ("host", "token", "admin", "warned"),
+    [
+        ("0.0.0.0", None, True, True),
+        ("::", None, True, True),
+        ("192.168.1.20", None, True, True),
+        ("0.0.0.0", "t", True, False),
+        ("0.0.0.0", None, False, False),
+        ("127.0.0.1", None, True, False),
+        ("127.0.0.2", None, True, False),
+        ("::1", None, True, False),
+        ("localhost", None, True, False),
+    ],
+)
 def test_an_open_admin_api_on_a_public_address_is_warned_about(
+    host: str, token: str | None, admin: bool, warned: bool
+) -> None:
+    settings = Settings(host=host, admin_token=token, admin_enabled=admin)
+    warning = settings.admin_exposure_warning()
+    assert (warning is not None) == warned
+    if warning is not None:
+        assert f"--host {host} without --admin-token" in warning
+        assert "reset the fake" in warning and "read the journal" in warning
+
+
+def test_a_threaded_server_with_an_open_admin_api_warns_when_it_starts(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from mock_server.web.app import create_app
-
-    with caplog.at_level("WARNING", logger="rspace_mock"):
-        create_app(Settings(host="0.0.0.0")).build_middleware_stack()
-    assert "admin API (/_mock/) is open" in caplog.text
-    caplog.clear()
-    with caplog.at_level("WARNING", logger="rspace_mock"):
-        create_app(Settings(host="127.0.0.1")).build_middleware_stack()
-        create_app(Settings(host="0.0.0.0", admin_token="t")).build_middleware_stack()
-    assert "admin API" not in caplog.text
+    with (
+        caplog.at_level("WARNING", logger="rspace_mock"),
+        ThreadedServer(Settings(host="0.0.0.0", port=0)),
+    ):
+        assert "without --admin-token leaves the admin API (/_mock/) open" in caplog.text
 
 
 def test_malformed_admin_requests_are_clear_400s(admin: Admin) -> None:

@@ -120,6 +120,23 @@ def test_errors_are_explained(
     assert "cannot reach the fake" in err
 
 
+def test_clock_and_settings_values_out_of_range_are_explained(
+    rspace_mock: RSpaceMockHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = rspace_mock.base_url
+    for value in ("nan", "inf", "1e400"):
+        code, _, err = run(capsys, url, "clock", "advance", value)
+        assert code == 1 and f"not a finite number of seconds: '{value}'" in err
+    code, _, err = run(capsys, url, "clock", "advance", "1e300")
+    assert code == 1 and "HTTP 400" in err and "cannot move the clock by 1e+300 seconds" in err
+    code, _, err = run(capsys, url, "clock", "set", "9999-12-31T00:00:00Z")
+    assert code == 1 and "HTTP 400" in err and "outside the clock's range" in err
+    with pytest.raises(SystemExit):
+        run(capsys, url, "settings", "--token-ttl", "0")
+    assert "argument --token-ttl: must be a whole number of seconds" in capsys.readouterr().err
+    assert run(capsys, url, "clock")[1]["offsetSeconds"] == 0.0
+
+
 def test_admin_token_option(capsys: pytest.CaptureFixture[str]) -> None:
     with ThreadedServer(Settings(port=0, admin_token="tok-123")) as server:
         code, _, err = run(capsys, server.base_url, "clock")

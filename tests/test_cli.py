@@ -37,6 +37,8 @@ SERVE_FLAGS = [
     "--oauth",
     "--no-oauth",
     "--log-level",
+    "--allow-host",
+    "--allow-origin",
 ]
 
 
@@ -157,6 +159,40 @@ def test_missing_fixture_file_stops_serve_with_one_line_naming_it(
     assert_one_clear_error_line(result, path)
 
 
+@pytest.mark.parametrize("flag", ["--admin-token", "--public-url"])
+def test_a_flag_that_is_not_utf8_stops_serve_with_one_clear_line(
+    flag: str, run_rspace_mock: Run
+) -> None:
+    # Bytes that are not UTF-8 reach Python as lone surrogates, which no answer could carry.
+    result = run_rspace_mock("serve", "--port", "0", flag, "lab-\udcff", timeout=15)
+    assert result.returncode == 2
+    assert f"error: {flag} is not UTF-8 text" in result.stderr
+    assert " at http://" not in result.stdout
+
+
+@pytest.mark.parametrize("ttl", ["0", "1000000000000", "1.5", "an hour"])
+def test_a_token_ttl_out_of_range_is_an_argparse_error_naming_the_range(
+    ttl: str, run_rspace_mock: Run
+) -> None:
+    result = run_rspace_mock("serve", "--port", "0", "--token-ttl", ttl, timeout=15)
+    assert result.returncode == 2
+    assert (
+        "error: argument --token-ttl: must be a whole number of seconds from 1 to 3153600000 "
+        f"(100 years), not '{ttl}'"
+    ) in result.stderr
+
+
+def test_a_token_ttl_out_of_range_in_the_environment_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mock_server.cli import build_parser, settings_from_args
+
+    monkeypatch.setenv("RSPACE_MOCK_TOKEN_TTL", "10000000000000")
+    # main() shows this message as an argparse error (exit code 2).
+    with pytest.raises(ValueError, match="^RSPACE_MOCK_TOKEN_TTL must be a whole number of sec"):
+        settings_from_args(build_parser().parse_args(["serve"]))
+
+
 # -- flags on a running server -----------------------------------------------------------------
 
 
@@ -256,6 +292,35 @@ def test_host_sets_the_address_served_and_printed(
     port = server.url.rsplit(":", 1)[1]
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/api/v1/status", timeout=5)
+
+
+def banner_of(server: Any, settle_seconds: float = 2.0) -> str:
+    """The start-up banner: the lines after the URL may arrive a moment after it."""
+    deadline = time.monotonic() + settle_seconds
+    while "Get a token" not in server.stdout and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return str(server.stdout)
+
+
+def test_banner_warns_that_a_public_bind_without_admin_token_opens_the_admin_api(
+    serve_mock: Serve,
+) -> None:
+    banner = banner_of(serve_mock("--host", "0.0.0.0"))
+    assert "WARNING:" in banner, banner
+    warning = banner[banner.index("WARNING:") :].split("\n\n")[0]
+    for mention in ("--host 0.0.0.0 without --admin-token", "anyone who can reach this port"):
+        assert mention in " ".join(warning.split()), banner
+    for mention in ("reset the fake", "read the journal", "--admin-token TOKEN", "--no-admin"):
+        assert mention in " ".join(warning.split()), banner
+
+
+def test_banner_has_no_admin_warning_with_an_admin_token_or_on_loopback(
+    serve_mock: Serve,
+) -> None:
+    for flags in (["--host", "0.0.0.0", "--admin-token", "t0k"], ["--host", "127.0.0.1"]):
+        banner = banner_of(serve_mock(*flags))
+        assert "Get a token" in banner
+        assert "WARNING" not in banner, banner
 
 
 def test_log_level_warning_keeps_request_logs_quiet(

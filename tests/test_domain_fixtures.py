@@ -64,6 +64,19 @@ def test_good_fixture_seeds_everything(tmp_path: Path) -> None:
             },
             "documents[0]: Number of fields provided (2)",
         ),
+        (
+            {**GOOD, "documents": [{"owner": "u1", "created": "0001-01-01T00:00:00+01:00"}]},
+            "documents[0]: 'created' 0001-01-01T00:00:00+01:00 is outside the clock's range, "
+            "from 1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z",
+        ),
+        (
+            {"users": [{"username": "u\ud800", "password": "p"}]},
+            "users[0].username holds a lone surrogate (\\ud800), which is not Unicode text",
+        ),
+        (
+            {**GOOD, "documents": [{"owner": "u1", "fields": [{"content": "\udfff"}]}]},
+            "documents[0].fields[0].content holds a lone surrogate (\\udfff)",
+        ),
     ],
 )
 def test_bad_fixture_names_file_entry_and_problem(
@@ -75,6 +88,14 @@ def test_bad_fixture_names_file_entry_and_problem(
     assert message.startswith(str(tmp_path / "lab.json"))
     assert expected in message
     assert "\n" not in message
+
+
+def test_a_fixture_file_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "lab.json"
+    path.write_bytes(b'{"users": [{"username": "caf\xe9", "password": "p"}]}')
+    with pytest.raises(FixtureError) as caught:
+        build_mock(Settings(fixtures=path))
+    assert str(caught.value) == f"{path}: not UTF-8 text: byte 0xe9 at offset 28"
 
 
 def test_missing_fixture_file(tmp_path: Path) -> None:

@@ -103,6 +103,8 @@ def test_concurrent_picks_fire_a_rule_exactly_times() -> None:
         ({"action": "error", "times": 0}, "'times'"),
         ({"action": "error", "method": 3}, "'method'"),
         ({"action": {"kind": "delay", "delay_seconds": 500}}, "'delay_seconds'"),
+        ({"action": "delay", "delay_seconds": float("nan")}, "'delay_seconds'"),
+        ({"action": "error", "message": "\ud800"}, "message holds a lone surrogate"),
     ],
 )
 def test_bad_rules_say_which_field_is_wrong(data: dict[str, object], message: str) -> None:

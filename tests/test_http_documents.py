@@ -214,6 +214,23 @@ def test_listing_validation_errors_are_400(
     assert body["data"]["validationErrors"][0]["field"] == error.split(":")[0]
 
 
+@pytest.mark.parametrize("value", ["2147483648", "99999999999999999999999", "1e30"])
+def test_a_page_number_past_a_java_int_is_rspaces_conversion_400(
+    seeded: TestClient, value: str
+) -> None:
+    conversion = (
+        "Failed to convert property value of type 'java.lang.String' to required type "
+        f"'java.lang.Integer' for property 'pageNumber'; For input string: \"{value}\""
+    )
+    response = seeded.get("/api/v1/documents", params={"pageNumber": value}, headers=ALICE)
+    assert_api_error(response, 400, 40002, "Errors detected: 1", [f"pageNumber: {conversion}"])
+
+
+def test_the_largest_page_number_is_an_empty_page(seeded: TestClient) -> None:
+    response = seeded.get("/api/v1/documents?pageNumber=2147483647&pageSize=100", headers=ALICE)
+    assert response.status_code == 200 and response.json()["documents"] == []
+
+
 def test_page_size_100_is_allowed(seeded: TestClient) -> None:
     assert seeded.get("/api/v1/documents?pageSize=100", headers=ALICE).status_code == 200
 
@@ -418,6 +435,22 @@ def test_non_numeric_id_is_400_type_mismatch(seeded: TestClient) -> None:
         400,
         40006,
         errors=["id should be of type java.lang.Long"],
+    )
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "-9223372036854775809", "1e30"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_an_id_past_a_java_long_is_rspaces_type_mismatch_400(
+    seeded: TestClient, method: str, value: str
+) -> None:
+    response = seeded.request(method, f"/api/v1/documents/{value}", json={}, headers=ALICE)
+    assert_api_error(
+        response,
+        400,
+        40006,
+        "Failed to convert value of type 'java.lang.String' to required type 'java.lang.Long'; "
+        f'For input string: "{value}"',
+        ["id should be of type java.lang.Long"],
     )
 
 

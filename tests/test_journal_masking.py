@@ -3,6 +3,7 @@ are masked wherever a client puts them, and tokens in responses are masked too."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import string
 from datetime import datetime, timezone
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from mock_server.admin.journal import Journal, RawExchange, mask_exchange
 from mock_server.admin.masking import mask_header
 from mock_server.testing import RSpaceMockHandle
+from mock_server.web.form_reading import read_form
 
 # Secrets long enough not to occur by chance in the rest of an entry; '*' is the mask itself.
 SECRET_ALPHABET = string.ascii_letters + string.digits + "+/=-_.~!$()@#%^ "
@@ -50,6 +52,9 @@ def exchange(**overrides: object) -> RawExchange:
         "status": 200,
     }
     base.update(overrides)
+    # As the web layer hands it over: with the body as the server's form parser read it.
+    headers, body = base["request_headers"], base["request_body"]
+    base["request_form"] = asyncio.run(read_form(headers, body))  # type: ignore[arg-type]
     return RawExchange(**base)  # type: ignore[arg-type]
 
 

@@ -3,6 +3,7 @@ it without losing writes, and a ``kill -9`` loses no acknowledged write."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import signal
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.domain.document_query import DocumentQuery
+from mock_server.domain.document_query import DocumentQuery, SearchTerm
 from mock_server.domain.models import (
     Document,
     Field,
@@ -25,6 +26,7 @@ from mock_server.domain.models import (
     TokenRow,
     User,
 )
+from mock_server.storage.sql_search import SEARCH_COLUMNS
 from mock_server.storage.sqlite import SCHEMA_VERSION, SqliteStore, StateFileError
 
 T0 = datetime(2026, 9, 14, 8, 31, 2, 120_000, tzinfo=timezone.utc)
@@ -98,6 +100,35 @@ def test_a_state_file_from_a_newer_schema_is_refused(tmp_path: Path) -> None:
     connection.close()
     with pytest.raises(StateFileError, match="newer"):
         SqliteStore(tmp_path / "state.db")
+
+
+def test_a_state_file_of_schema_1_gains_the_search_columns(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = SqliteStore(path)
+    store.add_document(make_document(100))
+    store.add_document(make_document(101))
+    store.close()
+    # What version 1 wrote: no search columns.
+    db = sqlite3.connect(path)
+    for column in SEARCH_COLUMNS:
+        db.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    reopened = SqliteStore(path)
+    try:
+        total, page = reopened.query_documents(
+            DocumentQuery(owner_id=1, terms=(SearchTerm("global", "DOCUMENT 101"),))
+        )
+        assert (total, [d.id for d in page]) == (1, [101])
+        total, _ = reopened.query_documents(
+            DocumentQuery(owner_id=1, terms=(SearchTerm("fullText", "x"),))
+        )
+        assert total == 2
+    finally:
+        reopened.close()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_a_foreign_database_is_refused(tmp_path: Path) -> None:

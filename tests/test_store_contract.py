@@ -1,7 +1,8 @@
 """The storage contract: every backend behaves like the reference in-memory store.
 
-Each test runs against both :class:`MemoryStore` and :class:`SqliteStore`; the property test
-checks that both answer any document listing with the same total and the same page.
+Each test runs against both :class:`MemoryStore` and :class:`SqliteStore`; the property tests
+check that both answer any document listing with the total and the page that the reference
+meaning of a query (``document_query.matches`` and ``sort_key``) gives, and the same documents.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.domain.document_query import ORDER_FIELDS, DocumentQuery, SearchTerm
+from mock_server.domain.document_query import (
+    ORDER_FIELDS,
+    DocumentQuery,
+    SearchTerm,
+    matches,
+    sort_key,
+)
+from mock_server.domain.forms import form_by_id
 from mock_server.domain.models import (
     Document,
     Field,
@@ -26,6 +34,7 @@ from mock_server.domain.models import (
     User,
 )
 from mock_server.storage import MemoryStore, Store
+from mock_server.storage.base import UnstorableText
 from mock_server.storage.sqlite import SqliteStore
 
 T0 = datetime(2026, 9, 14, 8, 31, 2, 120_000, tzinfo=timezone.utc)
@@ -389,6 +398,42 @@ def test_a_favorites_or_shared_filter_matches_nothing(store: Store) -> None:
     assert listing(store, owner_id=1, filter="favorites") == (0, [])
 
 
+def edge_documents() -> list[Document]:
+    """Documents whose texts a search could get wrong by joining them: no tags, blank tags, a
+    NUL in a tag, the content or the name, several fields."""
+    documents = [
+        make_document(100, name="plain", tags=None),
+        make_document(101, name="blank tags", tags=" , ,"),
+        make_document(102, name="nul\x00name", tags="a\x00b, hsp70, blot"),
+        make_document(103, name="nul content", content="a\x00run"),
+        make_document(104, name="empty content", content="", tags="pcr,gel"),
+        make_document(105, name="no fields"),
+        make_document(106, name="two fields", content="<p>alpha</p>"),
+    ]
+    documents[5].fields = []
+    second = Field(1061, "Notes", "text", "<p>omega</p>", T0, 1)
+    documents[6].fields.append(second)
+    return documents
+
+
+@pytest.mark.parametrize("kind", ["name", "tag", "fullText", "global", "records"])
+def test_every_needle_finds_what_the_reference_meaning_finds(store: Store, kind: str) -> None:
+    documents = edge_documents()
+    for document in documents:
+        store.add_document(document)
+    needles = [*NEEDLES, "b", "alphaomega", "sd102", "100,sd101", "hsp70,", "\x00name"]
+    for needle in needles:
+        query = DocumentQuery(owner_id=1, terms=(SearchTerm(kind, needle),), page_size=20)
+        total, page = store.query_documents(query)
+        assert (total, [d.id for d in page]) == reference_listing(documents, query), needle
+
+
+def test_a_needle_sqlite_cannot_take_is_still_answered(store: Store) -> None:
+    store.add_document(make_document(100, name="plain"))
+    for kind in ("name", "tag", "fullText", "global"):
+        assert listing(store, owner_id=1, terms=(SearchTerm(kind, "\ud800"),)) == (0, []), kind
+
+
 # settings and small values
 
 
@@ -451,9 +496,11 @@ def test_concurrent_read_modify_writes_in_transactions_lose_no_update(store: Sto
 # the property: every backend lists exactly what the reference store lists
 
 NAMES = ["alpha", "Alpha", "beta", "BETA gel", "Éclair", "éclair", "straße", "PCR run", "z"]
-TAGS = [None, "", "PCR", "pcr,gel", "HSP70, blot", "gel"]
-CONTENTS = ["<p>gapdh band</p>", "<p>PCR <em>run</em></p>", "", "plain éclair text"]
-NEEDLES = ["a", "al", "PCR", "gel", "é", "straße", "run", "sd100", "SD101", "z", ""]
+TAGS = [None, "", "PCR", "pcr,gel", "HSP70, blot", "gel", " , ,", "a\x00b"]
+CONTENTS = ["<p>gapdh band</p>", "<p>PCR <em>run</em></p>", "", "plain éclair text", "a\x00run"]
+#: With needles a search must not get wrong by joining texts: separators, blanks, id look-alikes.
+NEEDLES = ["a", "al", "PCR", "gel", "é", "straße", "run", "sd100", "SD101", "z", "", "\x00"]
+NEEDLES += ["a\x00", "\x00run", ",", "pcr,gel", " blot", "hsp70, blot", "sd+100", "sd0100", "100"]
 DATE_SPECS = ["2026-09-14;2026-09-15", ";2026-09-14", "2026-09-16;", "2026-09-15;2026-09-15"]
 
 document_strategy = st.builds(
@@ -491,7 +538,7 @@ terms_strategy = st.lists(
         term_strategy(["tag", "fullText", "global"], NEEDLES),
         term_strategy(["form", "owner", "attachment"], ["basic document", "FM3", "user1", "x"]),
         term_strategy(["created", "lastModified"], DATE_SPECS),
-        term_strategy(["records"], ["SD100,SD105", "101", "sd120"]),
+        term_strategy(["records"], ["SD100,SD105", "101", "sd120", " sd102 ,+103,0104,sdsd105"]),
     ),
     min_size=1,
     max_size=3,
@@ -523,10 +570,25 @@ def seeded_pair(path: Path, documents: list[Document]) -> tuple[MemoryStore, Sql
     return reference, durable
 
 
-def assert_same_listing(reference: Store, durable: Store, query: DocumentQuery) -> None:
+def reference_listing(documents: list[Document], query: DocumentQuery) -> tuple[int, list[int]]:
+    """What the query means, one document at a time: ``matches``, then ``sort_key``."""
+    hits = [
+        d
+        for d in documents
+        if matches(d, query, lambda user_id: f"user{user_id}", lambda f: form_by_id(f).name)
+    ]
+    hits.sort(key=sort_key(query.order_field), reverse=not query.ascending)
+    return len(hits), [d.id for d in hits[query.offset : query.offset + query.page_size]]
+
+
+def assert_same_listing(
+    documents: list[Document], reference: Store, durable: Store, query: DocumentQuery
+) -> None:
+    expected = reference_listing(documents, query)
     expected_total, expected_page = reference.query_documents(query)
     total, page = durable.query_documents(query)
-    assert (total, [d.id for d in page]) == (expected_total, [d.id for d in expected_page]), query
+    assert (expected_total, [d.id for d in expected_page]) == expected, query
+    assert (total, [d.id for d in page]) == expected, query
     assert page == expected_page
 
 
@@ -543,7 +605,7 @@ def test_every_backend_lists_what_the_reference_store_lists(
     reference, durable = seeded_pair(tmp_path / "property.db", documents)
     try:
         for query in queries:
-            assert_same_listing(reference, durable, query)
+            assert_same_listing(documents, reference, durable, query)
     finally:
         durable.close()
 
@@ -584,7 +646,38 @@ def test_listings_after_edits_match_the_reference_store(
                     stored.last_modified = changes["last_modified"]
                     stored.deleted = changes["deleted"]
                     backend.save_document(stored)
+                    documents[index % len(documents)] = stored
             else:
-                assert_same_listing(reference, durable, operation[1])
+                assert_same_listing(documents, reference, durable, operation[1])
     finally:
         durable.close()
+
+
+# strings no response could carry
+
+
+def test_no_store_keeps_a_string_that_is_not_unicode_text(store: Store) -> None:
+    # A lone surrogate stored would break every later answer that includes it.
+    lone = "\ud800"
+    refused: list[Any] = [
+        lambda: store.add_user(make_user(1, f"u{lone}")),
+        lambda: store.add_app(OAuthApp("CID", lone, 1, "a")),
+        lambda: store.save_token_row(token_row(client_id=lone)),
+        lambda: store.add_document(make_document(100, name=lone)),
+        lambda: store.set_meta("note", lone),
+    ]
+    for attempt in refused:
+        with pytest.raises(UnstorableText):
+            attempt()
+    assert (store.list_users(), store.list_apps(), store.list_token_rows()) == ([], [], [])
+    assert store.get_document(100) is None and store.get_meta("note") is None
+
+    store.add_user(make_user(1, "u1"))
+    store.add_document(make_document(101))
+    with pytest.raises(UnstorableText):
+        store.save_user(make_user(1, lone))
+    with pytest.raises(UnstorableText):
+        store.save_document(make_document(101, content=f"<p>{lone}</p>"))
+    assert [u.username for u in store.list_users()] == ["u1"]
+    kept = store.get_document(101)
+    assert kept is not None and kept.fields[0].content == "<p>notes</p>"

@@ -14,11 +14,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any
+
+from ..settings import token_ttl_argument
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -88,7 +91,7 @@ def add_admin_commands(commands: Any) -> None:
     settings.add_argument("--api", action=argparse.BooleanOptionalAction)
     settings.add_argument("--throttling", action=argparse.BooleanOptionalAction)
     settings.add_argument("--refresh-keeps-expiry", action=argparse.BooleanOptionalAction)
-    settings.add_argument("--token-ttl", type=int, metavar="SECONDS")
+    settings.add_argument("--token-ttl", type=token_ttl_argument, metavar="SECONDS")
 
     clock = add("clock", "show or move the fake's clock")
     clock.add_argument(
@@ -178,7 +181,9 @@ def _call(
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode("utf-8", "replace")
         with contextlib.suppress(ValueError, AttributeError):
-            detail = json.loads(detail).get("error", detail)
+            body = json.loads(detail)
+            # the admin API's {"error": ...}, or an RSpace ApiError (e.g. a refused Host)
+            detail = body.get("error") or body.get("message") or detail
         raise AdminCallFailed(f"{method} {url}: HTTP {exc.code}: {detail}") from None
     except urllib.error.URLError as exc:
         raise AdminCallFailed(
@@ -267,6 +272,8 @@ def _clock(args: argparse.Namespace) -> Any:
             seconds = float(value)
         except ValueError:
             raise AdminCallFailed(f"not a number of seconds: {value!r}") from None
+        if not math.isfinite(seconds):  # JSON has no NaN or Infinity to send
+            raise AdminCallFailed(f"not a finite number of seconds: {value!r}")
         return _call(args, "POST", "/clock/advance", {"seconds": seconds})
     if action == "set" and value is None:
         raise AdminCallFailed("clock set needs an ISO time, e.g. 2030-01-01T00:00:00Z")

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..clock import ClockRangeError
 from ..domain.errors import ApiProblem, NotFound
 from ..domain.fixtures import APP_KEYS, USER_KEYS, FixtureError, SeedReport, new_user_from_entry
 from ..domain.models import OAuthApp, User
-from ..settings import Quirks
+from ..settings import Quirks, token_ttl_problem
 from .faults import FaultRule, FaultRuleError, build_rule
 from .journal import JournalEntry
-from .validation import missing_text_problem, unknown_keys_problem
+from .validation import as_whole, missing_text_problem, unknown_keys_problem
 
 if TYPE_CHECKING:
     from ..runtime import MockRSpace
@@ -40,6 +41,9 @@ class Seeded:
         return self.users[username]
 
 
+USER_FLAGS = ("accountLocked", "apiAccess", "piRole")
+
+
 def _timestamp(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -60,7 +64,7 @@ def user_json(user: User) -> dict[str, Any]:
 
 def _problem(exc: ApiProblem) -> AdminError:
     status = 404 if isinstance(exc, NotFound) else 400
-    if "already exists" in exc.message:
+    if "already exists" in exc.message or "belongs to another user" in exc.message:
         status = 409
     return AdminError(exc.message, status)
 
@@ -83,6 +87,15 @@ def _check(
     problem = unknown_keys_problem(data, allowed, what) or missing_text_problem(data, required)
     if problem:
         raise AdminError(problem)
+
+
+def _check_types(data: dict[str, Any], texts: tuple[str, ...], flags: tuple[str, ...] = ()) -> None:
+    """Optional keys as the fixture file has them: text, or true/false (null: left out)."""
+    for key in texts:
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise AdminError(f"'{key}' must be a string")
+    for key in flags:
+        _flag(data, key)
 
 
 def _flag(data: dict[str, Any], key: str) -> bool | None:
@@ -166,6 +179,7 @@ class MockControl:
 
     def create_user(self, data: dict[str, Any]) -> dict[str, Any]:
         _check(data, USER_KEYS, required=("username", "password"))
+        _check_types(data, ("apiKey", "email", "firstName", "lastName"), USER_FLAGS)
         try:
             user = self.mock.directory.create_user(new_user_from_entry(data))
         except ApiProblem as exc:
@@ -207,6 +221,7 @@ class MockControl:
         if "user" in data and "owner" not in data:
             data["owner"] = data.pop("user")
         _check(data, APP_KEYS, required=("owner", "name"))
+        _check_types(data, ("clientId", "clientSecret"))
         try:
             created = self.mock.directory.create_app(
                 data["owner"], data["name"], data.get("clientId"), data.get("clientSecret")
@@ -290,9 +305,10 @@ class MockControl:
             if not isinstance(quirks, dict) or set(quirks) - {"refreshKeepsExpiry"}:
                 raise AdminError("'quirks' must be an object with refreshKeepsExpiry")
             _flag(quirks, "refreshKeepsExpiry")
-        ttl = data.get("tokenTtlSeconds")
-        if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 1):
-            raise AdminError("'tokenTtlSeconds' must be a whole number >= 1")
+        ttl = as_whole(data.get("tokenTtlSeconds"))
+        ttl_problem = token_ttl_problem(ttl) if ttl is not None else None
+        if ttl_problem is not None:
+            raise AdminError(f"'tokenTtlSeconds' {ttl_problem}")
         if throttling is not None or limits is not None:
             try:
                 self.mock.instruments.set_throttling(throttling, limits)
@@ -306,7 +322,7 @@ class MockControl:
                 if oauth is not None:
                     switches.oauth_enabled = oauth
                 self.mock.store.save_switches(switches)
-        if quirks is not None and "refreshKeepsExpiry" in quirks:
+        if quirks is not None and quirks.get("refreshKeepsExpiry") is not None:
             # A new object: the start-up settings stay as they were, for resets.
             self.mock.tokens.quirks = Quirks(refresh_keeps_expiry=quirks["refreshKeepsExpiry"])
         if ttl is not None:
@@ -326,17 +342,26 @@ class MockControl:
         }
 
     def clock_freeze(self, at: Any = None) -> dict[str, Any]:
-        self.mock.clock.freeze(_parse_time(at) if at is not None else None)
+        try:
+            self.mock.clock.freeze(_parse_time(at) if at is not None else None)
+        except ClockRangeError as exc:
+            raise AdminError(f"'at': {exc}") from None
         return self.clock_json()
 
     def clock_set(self, at: Any) -> dict[str, Any]:
-        self.mock.clock.set(_parse_time(at))
+        try:
+            self.mock.clock.set(_parse_time(at))
+        except ClockRangeError as exc:
+            raise AdminError(f"'at': {exc}") from None
         return self.clock_json()
 
     def clock_advance(self, seconds: Any) -> dict[str, Any]:
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
             raise AdminError("'seconds' must be a number")
-        self.mock.clock.advance(float(seconds))
+        try:
+            self.mock.clock.advance(seconds)
+        except ClockRangeError as exc:
+            raise AdminError(f"'seconds': {exc}") from None
         return self.clock_json()
 
     def clock_unfreeze(self) -> dict[str, Any]:

@@ -16,7 +16,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from .validation import unknown_keys_problem
+from ..domain.text import json_value_problem
+from .validation import as_whole, unknown_keys_problem
 
 FaultKind = Literal["error", "delay", "drop", "truncate"]
 FAULT_KINDS: tuple[str, ...] = ("error", "delay", "drop", "truncate")
@@ -107,7 +108,8 @@ def build_rule(data: dict[str, Any]) -> FaultRule:
         "delay",
         "message",
     }
-    problem = unknown_keys_problem(data, allowed)
+    # A rule's message is sent in answers, its other strings in listings: all must be text.
+    problem = json_value_problem(data) or unknown_keys_problem(data, allowed)
     if problem:
         raise FaultRuleError(problem)
     action_data: dict[str, Any] = {}
@@ -128,11 +130,13 @@ def build_rule(data: dict[str, Any]) -> FaultRule:
     kind = action_data.get("kind")
     if kind not in FAULT_KINDS:
         raise FaultRuleError(f"'action' must be one of {', '.join(FAULT_KINDS)}, not {kind!r}")
-    status = action_data.get("status", 500)
-    if not isinstance(status, int) or not 400 <= status <= 599:
+    status = as_whole(action_data.get("status", 500))
+    # true and false are not numbers here, though Python's bool is an int.
+    if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
         raise FaultRuleError("'status' must be an HTTP error status, 400 to 599")
     delay = action_data.get("delay_seconds", 0.0)
-    if not isinstance(delay, (int, float)) or delay < 0 or delay > 300:
+    # (NaN fails the range comparison too.)
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 300:
         raise FaultRuleError("'delay_seconds' must be a number of seconds from 0 to 300")
     if kind == "delay" and delay == 0:
         raise FaultRuleError("a 'delay' action needs 'delay_seconds' > 0")
@@ -150,16 +154,18 @@ def build_rule(data: dict[str, Any]) -> FaultRule:
     user = data.get("user")
     if user is not None and not isinstance(user, str):
         raise FaultRuleError("'user' must be a username")
-    nth = data.get("nth")
-    if nth is not None and (not isinstance(nth, int) or nth < 1):
+    nth = as_whole(data.get("nth"))
+    if nth is not None and (isinstance(nth, bool) or not isinstance(nth, int) or nth < 1):
         raise FaultRuleError("'nth' must be a whole number >= 1")
     probability = data.get("probability")
     if probability is not None and (
-        not isinstance(probability, (int, float)) or not 0 <= probability <= 1
+        isinstance(probability, bool)
+        or not isinstance(probability, (int, float))
+        or not 0 <= probability <= 1
     ):
         raise FaultRuleError("'probability' must be between 0 and 1")
-    times = data.get("times", 1)
-    if times is not None and (not isinstance(times, int) or times < 1):
+    times = as_whole(data.get("times", 1))
+    if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
         raise FaultRuleError("'times' must be a whole number >= 1, or null for 'until cleared'")
     return FaultRule(
         action=action,

@@ -7,26 +7,36 @@ secret in clear, whoever reads it.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 from .masking import (
     MASK,
-    is_secret_key,
-    mask_body,
+    FormReading,
+    field_is_secret,
+    field_secrets,
+    mask_form_text,
     mask_header,
-    mask_urlencoded,
-    secret_redactor,
+    mask_query,
+    read_json,
+    read_query,
+    unread_body,
 )
+from .secret_values import Secrets, header_secrets, mentions_secret, might_hold_secret
+
+log = logging.getLogger("rspace_mock")
 
 DEFAULT_CAPACITY = 1000
 #: Bodies longer than this are cut (after masking) to keep the journal small.
 MAX_BODY_CHARS = 16_384
+#: Where every request carries credentials: a body the form parser did not read is never shown.
+CREDENTIAL_PATHS = frozenset({"/oauth/token"})
+_FORM_TYPE_WORDS = ("x-www-form-urlencoded", "multipart/form-data")
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,10 @@ class RawExchange:
     #: ``None`` when a response was sent; else what went wrong (``dropped``, ``truncated``).
     outcome: str = "completed"
     duration_ms: float = 0.0
+    #: Secret values the server read in this exchange (they are hunted for in every text).
+    secrets: tuple[str, ...] = ()
+    #: The body as the server's form parser read it; ``None`` when it read no form from it.
+    request_form: FormReading | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,9 @@ class JournalEntry:
     query: str
     request_headers: dict[str, str]
     request_body: str
+    #: The servlet-style parameter map as the server parsed it (query string, then a form or
+    #: multipart body; the first value of a name wins), secrets masked.
+    params: dict[str, str]
     status: int | None
     response_headers: dict[str, str]
     response_body: str
@@ -72,12 +89,6 @@ class JournalEntry:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-    @property
-    def params(self) -> dict[str, str]:
-        """Query and form parameters (masked), e.g. ``params["grant_type"]``."""
-        content_type = self.request_headers.get("content-type", "")
-        return request_params(self.query, content_type, self.request_body)
 
     @property
     def grant_type(self) -> str | None:
@@ -105,81 +116,115 @@ class JournalEntry:
         return f"#{self.id} {self.method} {self.path}{query}{detail}{auth} -> {status}{fault}"
 
 
-def request_params(query: str, content_type: str, body: str) -> dict[str, str]:
-    """The servlet-style parameter map: query string, then a form or multipart body."""
-    values = dict(parse_qsl(query, keep_blank_values=True))
-    if "x-www-form-urlencoded" in content_type:
-        values.update(parse_qsl(body, keep_blank_values=True))
-    elif "multipart/" in content_type:
-        values.update(_multipart_fields(body))
-    return values
-
-
-def _multipart_fields(body: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for part in body.split("\r\n--")[0:]:
-        head, sep, value = part.partition("\r\n\r\n")
-        if not sep or 'name="' not in head:
-            continue
-        name = head.split('name="', 1)[1].split('"', 1)[0]
-        values[name] = value.split("\r\n--", 1)[0].rstrip("\r\n")
-    return values
-
-
 def _decode(body: bytes) -> str:
     return body.decode("utf-8", errors="replace")
 
 
-def _secrets_in(exchange: RawExchange) -> list[str]:
-    """Secret values in clear in this exchange, to redact wherever else they appear."""
-    found: list[str] = []
-    for name, value in exchange.request_headers:
-        lower = name.lower()
-        if lower == "apikey":
-            found.append(value.strip())
-        elif lower == "authorization":
-            found.append(value.strip().partition(" ")[2].strip())
-    texts = [exchange.query, _decode(exchange.request_body)]
-    for text in texts:
-        for key, value in parse_qsl(text, keep_blank_values=True):
-            if is_secret_key(key):
-                found.append(value)
-    # multipart and JSON secrets are removed structurally by mask_body
-    for part_name, value in _multipart_fields(_decode(exchange.request_body)).items():
-        if is_secret_key(part_name):
-            found.append(value)
-    return found
+def _is_form_type(content_type: str) -> bool:
+    lower = content_type.lower()
+    return any(word in lower for word in _FORM_TYPE_WORDS)
+
+
+def _header(headers: Iterable[tuple[str, str]], name: str) -> str:
+    return next((v for k, v in headers if k.lower() == name), "")
+
+
+def _params(readings: Iterable[FormReading | None], secrets: Secrets) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for reading in readings:
+        for item in reading.fields if reading is not None else ():
+            name = item.name
+            if might_hold_secret(name) or secrets.found_in(name):
+                name = MASK
+            secret = field_is_secret(item) or secrets.found_in(item.value)
+            params.setdefault(name, MASK if secret else item.value)
+    return params
 
 
 def mask_exchange(entry_id: int, exchange: RawExchange) -> JournalEntry:
-    """The pure masking step: a raw exchange in, a journal entry with no secret out."""
-    clean = secret_redactor(_secrets_in(exchange))
+    """The pure masking step: a raw exchange in, a journal entry with no secret out.
+
+    First every secret value is gathered (what the server read, headers, parameters under
+    secret names, JSON members, tokens in the response); then every text is masked
+    structurally and cleaned of those values in any encoding.
+    """
+    secrets = Secrets(exchange.secrets)
+    secrets.update(header_secrets(exchange.request_headers))
+    secrets.update(header_secrets(exchange.response_headers))
+    query = read_query(exchange.query)
+    form = exchange.request_form
+    for reading in (query, form):
+        if reading is not None:
+            secrets.update(field_secrets(reading.fields))
+    request_text = _decode(exchange.request_body)
+    content_type = _header(exchange.request_headers, "content-type")
+    request_json = None
+    if form is None and exchange.path not in CREDENTIAL_PATHS and not _is_form_type(content_type):
+        request_json = read_json(request_text)
+    response_text = _decode(exchange.response_body)
+    response_json = read_json(response_text)
+    for parsed in (request_json, response_json):
+        if parsed is not None:
+            secrets.update(parsed[1])
+
+    if not exchange.request_body:
+        request_body = ""
+    elif form is not None:
+        masked = mask_form_text(exchange.request_body.decode("latin-1"), form, secrets)
+        request_body = secrets.redact(_decode(masked.encode("latin-1")))
+    elif request_json is not None:
+        request_body = secrets.redact(request_json[0])
+    elif (
+        exchange.path in CREDENTIAL_PATHS
+        or mentions_secret(request_text)
+        or secrets.found_in(request_text)
+    ):
+        # Not parsed: no telling which part is a secret, so none of it is shown.
+        request_body = unread_body(len(exchange.request_body))
+    else:
+        request_body = request_text
+    response_body = secrets.redact(response_json[0] if response_json else response_text)
 
     def headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         result: dict[str, str] = {}
         for name, value in pairs:
-            result[name.lower()] = clean(mask_header(name, value))
+            result[name.lower()] = secrets.redact(mask_header(name, value))
         return result
 
-    request_headers = headers(exchange.request_headers)
-    response_headers = headers(exchange.response_headers)
-    request_body = clean(
-        mask_body(_decode(exchange.request_body), request_headers.get("content-type", ""))
-    )
-    response_body = clean(
-        mask_body(_decode(exchange.response_body), response_headers.get("content-type", ""))
-    )
     return JournalEntry(
         id=entry_id,
         time=exchange.time.isoformat().replace("+00:00", "Z"),
         method=exchange.method,
         path=exchange.path,
-        query=clean(mask_urlencoded(exchange.query)),
-        request_headers=request_headers,
+        query=mask_query(exchange.query, secrets),
+        request_headers=headers(exchange.request_headers),
         request_body=request_body[:MAX_BODY_CHARS],
+        params=_params((query, form), secrets),
         status=exchange.status,
-        response_headers=response_headers,
+        response_headers=headers(exchange.response_headers),
         response_body=response_body[:MAX_BODY_CHARS],
+        username=exchange.username,
+        auth_method=exchange.auth_method,
+        fault=exchange.fault,
+        outcome=exchange.outcome,
+        duration_ms=round(exchange.duration_ms, 3),
+    )
+
+
+def _unmasked_placeholder(entry_id: int, exchange: RawExchange) -> JournalEntry:
+    """An entry that keeps only what holds no secret: method, path, status, timings."""
+    return JournalEntry(
+        id=entry_id,
+        time=exchange.time.isoformat().replace("+00:00", "Z"),
+        method=exchange.method,
+        path=exchange.path,
+        query=MASK if exchange.query else "",
+        request_headers={name.lower(): MASK for name, _ in exchange.request_headers},
+        request_body=unread_body(len(exchange.request_body)) if exchange.request_body else "",
+        params={},
+        status=exchange.status,
+        response_headers={name.lower(): MASK for name, _ in exchange.response_headers},
+        response_body=unread_body(len(exchange.response_body)) if exchange.response_body else "",
         username=exchange.username,
         auth_method=exchange.auth_method,
         fault=exchange.fault,
@@ -205,7 +250,14 @@ class Journal:
         if not self.enabled:
             return None
         with self._lock:
-            entry = mask_exchange(next(self._ids), exchange)
+            entry_id = next(self._ids)
+            try:
+                entry = mask_exchange(entry_id, exchange)
+            except Exception as exc:
+                # Never break the response for the journal, and never keep what could not be
+                # masked (the error itself is not logged: its text might hold a secret).
+                log.error("journal: request #%d could not be masked (%s)", entry_id, type(exc))
+                entry = _unmasked_placeholder(entry_id, exchange)
             self._entries.append(entry)
             return entry
 
@@ -261,4 +313,4 @@ def _matches(
     return since_id is None or entry.id > since_id
 
 
-__all__ = ["MASK", "Journal", "JournalEntry", "RawExchange", "mask_exchange", "request_params"]
+__all__ = ["MASK", "Journal", "JournalEntry", "RawExchange", "mask_exchange"]

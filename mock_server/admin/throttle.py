@@ -17,9 +17,10 @@ from typing import Any
 
 from ..clock import Clock
 from ..domain.errors import TooManyRequests
-from .validation import unknown_keys_problem
+from .validation import as_whole, unknown_keys_problem
 
 ANONYMOUS_KEY = "anonymousApiUser"
+JAVA_INT_MAX = 2**31 - 1
 GLOBAL_KEY = "__global__"
 
 LIMIT_EXCEEDED = (
@@ -64,13 +65,19 @@ class ThrottleLimits:
 
     def updated(self, changes: dict[str, Any]) -> ThrottleLimits:
         problem = unknown_keys_problem(changes, asdict(self), what="limit")
+        changes = {key: as_whole(value) for key, value in changes.items()}
         if problem:
             raise ValueError(problem)
         for key, value in changes.items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"'{key}' must be a whole number >= 0")
-            if not key.endswith("_ms") and value < 1:
-                raise ValueError(f"'{key}' must be >= 1")
+            # RSpace's limits are Java ints; a larger one would also overflow the float
+            # arithmetic of the buckets and the X-Rate-Limit headers.
+            lowest = 0 if key.endswith("_ms") else 1
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not lowest <= value <= JAVA_INT_MAX
+            ):
+                raise ValueError(f"'{key}' must be a whole number from {lowest} to {JAVA_INT_MAX}")
         return replace(self, **changes)
 
 

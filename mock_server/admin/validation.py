@@ -25,3 +25,11 @@ def missing_text_problem(data: Mapping[str, Any], required: Iterable[str]) -> st
         if not isinstance(value, str) or not value:
             return f"'{key}' is required"
     return None
+
+
+def as_whole(value: Any) -> Any:
+    """``2.0`` as ``2``: JSON has one number type, and a whole float is the same integer. Other
+    values come back unchanged for the caller's own checks."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -38,6 +38,21 @@ def password_matches(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate, digest)
 
 
+#: Checked against the password given for an unknown username: that costs what checking a
+#: user's own does (the cost grows with the password), so how long the answer takes does not
+#: tell which usernames exist. Its result is never used.
+UNKNOWN_USER_PASSWORD_HASH = hash_password("", salt=bytes(16))
+#: The same, for the client secret given with an unknown client id.
+UNKNOWN_CLIENT_SECRET_HASH = sha256_hex("")
+
+
+def secret_matches(secret: str, stored_hash: str | None) -> bool:
+    """Whether ``secret`` hashes to ``stored_hash`` (unsalted SHA-256, compared in constant
+    time); ``None`` (no such client) costs the same and is never matched."""
+    expected = stored_hash if stored_hash is not None else UNKNOWN_CLIENT_SECRET_HASH
+    return hmac.compare_digest(sha256_hex(secret), expected) and stored_hash is not None
+
+
 def looks_like_jwt(token: str) -> bool:
     return _JWT_SHAPE.match(token) is not None
 

@@ -8,6 +8,7 @@ from ..storage.base import Store
 from .credentials import API_KEY_PATTERN, CredentialFactory, hash_password, sha256_hex
 from .errors import IllegalArgument, NotFound
 from .models import OAuthApp, User
+from .text import json_value_problem
 
 APP_NAME_MAX_LENGTH = 100
 
@@ -33,12 +34,27 @@ class CreatedApp:
     client_secret: str
 
 
+def _require_text(**values: str | None) -> None:
+    """Users and apps are listed and echoed in messages: their strings must be Unicode text."""
+    problem = json_value_problem(values)
+    if problem is not None:
+        raise IllegalArgument(problem)
+
+
 class Directory:
     def __init__(self, store: Store, credentials: CredentialFactory) -> None:
         self.store = store
         self.credentials = credentials
 
     def create_user(self, new: NewUser) -> User:
+        _require_text(
+            username=new.username,
+            password=new.password,
+            apiKey=new.api_key,
+            email=new.email,
+            firstName=new.first_name,
+            lastName=new.last_name,
+        )
         if not new.username or not new.password:
             raise IllegalArgument("A user needs a non-empty username and password")
         if new.api_key is not None and not API_KEY_PATTERN.match(new.api_key):
@@ -81,6 +97,7 @@ class Directory:
         client_id: str | None = None,
         client_secret: str | None = None,
     ) -> CreatedApp:
+        _require_text(owner=owner, name=name, clientId=client_id, clientSecret=client_secret)
         if not name or len(name) > APP_NAME_MAX_LENGTH:
             raise IllegalArgument(f"App name must be 1 to {APP_NAME_MAX_LENGTH} characters")
         with self.store.transaction():

@@ -1,7 +1,9 @@
 """What a document listing asks for: owner, search terms, order and page. Plain values only.
 
-Stores evaluate it (in Python for the memory store, in SQL for a database); :func:`matches`
-is the reference meaning of each search term.
+Stores evaluate it (in SQL, see ``storage/sql_search.py``); :func:`matches` is the reference
+meaning of each search term. A search reads every document its owner has, so stores keep each
+document's :class:`SearchText` from when it was written, instead of lower-casing and stripping
+the markup of every document on every search.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .models import Document
 
@@ -51,13 +53,17 @@ def plain_text(html: str) -> str:
     return _TAG_RE.sub(" ", html)
 
 
-def _in_date_range(value: datetime, spec: str) -> bool:
-    """RSpace date terms are ``from;to`` (either side may be empty), as ``yyyy-MM-dd`` or ISO."""
+def day_bounds(spec: str) -> tuple[str, str]:
+    """RSpace date terms are ``from;to`` (either side may be empty), as ``yyyy-MM-dd`` or ISO:
+    the first and last ``yyyy-MM-dd`` day, ``""`` for an open side."""
     start_text, _, end_text = spec.partition(";")
+    return start_text.strip()[:10], end_text.strip()[:10]
+
+
+def _in_date_range(value: datetime, spec: str) -> bool:
+    start, end = day_bounds(spec)
     day = value.date().isoformat()
-    if start_text.strip() and day < start_text.strip()[:10]:
-        return False
-    return not (end_text.strip() and day > end_text.strip()[:10])
+    return not (start and day < start) and not (end and day > end)
 
 
 def term_matches(document: Document, term: SearchTerm, owner_username: str, form_name: str) -> bool:
@@ -110,6 +116,47 @@ def matches(
         for t in query.terms
     )
     return all(results) if query.operator == "and" else any(results)
+
+
+#: Comes before each unit of text in :attr:`SearchText.fields` and :attr:`SearchText.everything`:
+#: a needle without it is in the joined text exactly when it is in one unit.
+UNIT_SEPARATOR = "\x00"
+#: Comes before each tag in :attr:`SearchText.tag_list`; no tag holds one, since the tag
+#: string is split on it.
+TAG_SEPARATOR = ","
+
+
+class SearchText(NamedTuple):
+    """What the search terms read of a document, lower-cased (with Python's ``str.lower``) and
+    stripped of markup as :func:`term_matches` does it, joined so that one substring test
+    answers a term."""
+
+    name: str
+    #: Each non-empty trimmed tag, after a :data:`TAG_SEPARATOR`: what tag terms read.
+    tag_list: str
+    #: Each field's plain text, after a :data:`UNIT_SEPARATOR`: what full-text terms read.
+    fields: str
+    #: The name, the tag string as stored and each field's text, each after a
+    #: :data:`UNIT_SEPARATOR`: what global terms read (besides the global id).
+    everything: str
+    #: ``yyyy-MM-dd``, as date terms compare them.
+    created_day: str
+    last_modified_day: str
+
+
+def search_text(document: Document) -> SearchText:
+    name = document.name.lower()
+    tags = (document.tags or "").lower()
+    trimmed_tags = (t.strip().lower() for t in (document.tags or "").split(TAG_SEPARATOR))
+    fields = "".join(UNIT_SEPARATOR + plain_text(f.content).lower() for f in document.fields)
+    return SearchText(
+        name=name,
+        tag_list="".join(TAG_SEPARATOR + t for t in trimmed_tags if t),
+        fields=fields,
+        everything=f"{UNIT_SEPARATOR}{name}{UNIT_SEPARATOR}{tags}{fields}",
+        created_day=document.created.date().isoformat(),
+        last_modified_day=document.last_modified.date().isoformat(),
+    )
 
 
 def sort_key(order_field: str) -> Callable[[Document], tuple[Any, int]]:

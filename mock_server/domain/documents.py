@@ -4,10 +4,9 @@ fake has no sharing, and RSpace answers 404, never 403, for a document you may n
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +22,9 @@ from .errors import (
 )
 from .forms import resolve_form
 from .html_content import normalise_field_html
+from .json_text import JsonTextError, parse_json
 from .models import Document, Field, User
+from .text import json_value_problem
 
 DEFAULT_NAME = "Untitled document"
 MAX_PAGE_SIZE = 100
@@ -176,10 +177,13 @@ def parse_advanced_query(text: str) -> tuple[str, tuple[SearchTerm, ...]]:
     """``{"operator": "and"|"or", "terms": [{"query": ..., "queryType": ...}]}``."""
     problem = IllegalArgument(f"Problem with parsing advancedQuery: {text}")
     try:
-        parsed = json.loads(text)
-    except ValueError:
+        parsed = parse_json(text)
+    except JsonTextError:
         raise problem from None
     if not isinstance(parsed, dict):
+        raise problem
+    # A lone surrogate (a "\ud800" escape) is no text a document can hold or a store look up.
+    if json_value_problem(parsed) is not None:
         raise problem
     operator = parsed.get("operator", "and")
     raw_terms = parsed.get("terms")
@@ -192,7 +196,10 @@ def parse_advanced_query(text: str) -> tuple[str, tuple[SearchTerm, ...]]:
         if not isinstance(raw, dict):
             raise problem
         query, query_type = raw.get("query"), raw.get("queryType", "global")
-        if not isinstance(query, str) or not query or query_type not in QUERY_TYPES:
+        if not isinstance(query, str) or not query:
+            raise problem
+        # A queryType that is a list or an object is malformed too (not a lookup error).
+        if not isinstance(query_type, str) or query_type not in QUERY_TYPES:
             raise problem
         terms.append(SearchTerm(str(query_type), query))
     return operator.lower(), tuple(terms)
@@ -222,11 +229,12 @@ def _string_value(body: Mapping[str, Any], key: str) -> Any:
 def _long_value(value: Any, what: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise UnreadableBody(f"JSON parse error: {what} is not a number")
     try:
+        # Jackson's ACCEPT_FLOAT_AS_INT (on by default): 12.0 and 12.7 both read as 12.
         number = int(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 1e400 reads as infinity
         raise UnreadableBody(f"JSON parse error: {what} is not a number") from None
     if not -(2**63) <= number < 2**63:
         raise UnreadableBody(f"JSON parse error: {what} is out of range")
@@ -252,6 +260,11 @@ class DocumentChanges:
 
     @classmethod
     def from_body(cls, body: object) -> DocumentChanges:
+        # Every document body (API, admin, fixtures) comes through here: any string in it,
+        # read or not, must be Unicode text, or RSpace's unreadable-body 400 answers.
+        text_problem = json_value_problem(body)
+        if text_problem is not None:
+            raise UnreadableBody(f"JSON parse error: {text_problem}")
         if not isinstance(body, dict):
             raise UnreadableBody("JSON parse error: the body must be a JSON object")
         name = _string_value(body, "name")
@@ -261,6 +274,7 @@ class DocumentChanges:
             raise UnreadableBody("JSON parse error: form must be an object")
         if isinstance(form, dict):
             _long_value(form.get("id"), "form.id")
+            _string_value(form, "globalId")
         for key in ("parentFolderId", "grandParentId", "id"):
             _long_value(body.get(key), key)
         raw_fields = body.get("fields")
@@ -392,6 +406,13 @@ class DocumentService:
 
     def update(self, user: User, document_id: int, body: object) -> Document:
         changes = DocumentChanges.from_body(body)
+        # Cleaned before the store is locked: it is the slow part of saving a large field.
+        updates = None
+        if changes.fields is not None:
+            updates = [
+                u if u.content is None else replace(u, content=normalise_field_html(u.content))
+                for u in changes.fields
+            ]
         with self.store.transaction():
             document = self.get(user, document_id)
             now = self.now()
@@ -401,8 +422,8 @@ class DocumentService:
             if changes.tags is not _ABSENT:
                 # "" (or null) clears the tags; a missing key keeps them.
                 document.tags = _normalise_tags(changes.tags)
-            if changes.fields is not None:
-                self._apply_field_updates(document, changes.fields, now)
+            if updates is not None:
+                self._apply_field_updates(document, updates, now)
             document.version += 1
             document.last_modified = now
             self.store.save_document(document)
@@ -428,11 +449,8 @@ class DocumentService:
                 raise IllegalArgument("Provided fields don't match document fields")
             pairs = [(u, by_id[u.id]) for u in updates if u.id is not None]
         for given, field in pairs:
-            if given.content is None:
-                continue
-            content = normalise_field_html(given.content)
-            if content != field.content:
-                field.content = content
+            if given.content is not None and given.content != field.content:
+                field.content = given.content
                 field.last_modified = now
 
     def delete(self, user: User, document_id: int) -> None:

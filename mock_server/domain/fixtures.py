@@ -12,9 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..clock import ClockRangeError, in_clock_range
 from .directory import CreatedApp, Directory, NewUser
 from .documents import DocumentService
 from .errors import ApiProblem
+from .text import json_value_problem
 
 USER_KEYS = {
     "username",
@@ -65,6 +67,10 @@ def read_fixture_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FixtureError(f"{path}: cannot read the fixture file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise FixtureError(
+            f"{path}: not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -115,7 +121,11 @@ def _timestamp(entry: dict[str, Any], key: str, where: str) -> datetime | None:
         ) from None
     if moment.tzinfo is None:
         raise FixtureError(f"{where}: '{key}' needs a time zone (end it with Z)")
-    return moment
+    try:
+        # The clock's range: a time outside it may not even have a UTC form to render.
+        return in_clock_range(moment)
+    except ClockRangeError as exc:
+        raise FixtureError(f"{where}: '{key}' {exc}") from None
 
 
 def seed(
@@ -128,6 +138,11 @@ def seed(
             f"{source}: unknown top-level key(s) {', '.join(unknown)}; "
             "allowed: users, apps, documents"
         )
+    # JSON can spell strings no response can carry (a "\ud800" escape) and, in Python,
+    # NaN: refused here for a file and for the admin API alike, before anything is created.
+    problem = json_value_problem(data, allow_non_finite=False)
+    if problem is not None:
+        raise FixtureError(f"{source}: {problem}")
     report = SeedReport()
     sections = {}
     for section in ("users", "apps", "documents"):

@@ -21,7 +21,14 @@ from datetime import datetime, timedelta
 from ..clock import Clock
 from ..settings import Quirks
 from ..storage.base import Store
-from .credentials import CredentialFactory, password_matches, sha256_hex, token_format_problem
+from .credentials import (
+    UNKNOWN_USER_PASSWORD_HASH,
+    CredentialFactory,
+    password_matches,
+    secret_matches,
+    sha256_hex,
+    token_format_problem,
+)
 from .errors import AuthenticationFailed, IllegalArgument, NotFound
 from .jwt_tokens import JwtCodec
 from .models import TokenRow, User
@@ -123,6 +130,11 @@ class TokenService:
         if not request.username or not request.password:
             raise IllegalArgument(MSG_PASSWORD_PARAMS)
         user = self.store.find_user_by_username(request.username)
+        # The password is hashed on every path, an unknown username's included, so that the
+        # answer takes as long whether or not the username exists; RSpace's checks (and their
+        # order) then decide the answer.
+        stored = user.password_hash if user is not None else UNKNOWN_USER_PASSWORD_HASH
+        password_correct = password_matches(request.password, stored)
         if user is None:
             raise AuthenticationFailed(MSG_INVALID_CREDENTIALS)
         if not user.api_access:
@@ -132,7 +144,7 @@ class TokenService:
             raise AuthenticationFailed(
                 f"User '{user.username}' has their account locked or disabled."
             )
-        if not password_matches(request.password, user.password_hash):
+        if not password_correct:
             raise AuthenticationFailed(MSG_INVALID_CREDENTIALS)
         if not self._client_secret_correct(request):
             raise AuthenticationFailed(MSG_TOKEN_NOT_CREATED)
@@ -207,8 +219,9 @@ class TokenService:
     # -- shared ---------------------------------------------------------------------------
 
     def _client_secret_correct(self, request: TokenRequest) -> bool:
+        """The secret is hashed for an unknown client id too (see ``secret_matches``)."""
         app = self.store.get_app(request.client_id)
-        return app is not None and app.client_secret_hash == sha256_hex(request.client_secret)
+        return secret_matches(request.client_secret, app.client_secret_hash if app else None)
 
     def _jwt_response(
         self, row: TokenRow, server_url: str, refresh_token: str | None

@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import AbstractContextManager
 from typing import Protocol
 
 from ..domain.document_query import DocumentQuery
 from ..domain.models import Document, OAuthApp, SystemSwitches, TokenRow, User
+from ..domain.text import is_unicode_text
+
+
+class UnstorableText(ValueError):
+    """A string no store may keep: it holds a lone surrogate, which no response could carry."""
+
+
+#: Per entity class, the fields that can hold text (``str``, or a list of entities), found once.
+_TEXT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _text_fields(kind: type) -> tuple[str, ...]:
+    names = _TEXT_FIELDS.get(kind)
+    if names is None:
+        fields = dataclasses.fields(kind) if dataclasses.is_dataclass(kind) else ()
+        # The annotations are strings ("str | None", "list[Field]"): postponed evaluation.
+        names = tuple(f.name for f in fields if "str" in str(f.type) or "list" in str(f.type))
+        _TEXT_FIELDS[kind] = names
+    return names
+
+
+def check_storable(*values: object) -> None:
+    """Refuse strings that are not Unicode text, in plain values or in an entity's fields
+    (and a document's ``fields``). The domain refuses them first; this makes sure no store
+    keeps one whatever the caller, since every later response that includes it would fail."""
+    pending = list(values)
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if not is_unicode_text(value):
+                raise UnstorableText(f"not Unicode text (a lone surrogate): {value[:60]!r}")
+        elif isinstance(value, list):
+            pending.extend(value)
+        else:
+            pending.extend(getattr(value, name) for name in _text_fields(type(value)))
 
 
 class Store(Protocol):

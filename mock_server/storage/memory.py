@@ -1,4 +1,5 @@
-"""The default store: plain dictionaries behind one re-entrant lock."""
+"""The default store: plain dictionaries behind one re-entrant lock, and for searches an
+in-memory SQLite table of the live documents (see :class:`~.sql_search.SearchTable`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..domain.document_query import ORDER_FIELDS, DocumentQuery, matches, sort_key
-from ..domain.forms import form_by_id
+from ..domain.document_query import ORDER_FIELDS, DocumentQuery, sort_key
 from ..domain.models import Document, OAuthApp, SystemSwitches, TokenRow, User
+from .base import check_storable
+from .sql_search import SearchTable
 
 _FIRST_IDS = {"user": 1, "record": 100, "field": 1000}
 
@@ -45,6 +47,9 @@ class MemoryStore:
             self._document_ids_by_owner: dict[int, list[int]] = {}
             #: (owner id, order field) -> sorted sort keys of the owner's live documents
             self._sorted_keys: dict[tuple[int, str], list[tuple[Any, int]]] = {}
+            #: The live documents again, for searches (a search in Python would hold the GIL).
+            #: One it replaces closes once the last search still using it lets go of it.
+            self._search_table = SearchTable(self._lock)
             self._switches = SystemSwitches()
             self._meta: dict[str, str] = {}
 
@@ -61,12 +66,14 @@ class MemoryStore:
 
     # users
     def add_user(self, user: User) -> None:
+        check_storable(user)
         with self._lock:
             if user.username in self._user_ids_by_name:
                 raise ValueError(f"user {user.username!r} already exists")
             self._put_user(user)
 
     def save_user(self, user: User) -> None:
+        check_storable(user)
         with self._lock:
             old = self._users.get(user.id)
             if old is not None:
@@ -102,6 +109,7 @@ class MemoryStore:
 
     # OAuth apps
     def add_app(self, app: OAuthApp) -> None:
+        check_storable(app)
         with self._lock:
             if app.client_id in self._apps:
                 raise ValueError(f"client id {app.client_id!r} already exists")
@@ -137,6 +145,7 @@ class MemoryStore:
             return self.get_token_row(*key) if key else None
 
     def save_token_row(self, row: TokenRow) -> None:
+        check_storable(row)
         with self._lock:
             key = (row.client_id, row.user_id)
             self._unindex_token(key)
@@ -173,6 +182,7 @@ class MemoryStore:
 
     # documents
     def add_document(self, document: Document) -> None:
+        check_storable(document)
         with self._lock:
             old = self._documents.get(document.id)
             if old is not None:
@@ -182,8 +192,10 @@ class MemoryStore:
             if old is None or old.owner_id != document.owner_id:
                 self._document_ids_by_owner.setdefault(document.owner_id, []).append(document.id)
             self._index_document(stored)
+            self._search_table.record(stored)
 
     def save_document(self, document: Document) -> None:
+        check_storable(document)
         with self._lock:
             old = self._documents.get(document.id)
             if old is None:
@@ -192,6 +204,7 @@ class MemoryStore:
             stored = _copy_document(document)
             self._documents[document.id] = stored
             self._index_document(stored)
+            self._search_table.record(stored)
 
     def get_document(self, document_id: int) -> Document | None:
         with self._lock:
@@ -199,8 +212,10 @@ class MemoryStore:
             return _copy_document(document) if document else None
 
     def query_documents(self, query: DocumentQuery) -> tuple[int, list[Document]]:
+        if query.filter is not None:
+            return 0, []  # the fake has no favourites and shares nothing (see DocumentQuery)
         with self._lock:
-            if query.filter is None and not query.terms:
+            if not query.terms:
                 # A plain listing: slice the owner's sorted index, O(page) not O(n log n).
                 keys = self._sorted_index(query.owner_id, query.order_field)
                 total = len(keys)
@@ -210,17 +225,10 @@ class MemoryStore:
                     end = max(total - query.offset, 0)
                     chosen = keys[max(end - query.page_size, 0) : end][::-1]
                 return total, [_copy_document(self._documents[k[-1]]) for k in chosen]
-            candidates = [
-                self._documents[i] for i in self._document_ids_by_owner.get(query.owner_id, [])
-            ]
-            hits = [
-                d
-                for d in candidates
-                if matches(d, query, self._username_of, lambda f: form_by_id(f).name)
-            ]
-            hits.sort(key=sort_key(query.order_field), reverse=not query.ascending)
-            page = hits[query.offset : query.offset + query.page_size]
-            return len(hits), [_copy_document(d) for d in page]
+            table = self._search_table
+        # A search may be long: it runs without the lock (see SearchTable).
+        total, page = table.search(query, lambda: self._username_of(query.owner_id))
+        return total, [_copy_document(d) for d in page]
 
     def _sorted_index(self, owner_id: int, order_field: str) -> list[tuple[Any, int]]:
         """Built on the first listing in that order (so a bulk load pays nothing), then kept
@@ -270,8 +278,9 @@ class MemoryStore:
             return self._meta.get(key)
 
     def set_meta(self, key: str, value: str) -> None:
+        check_storable(key, value)
         with self._lock:
             self._meta[key] = value
 
     def close(self) -> None:
-        pass
+        self._search_table.close()

@@ -33,17 +33,19 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ..domain.document_query import DocumentQuery, matches, sort_key
+from ..domain.document_query import DocumentQuery, matches, search_text, sort_key
 from ..domain.forms import form_by_id
 from ..domain.models import Document, Field, OAuthApp, SystemSwitches, TokenRow, User
+from .base import check_storable
+from .sql_search import SEARCH_COLUMNS, can_bind, search_page, search_values, to_micros
 
-#: Bumped whenever the schema changes; stored in ``PRAGMA user_version``.
-SCHEMA_VERSION = 1
+#: Bumped whenever the schema changes; stored in ``PRAGMA user_version``. Version 2 added the
+#: search columns (:data:`SEARCH_COLUMNS`); a version 1 file gains them when it is opened.
+SCHEMA_VERSION = 2
 
 _FIRST_IDS = {"user": 1, "record": 100, "field": 1000}
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
 
 _SCHEMA = """
 CREATE TABLE meta (
@@ -108,7 +110,13 @@ CREATE TABLE documents (
     version          INTEGER NOT NULL,
     signed           INTEGER NOT NULL,
     deleted          INTEGER NOT NULL,
-    fields           TEXT NOT NULL
+    fields           TEXT NOT NULL,
+    -- What searches read (SearchText), so that a search is one SQL scan (sql_search.py).
+    tag_list          TEXT NOT NULL DEFAULT '',
+    field_text        TEXT NOT NULL DEFAULT '',
+    global_text       TEXT NOT NULL DEFAULT '',
+    created_day       TEXT NOT NULL DEFAULT '',
+    last_modified_day TEXT NOT NULL DEFAULT ''
 );
 -- One index per listing order, so that a page of a plain listing reads only that page.
 CREATE INDEX documents_by_name ON documents (owner_id, deleted, name_lower, id);
@@ -160,6 +168,10 @@ _DOCUMENT_COLUMNS = (
 )
 
 
+#: What a write sets: the columns read back, plus what only searches and listings read.
+_DOCUMENT_WRITE_COLUMNS = ", ".join(
+    [_DOCUMENT_COLUMNS.replace("name,", "name, name_lower,", 1), *SEARCH_COLUMNS]
+)
 #: The same columns with an empty field list in place of the fields (no JSON to decode).
 _DOCUMENT_COLUMNS_NO_FIELDS = _DOCUMENT_COLUMNS.replace(", fields", ", '[]'")
 #: Search term kinds that never read field contents (``document_query.term_matches``).
@@ -169,14 +181,74 @@ _TERMS_WITHOUT_FIELDS = frozenset(
 
 
 class StateFileError(RuntimeError):
-    """The state file cannot be used: not ours, or written by a newer schema."""
+    """The state file cannot be used: not ours, written by a newer schema, damaged, or not
+    writable. The message names the file, the problem and what to do."""
 
 
-def _to_micros(value: datetime) -> int:
-    """UTC microseconds since the epoch; naive values are taken as UTC (as :func:`clock.utc`)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return (value - _EPOCH) // _MICROSECOND
+#: SQLite's primary result codes (``sqlite3.SQLITE_*`` only exist from Python 3.11).
+_SQLITE_READONLY = 8
+_SQLITE_CORRUPT = 11
+_SQLITE_CANTOPEN = 14
+_SQLITE_NOTADB = 26
+
+#: Before Python 3.11 an error carries no code, only SQLite's message for it.
+_CODE_BY_MESSAGE = {
+    "attempt to write a readonly database": _SQLITE_READONLY,
+    "database disk image is malformed": _SQLITE_CORRUPT,
+    "unable to open database file": _SQLITE_CANTOPEN,
+    "file is not a database": _SQLITE_NOTADB,
+}
+
+
+def _result_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF  # the extended codes carry the primary one in the low byte
+    return _CODE_BY_MESSAGE.get(str(exc))
+
+
+def _on_read_only_file_system(folder: Path) -> bool:
+    statvfs = getattr(os, "statvfs", None)  # POSIX only
+    if statvfs is None:
+        return False
+    try:
+        return bool(statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _why_not_writable(path: Path) -> tuple[str, str]:
+    """What keeps SQLite from writing ``path`` (or from creating its -wal and -shm files next
+    to it), and what to do about it."""
+    folder = path.parent
+    companions = f"{path.name}-wal and {path.name}-shm"
+    copy = "pass a copy in a writable folder to --state"
+    if _on_read_only_file_system(folder):
+        return f"it is on a read-only file system, where SQLite cannot create {companions}", copy
+    if path.exists() and not os.access(path, os.W_OK):
+        return (
+            "the file is read-only (its permissions, or an immutable attribute)",
+            f"make it writable or {copy}",
+        )
+    if not os.access(folder, os.W_OK):
+        return (
+            f"its folder {folder} is not writable, and SQLite must create {companions} there",
+            f"make the folder writable or {copy}",
+        )
+    return "SQLite cannot write to it", copy
+
+
+def _quick_check_problems(db: sqlite3.Connection) -> list[str]:
+    """SQLite's ``PRAGMA quick_check`` (every page and record, not the indexes' contents):
+    nothing when the file is sound. Damage deep in a page may raise instead of being listed."""
+    try:
+        rows = [str(row[0]) for row in db.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:
+        if _result_code(exc) != _SQLITE_CORRUPT:
+            raise
+        return [str(exc)]
+    lines = [line for row in rows for line in row.splitlines()]
+    return [line for line in lines if line != "ok" and not line.startswith("*** in database")]
 
 
 def _from_micros(value: int) -> datetime:
@@ -191,7 +263,7 @@ def _fields_to_json(fields: Sequence[Field]) -> str:
                 "name": f.name,
                 "type": f.type,
                 "content": f.content,
-                "lastModified": _to_micros(f.last_modified),
+                "lastModified": to_micros(f.last_modified),
                 "columnIndex": f.column_index,
             }
             for f in fields
@@ -288,8 +360,8 @@ def _document_values(document: Document) -> tuple[Any, ...]:
         document.name,
         document.name.lower(),
         document.form_id,
-        _to_micros(document.created),
-        _to_micros(document.last_modified),
+        to_micros(document.created),
+        to_micros(document.last_modified),
         document.parent_folder_id,
         document.grand_parent_id,
         document.tags,
@@ -298,6 +370,7 @@ def _document_values(document: Document) -> tuple[Any, ...]:
         int(document.signed),
         int(document.deleted),
         _fields_to_json(document.fields),
+        *search_values(search_text(document)),
     )
 
 
@@ -356,15 +429,54 @@ class SqliteStore:
         self._states_lock = threading.Lock()
         self._closed = False
         try:
-            self._create_schema()
-        except sqlite3.OperationalError as exc:
-            # e.g. a missing folder or no permission: "unable to open database file"
+            if self._create_schema():
+                self._check_integrity()
+        except sqlite3.Error as exc:
             self.close()
-            raise StateFileError(f"{self.path}: cannot open the state file ({exc})") from None
-        except sqlite3.DatabaseError as exc:
-            # e.g. a fixtures JSON passed as --state by mistake: "file is not a database"
+            raise StateFileError(self._explain(exc)) from None
+        except StateFileError:
             self.close()
-            raise StateFileError(f"{self.path}: not an rspace-mock state file ({exc})") from None
+            raise
+
+    def _explain(self, exc: sqlite3.Error) -> str:
+        """One line for a state file that SQLite could not open, read or write at start."""
+        code = _result_code(exc)
+        if code == _SQLITE_READONLY:
+            # Opening worked (SQLite falls back to read-only), so every write would fail.
+            why, fix = _why_not_writable(self.path)
+            return (
+                f"{self.path}: the state file cannot be written: {why}; rspace-mock writes "
+                f"every change to it, so {fix}"
+            )
+        if code == _SQLITE_CANTOPEN and self.path.exists():
+            # An existing file that SQLite cannot open: in WAL mode even reading needs the
+            # -shm file, which a read-only folder or mount may keep it from creating.
+            why, fix = _why_not_writable(self.path)
+            return f"{self.path}: cannot open the state file ({exc}): {why}; {fix}"
+        if code == _SQLITE_CORRUPT:
+            return self._damaged([str(exc)])
+        if isinstance(exc, sqlite3.OperationalError):
+            # e.g. a missing folder: "unable to open database file"
+            return f"{self.path}: cannot open the state file ({exc})"
+        # e.g. a fixtures JSON passed as --state by mistake: "file is not a database"
+        return f"{self.path}: not an rspace-mock state file ({exc})"
+
+    def _damaged(self, problems: list[str]) -> str:
+        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+        return (
+            f"{self.path}: the state file is damaged (SQLite's quick_check: {problems[0]}{more}); "
+            f"restore it from a copy, or save what is left with `sqlite3 {self.path} .recover "
+            "| sqlite3 NEW.sqlite` and pass --state NEW.sqlite, or start afresh with a new "
+            "--state file"
+        )
+
+    def _check_integrity(self) -> None:
+        """Damage inside a file that opens fine would otherwise show up later, as 500s on
+        whichever requests touch the damaged pages (about 60 ms for 100,000 documents)."""
+        with self._snapshot() as db:
+            problems = _quick_check_problems(db)
+        if problems:
+            raise StateFileError(self._damaged(problems))
 
     # connections and transactions
 
@@ -448,17 +560,26 @@ class SqliteStore:
             state.reading = False
             state.connection.execute("COMMIT")
 
-    def _create_schema(self) -> None:
+    def _create_schema(self) -> bool:
+        """Create the tables in a new file; True if the file already held them."""
         with self.transaction():
             db = self._db
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version == SCHEMA_VERSION:
-                return
+                # A write that changes nothing: SQLite opens a file it cannot write read-only
+                # without a word, so a read-only file, folder or mount would otherwise start
+                # and then fail every write.
+                db.execute("UPDATE meta SET value = value WHERE 0")
+                return True
             if version > SCHEMA_VERSION:
                 raise StateFileError(
                     f"{self.path}: state schema version {version} is newer than this server"
                     f" ({SCHEMA_VERSION}); upgrade rspace-mock or use another state file"
                 )
+            if version == 1:
+                self._add_search_columns(db)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                return True
             tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if tables:
                 raise StateFileError(f"{self.path}: not an rspace-mock state file")
@@ -466,6 +587,18 @@ class SqliteStore:
                 db.execute(statement)
             self._reset_sequences(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return False
+
+    @staticmethod
+    def _add_search_columns(db: sqlite3.Connection) -> None:
+        """Schema 1 to 2: the search columns, filled in from each document."""
+        for column in SEARCH_COLUMNS:
+            db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+        rows = db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents").fetchall()
+        db.executemany(
+            f"UPDATE documents SET {', '.join(f'{c} = ?' for c in SEARCH_COLUMNS)} WHERE id = ?",
+            [(*search_values(search_text(d)), d.id) for d in map(_document_from_row, rows)],
+        )
 
     @staticmethod
     def _reset_sequences(db: sqlite3.Connection) -> None:
@@ -517,6 +650,7 @@ class SqliteStore:
     # users
 
     def add_user(self, user: User) -> None:
+        check_storable(user)
         with self.transaction():
             if self._db.execute(
                 "SELECT 1 FROM users WHERE username = ?", (user.username,)
@@ -525,6 +659,7 @@ class SqliteStore:
             self._put_user(user)
 
     def save_user(self, user: User) -> None:
+        check_storable(user)
         with self.transaction():
             self._put_user(user)
 
@@ -564,6 +699,7 @@ class SqliteStore:
     # OAuth apps (listed in the order they were added, as the memory store does)
 
     def add_app(self, app: OAuthApp) -> None:
+        check_storable(app)
         with self.transaction():
             try:
                 self._db.execute(
@@ -605,7 +741,8 @@ class SqliteStore:
         return self._one_token("refresh_token_hash = ?", (refresh_token_hash,))
 
     def save_token_row(self, row: TokenRow) -> None:
-        expiry = _to_micros(row.expiry) if row.expiry is not None else None
+        check_storable(row)
+        expiry = to_micros(row.expiry) if row.expiry is not None else None
         with self.transaction():
             self._db.execute(
                 f"INSERT INTO tokens ({_TOKEN_COLUMNS}) VALUES (?,?,?,?,?,?)"
@@ -642,21 +779,24 @@ class SqliteStore:
     # documents
 
     def add_document(self, document: Document) -> None:
+        check_storable(document)
         with self.transaction():
+            values = _document_values(document)
             self._db.execute(
-                "INSERT OR REPLACE INTO documents"
-                f" ({_DOCUMENT_COLUMNS.replace('name,', 'name, name_lower,', 1)})"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                _document_values(document),
+                f"INSERT OR REPLACE INTO documents ({_DOCUMENT_WRITE_COLUMNS})"
+                f" VALUES ({', '.join('?' * len(values))})",
+                values,
             )
 
     def save_document(self, document: Document) -> None:
+        check_storable(document)
         values = _document_values(document)
         with self.transaction():
             cursor = self._db.execute(
                 "UPDATE documents SET owner_id = ?, name = ?, name_lower = ?, form_id = ?,"
                 " created = ?, last_modified = ?, parent_folder_id = ?, grand_parent_id = ?,"
-                " tags = ?, tag_meta_data = ?, version = ?, signed = ?, deleted = ?, fields = ?"
+                " tags = ?, tag_meta_data = ?, version = ?, signed = ?, deleted = ?, fields = ?,"
+                f" {', '.join(f'{c} = ?' for c in SEARCH_COLUMNS)}"
                 " WHERE id = ?",
                 (*values[1:], document.id),
             )
@@ -672,7 +812,9 @@ class SqliteStore:
     def query_documents(self, query: DocumentQuery) -> tuple[int, list[Document]]:
         if query.filter is not None:
             return 0, []  # the fake has no favourites and shares nothing (see DocumentQuery)
-        if query.terms or query.order_field not in _ORDERS:
+        if query.terms:
+            return self._search(query)
+        if query.order_field not in _ORDERS:
             return self._query_in_python(query)
         column, index = _ORDERS[query.order_field]
         direction = "ASC" if query.ascending else "DESC"
@@ -693,15 +835,28 @@ class SqliteStore:
             ).fetchall()
         return total, [_document_from_row(r) for r in rows]
 
+    def _search(self, query: DocumentQuery) -> tuple[int, list[Document]]:
+        """One SQL scan of the search columns: SQLite runs it without holding the GIL."""
+        with self._snapshot() as db:
+            owner = db.execute(
+                "SELECT username FROM users WHERE id = ?", (query.owner_id,)
+            ).fetchone()
+            found = search_page(db, "documents", query, owner[0] if owner else "")
+            if found is None:
+                return self._query_in_python(query)
+            total, ids = found
+            return total, [self._document_in(db, i) for i in ids]
+
     def _query_in_python(self, query: DocumentQuery) -> tuple[int, list[Document]]:
-        """Search terms: the owner's live documents, filtered with the reference ``matches``."""
+        """The owner's live documents, filtered with the reference ``matches``: for a search
+        that ``search_page`` cannot state in SQL, and an order that has no index."""
         conditions = ["owner_id = ?", "deleted = 0"]
         parameters: list[object] = [query.owner_id]
         if query.operator == "and":
             # Narrow in SQL where a term means exactly a substring of the lower-cased name;
             # ``matches`` still checks every term on what is left.
             for term in query.terms:
-                if term.query_type == "name":
+                if term.query_type == "name" and can_bind(term.query):
                     conditions.append("instr(name_lower, ?) > 0")
                     parameters.append(term.query.lower())
         # Field contents are decoded only when a term reads them (or for the page itself).
@@ -758,6 +913,7 @@ class SqliteStore:
         return str(row[0]) if row else None
 
     def set_meta(self, key: str, value: str) -> None:
+        check_storable(key, value)
         with self.transaction():
             self._db.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"

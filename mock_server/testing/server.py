@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import threading
 from typing import Any
 
@@ -12,6 +13,8 @@ from ..runtime import MockRSpace, build_mock
 from ..settings import Settings
 
 START_TIMEOUT_SECONDS = 20.0
+
+log = logging.getLogger("rspace_mock")
 
 
 class ThreadedServer:
@@ -60,6 +63,9 @@ class ThreadedServer:
         for server in self._server.servers:
             for sock in server.sockets:
                 self.port = sock.getsockname()[1]
+        exposure = self.settings.admin_exposure_warning()
+        if exposure is not None:
+            log.warning("%s", exposure)
         return self
 
     @property

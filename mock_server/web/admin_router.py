@@ -3,29 +3,33 @@ apps and documents, settings, the clock, the journal and the fault plan.
 
 Plain JSON in and out (not RSpace's ``ApiError`` shape). Admin calls are neither journaled
 nor subject to faults or throttling. ``--no-admin`` hides it (RSpace's 404 answers instead);
-``--admin-token`` requires ``X-Admin-Token``.
+``--admin-token`` requires ``X-Admin-Token``. What a web page sends to it (a cross-origin call
+that changes state, a rebinding page's foreign ``Host``) is refused before it gets here, by
+:mod:`.browser_guard`.
 """
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..admin.control import AdminError, MockControl
+from ..domain.text import json_value_problem
 from ..runtime import MockRSpace
+from . import admin_schemas as S
+from .schemas import drop_fastapi_validation_errors
 
 PREFIX = "/_mock"
 TOKEN_HEADER = "x-admin-token"
 
 router = APIRouter(prefix=PREFIX)
-log = logging.getLogger("rspace_mock")
 
 JsonObject = dict[str, Any]
 
@@ -35,15 +39,25 @@ def control(request: Request) -> MockControl:
     return MockControl(mock)
 
 
+def _readable(body: Any) -> Any:
+    """FastAPI's JSON reader lets through what JSON cannot mean and no answer could carry:
+    NaN and Infinity, and lone surrogates (a "\\ud800" escape, or raw bytes of one)."""
+    problem = json_value_problem(body, allow_non_finite=False)
+    if problem is not None:
+        raise AdminError(f"bad request: {problem}")
+    return body
+
+
 def _object(body: Any) -> JsonObject:
     if body is None:
         return {}
+    body = _readable(body)
     if not isinstance(body, dict):
         raise AdminError("the body must be a JSON object")
     return body
 
 
-@router.get("")
+@router.get("", openapi_extra=S.answers(200, "The admin endpoints", S.INDEX))
 def index() -> JsonObject:
     return {
         "service": "rspace-mock admin API",
@@ -66,97 +80,151 @@ def index() -> JsonObject:
     }
 
 
-@router.post("/reset")
+@router.post("/reset", openapi_extra=S.answers(200, "What was loaded", S.SEED_REPORT, 400))
 def reset(request: Request, keep_clock: bool = False) -> JsonObject:
     return control(request).reset(keep_clock=keep_clock)
 
 
-@router.put("/fixtures")
+@router.put(
+    "/fixtures",
+    openapi_extra={
+        **S.answers(200, "What was loaded", S.SEED_REPORT, 400),
+        **S.body(S.FIXTURES),
+    },
+)
 def load_fixtures(request: Request, body: Any = Body(...)) -> JsonObject:
-    return control(request).load_fixtures(body)
+    return control(request).load_fixtures(_readable(body))
 
 
-@router.get("/users")
+@router.get("/users", openapi_extra=S.answers(200, "Every user", S.USERS))
 def list_users(request: Request) -> JsonObject:
     return {"users": control(request).list_users()}
 
 
-@router.post("/users", status_code=201)
+@router.post(
+    "/users",
+    status_code=201,
+    openapi_extra={**S.answers(201, "The new user", S.USER, 400, 409), **S.body(S.NEW_USER)},
+)
 def create_user(request: Request, body: Any = Body(...)) -> JsonObject:
     return control(request).create_user(_object(body))
 
 
-@router.patch("/users/{username}")
+@router.patch(
+    "/users/{username}",
+    openapi_extra={
+        **S.answers(200, "The changed user", S.USER, 400, 404),
+        **S.body(S.USER_CHANGES),
+    },
+)
 def update_user(request: Request, username: str, body: Any = Body(...)) -> JsonObject:
     return control(request).update_user(username, _object(body))
 
 
-@router.delete("/users/{username}/apps/{client_id}")
+@router.delete(
+    "/users/{username}/apps/{client_id}",
+    openapi_extra=S.answers(200, "Whether a token pair was removed", S.DISCONNECTED_APP, 404),
+)
 def disconnect_app(request: Request, username: str, client_id: str) -> JsonObject:
     return control(request).disconnect_app(username, client_id)
 
 
-@router.get("/apps")
+@router.get("/apps", openapi_extra=S.answers(200, "Every OAuth app", S.APPS))
 def list_apps(request: Request) -> JsonObject:
     return {"apps": control(request).list_apps()}
 
 
-@router.post("/apps", status_code=201)
+@router.post(
+    "/apps",
+    status_code=201,
+    openapi_extra={
+        **S.answers(201, "The new app and its secret", S.CREATED_APP, 400, 404, 409),
+        **S.body(S.NEW_APP),
+    },
+)
 def create_app(request: Request, body: Any = Body(...)) -> JsonObject:
     return control(request).create_app(_object(body))
 
 
-@router.delete("/apps/{client_id}")
+@router.delete(
+    "/apps/{client_id}",
+    openapi_extra=S.answers(200, "The app and its tokens are gone", S.DELETED_APP, 404),
+)
 def delete_app(request: Request, client_id: str) -> JsonObject:
     return control(request).delete_app(client_id)
 
 
-@router.post("/documents", status_code=201)
+@router.post(
+    "/documents",
+    status_code=201,
+    openapi_extra={
+        **S.answers(201, "The new document", S.CREATED_DOCUMENT, 400, 404),
+        **S.body(S.NEW_DOCUMENT),
+    },
+)
 def create_document(request: Request, body: Any = Body(...)) -> JsonObject:
     return control(request).create_document(_object(body))
 
 
-@router.get("/settings")
+@router.get("/settings", openapi_extra=S.answers(200, "The settings", S.SETTINGS))
 def get_settings(request: Request) -> JsonObject:
     return control(request).get_settings()
 
 
-@router.patch("/settings")
+@router.patch(
+    "/settings",
+    openapi_extra={
+        **S.answers(200, "The settings now", S.SETTINGS, 400),
+        **S.body(S.SETTINGS_CHANGES),
+    },
+)
 def update_settings(request: Request, body: Any = Body(...)) -> JsonObject:
     return control(request).update_settings(_object(body))
 
 
-@router.get("/clock")
+@router.get("/clock", openapi_extra=S.answers(200, "The clock", S.CLOCK))
 def get_clock(request: Request) -> JsonObject:
     return control(request).clock_json()
 
 
-@router.post("/clock/freeze")
+@router.post(
+    "/clock/freeze",
+    openapi_extra={
+        **S.answers(200, "The clock", S.CLOCK, 400),
+        **S.body(S.CLOCK_FREEZE, required=False),
+    },
+)
 def freeze_clock(request: Request, body: Any = Body(None)) -> JsonObject:
     return control(request).clock_freeze(_object(body).get("at"))
 
 
-@router.post("/clock/set")
+@router.post(
+    "/clock/set",
+    openapi_extra={**S.answers(200, "The clock", S.CLOCK, 400), **S.body(S.CLOCK_AT)},
+)
 def set_clock(request: Request, body: Any = Body(...)) -> JsonObject:
     return control(request).clock_set(_object(body).get("at"))
 
 
-@router.post("/clock/advance")
+@router.post(
+    "/clock/advance",
+    openapi_extra={**S.answers(200, "The clock", S.CLOCK, 400), **S.body(S.CLOCK_ADVANCE)},
+)
 def advance_clock(request: Request, body: Any = Body(...)) -> JsonObject:
     return control(request).clock_advance(_object(body).get("seconds"))
 
 
-@router.post("/clock/unfreeze")
+@router.post("/clock/unfreeze", openapi_extra=S.answers(200, "The clock", S.CLOCK))
 def unfreeze_clock(request: Request) -> JsonObject:
     return control(request).clock_unfreeze()
 
 
-@router.post("/clock/reset")
+@router.post("/clock/reset", openapi_extra=S.answers(200, "The clock", S.CLOCK))
 def reset_clock(request: Request) -> JsonObject:
     return control(request).clock_reset()
 
 
-@router.get("/journal")
+@router.get("/journal", openapi_extra=S.answers(200, "Matching entries", S.JOURNAL, 400))
 def journal(
     request: Request,
     path: str | None = None,
@@ -171,28 +239,35 @@ def journal(
     return {"entries": [e.to_json() for e in entries]}
 
 
-@router.delete("/journal")
+@router.delete("/journal", openapi_extra=S.answers(200, "How many went", S.CLEARED_JOURNAL))
 def clear_journal(request: Request) -> JsonObject:
     return {"cleared": control(request).clear_journal()}
 
 
-@router.get("/faults")
+@router.get("/faults", openapi_extra=S.answers(200, "The fault plan", S.FAULTS))
 def list_faults(request: Request) -> JsonObject:
     return {"faults": [rule.to_json() for rule in control(request).faults()]}
 
 
-@router.post("/faults", status_code=201)
+@router.post(
+    "/faults",
+    status_code=201,
+    openapi_extra={**S.answers(201, "The new rule", S.FAULT, 400), **S.body(S.NEW_FAULT)},
+)
 def add_fault(request: Request, body: Any = Body(...)) -> JsonObject:
     return control(request).add_fault(_object(body)).to_json()
 
 
-@router.delete("/faults")
+@router.delete("/faults", openapi_extra=S.answers(200, "No rules left", S.FAULTS))
 def clear_faults(request: Request) -> JsonObject:
     control(request).clear_faults()
     return {"faults": []}
 
 
-@router.delete("/faults/{rule_id}")
+@router.delete(
+    "/faults/{rule_id}",
+    openapi_extra=S.answers(200, "The rule is gone", S.REMOVED_FAULT, 400, 404),
+)
 def remove_fault(request: Request, rule_id: int) -> JsonObject:
     control(request).remove_fault(rule_id)
     return {"removed": rule_id}
@@ -220,18 +295,40 @@ def build_admin_app(mock: MockRSpace) -> FastAPI:
         )
         return JSONResponse({"error": f"bad request: {problems}"}, status_code=400)
 
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:  # e.g. a body that is not UTF-8
+            return JSONResponse({"error": f"bad request: {exc.detail}"}, status_code=400)
+        if exc.status_code != 405:
+            return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+        # Starlette's Allow names only the first route that matched the path; RFC 9110 wants
+        # every method the resource takes (GET and PATCH for /_mock/settings).
+        allowed = sorted(
+            {
+                method
+                for route in router.routes
+                if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
+                for method in route.methods or ()
+            }
+        )
+        return JSONResponse(
+            {"error": f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"},
+            status_code=405,
+            headers={"Allow": ", ".join(allowed)},
+        )
+
     app.add_exception_handler(AdminError, on_admin_error)
     app.add_exception_handler(RequestValidationError, on_bad_request)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    original_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            drop_fastapi_validation_errors(original_openapi())
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class AdminMount:
@@ -242,13 +339,6 @@ class AdminMount:
         self.mock = mock
         self.admin = build_admin_app(mock)
         self.token = mock.settings.admin_token
-        settings = mock.settings
-        if settings.admin_enabled and self.token is None and not _is_loopback(settings.host):
-            log.warning(
-                "the admin API (/_mock/) is open to anyone who can reach %s: it can reset "
-                "state and read the journal; use --admin-token or --no-admin",
-                settings.host,
-            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -257,8 +347,9 @@ class AdminMount:
             await self.app(scope, receive, send)
             return
         if self.token is not None:
-            sent = dict(scope["headers"]).get(TOKEN_HEADER.encode(), b"").decode("latin-1")
-            if not hmac.compare_digest(sent, self.token):
+            # Bytes, not str: compare_digest refuses non-ASCII strings (a header may carry any).
+            sent = dict(scope["headers"]).get(TOKEN_HEADER.encode(), b"")
+            if not hmac.compare_digest(sent, self.token.encode("utf-8")):
                 response = JSONResponse(
                     {"error": f"admin API: missing or wrong {TOKEN_HEADER} header"},
                     status_code=401,

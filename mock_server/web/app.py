@@ -15,10 +15,13 @@ from ..settings import Settings
 from ..storage.base import Store
 from . import api_router, oauth_router
 from .admin_router import AdminMount
+from .browser_guard import BrowserGuard
 from .errors import NoHandlerFound, install_error_handlers
 from .fault_middleware import FaultInjector
 from .journal_middleware import JournalRecorder
 from .middleware import UNMATCHED_FLAG, PathNormaliser, RateLimitHeaders
+from .schemas import drop_fastapi_validation_errors, rate_limit_header_components
+from .secret_scope import SecretScope, install_log_masking
 from .throttle_middleware import ThrottleGate, rate_limit_headers
 
 _ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
@@ -102,16 +105,26 @@ def create_app(
             components = schema.setdefault("components", {})
             components["securitySchemes"] = {
                 "apiKey": {"type": "apiKey", "in": "header", "name": "apiKey"},
-                "bearer": {
-                    "type": "http",
-                    "scheme": "bearer",
+                # As RSpace's own document: a password flow; the access token (opaque or a
+                # JWT) goes in "Authorization: Bearer".
+                "oauth": {
+                    "type": "oauth2",
                     "description": "Opaque access token or JWT from /oauth/token",
+                    "flows": {
+                        "password": {
+                            "tokenUrl": "/oauth/token",
+                            "refreshUrl": "/oauth/token",
+                            "scopes": {"all": "The whole API"},
+                        }
+                    },
                 },
             }
+            components["headers"] = rate_limit_header_components()
+            drop_fastapi_validation_errors(schema)
             for path, operations in schema.get("paths", {}).items():
                 if path.startswith("/api/"):
                     for operation in operations.values():
-                        operation["security"] = [{"apiKey": []}, {"bearer": []}]
+                        operation["security"] = [{"apiKey": []}, {"oauth": ["all"]}]
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -125,4 +138,10 @@ def create_app(
     app.add_middleware(FaultInjector)
     app.add_middleware(JournalRecorder)
     app.add_middleware(AdminMount, mock=mock)
+    # What a hostile web page sends never reaches the fake or its instruments.
+    app.add_middleware(BrowserGuard, mock=mock)
+    # Outermost: every layer inside, and every log line written meanwhile, knows the
+    # request's secrets.
+    app.add_middleware(SecretScope)
+    install_log_masking()
     return app

@@ -14,9 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..admin.faults import FaultAction, FiredFault
 from ..admin.instruments import Instruments
-from ..admin.journal import request_params
+from ..admin.masking import read_query
 from ..domain.errors import ApiProblem
 from .errors import problem_response
+from .form_reading import first_value, read_form
 from .middleware import normalise_path
 from .throttle_middleware import rate_limit_headers
 
@@ -24,7 +25,7 @@ from .throttle_middleware import rate_limit_headers
 FAULT_STATE_KEY = "rspace_mock_fault"
 #: Set in the scope state when the connection was cut (``dropped`` / ``truncated``).
 OUTCOME_STATE_KEY = "rspace_mock_outcome"
-#: A callable the journal leaves in the scope state: write the entry now (before a cut).
+#: An async callable the journal leaves in the scope state: write the entry now (before a cut).
 FLUSH_STATE_KEY = "rspace_mock_flush_journal"
 #: The caller's username, when a fault answered before the fake could authenticate them.
 CALLER_STATE_KEY = "rspace_mock_caller"
@@ -93,7 +94,7 @@ async def _cut(scope: Scope, send: Send, receive: Receive) -> None:
     """Close the connection with nothing more written."""
     flush = scope.get("state", {}).get(FLUSH_STATE_KEY)
     if flush is not None:
-        flush()
+        await flush()
     transport = find_transport(send)
     if transport is None:
         raise ConnectionDropped("connection dropped by a fault rule")
@@ -212,12 +213,12 @@ async def _caller(scope: Scope, receive: Receive) -> tuple[Receive, str | None]:
             return pending.popleft()
         return await receive()
 
-    params = request_params(
-        scope.get("query_string", b"").decode("latin-1"),
-        headers.get("content-type", ""),
-        body.decode("utf-8", "replace"),
+    # The parameter map as the token endpoint's own parser reads it.
+    readings = (
+        read_query(scope.get("query_string", b"").decode("latin-1")),
+        await read_form(list(headers.items()), body),
     )
-    return replay, params.get("username")
+    return replay, first_value(readings, "username")
 
 
 def _server_url(scope: Scope, mock: Any) -> str:

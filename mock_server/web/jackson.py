@@ -10,7 +10,9 @@ import re
 from json.encoder import encode_basestring
 from typing import Any
 
-_CONTROL = re.compile(r"\\u00([0-9a-f]{2})")
+#: A ``\u00xx`` escape the encoder wrote: its backslash is not itself an escaped backslash
+#: (the text ``\u00e9`` in a value is encoded as ``\\u00e9`` and must stay as it is).
+_CONTROL = re.compile(r"(?<!\\)((?:\\\\)*)\\u00([0-9a-f]{2})")
 _INDENTS = ["\n" + "  " * level for level in range(64)]
 #: Encoded object keys: a response repeats the same few dozen keys many times.
 _KEYS: dict[str, str] = {}
@@ -20,7 +22,7 @@ def _string(value: str) -> str:
     text: str = encode_basestring(value)
     if "\\u00" in text:
         # Jackson writes control-character escapes with upper-case hex digits.
-        text = _CONTROL.sub(lambda m: "\\u00" + m.group(1).upper(), text)
+        text = _CONTROL.sub(lambda m: m.group(1) + "\\u00" + m.group(2).upper(), text)
     return text
 
 

@@ -8,7 +8,8 @@ from dataclasses import replace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..admin.instruments import Instruments
-from ..admin.journal import RawExchange, request_params
+from ..admin.journal import RawExchange
+from ..admin.masking import field_secrets, read_query
 from ..runtime import MockRSpace
 from .context import TOKEN_OWNER_STATE_KEY
 from .fault_middleware import (
@@ -17,7 +18,9 @@ from .fault_middleware import (
     FLUSH_STATE_KEY,
     OUTCOME_STATE_KEY,
 )
+from .form_reading import first_value, read_form
 from .middleware import normalise_path
+from .secret_scope import request_secrets, scope_headers
 
 #: Request and response bodies kept per exchange, before masking.
 MAX_CAPTURE_BYTES = 65_536
@@ -42,19 +45,24 @@ class JournalRecorder:
         started_at = mock.clock.now()
         started = time.perf_counter()
         request_body = bytearray()
+        request_cut_short = False
         response_body = bytearray()
         status: int | None = None
         response_headers: list[tuple[str, str]] = []
 
         async def recording_receive() -> Message:
+            nonlocal request_cut_short
             message = await receive()
-            if message["type"] == "http.request" and len(request_body) < MAX_CAPTURE_BYTES:
-                request_body.extend(message.get("body", b""))
+            if message["type"] == "http.request":
+                if len(request_body) < MAX_CAPTURE_BYTES:
+                    request_body.extend(message.get("body", b""))
+                elif message.get("body"):
+                    request_cut_short = True
             return message
 
         recorded = False
 
-        def flush(outcome: str = "completed") -> None:
+        async def flush(outcome: str = "completed") -> None:
             """Write the entry once. Called before the last byte goes out, so a client that
             reads the journal right after its response always finds its request there."""
             nonlocal recorded
@@ -62,6 +70,14 @@ class JournalRecorder:
                 return
             recorded = True
             outcome = str(state.get(OUTCOME_STATE_KEY, outcome))
+            request_headers = scope_headers(scope)
+            body = bytes(request_body)
+            # Read with the server's own form parser, so masking follows what it parsed; a
+            # body cut short is not what the server read, and is treated as unparsed.
+            form = None if request_cut_short else await read_form(request_headers, body)
+            secrets = request_secrets(scope)
+            if form is not None:
+                secrets.update(field_secrets(form.fields))
             self._record(
                 mock,
                 state,
@@ -70,16 +86,16 @@ class JournalRecorder:
                     method=scope["method"],
                     path=normalise_path(scope["path"]),
                     query=scope.get("query_string", b"").decode("latin-1"),
-                    request_headers=[
-                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
-                    ],
-                    request_body=bytes(request_body),
+                    request_headers=request_headers,
+                    request_body=body,
                     status=None if outcome == "dropped" else status,
                     response_headers=response_headers,
                     response_body=bytes(response_body),
                     fault=state.get(FAULT_STATE_KEY),
                     outcome=outcome,
                     duration_ms=(time.perf_counter() - started) * 1000,
+                    secrets=tuple(secrets.values),
+                    request_form=form,
                 ),
             )
 
@@ -96,7 +112,7 @@ class JournalRecorder:
                 if len(response_body) < MAX_CAPTURE_BYTES:
                     response_body.extend(message.get("body", b""))
                 if not message.get("more_body", False):
-                    flush()
+                    await flush()
             await send(message)
 
         try:
@@ -105,10 +121,10 @@ class JournalRecorder:
             # An unexpected error: the server's outermost layer answers 500 for it.
             if status is None and OUTCOME_STATE_KEY not in state:
                 status = 500
-            flush("error")
+            await flush("error")
             raise
         finally:
-            flush()
+            await flush()
 
     @staticmethod
     def _record(mock: MockRSpace, state: dict[str, object], exchange: RawExchange) -> None:
@@ -133,10 +149,5 @@ class JournalRecorder:
 
 def _token_username(exchange: RawExchange) -> str | None:
     """The ``username`` parameter of a token request (a refused or faulted grant)."""
-    headers = {k.lower(): v for k, v in exchange.request_headers}
-    params = request_params(
-        exchange.query,
-        headers.get("content-type", ""),
-        exchange.request_body.decode("utf-8", "replace"),
-    )
-    return params.get("username") or None
+    readings = (read_query(exchange.query), exchange.request_form)
+    return first_value(readings, "username") or None

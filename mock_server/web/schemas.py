@@ -1,7 +1,11 @@
-"""Pydantic models that describe RSpace's JSON for the served OpenAPI document.
+"""What the served OpenAPI document says about each request and response.
 
-Responses are rendered by :mod:`.representations`; these models exist so that ``/openapi.json``
-states the real request and response shapes for schema-driven tools.
+Responses are rendered by :mod:`.representations`; the models and schemas here exist only so
+that ``/openapi.json`` states the real request and response shapes, the statuses each
+operation answers and the headers that come with them, for schema-driven tools (client
+generators, schemathesis). A request the schemas allow is one the fake accepts, and a request
+they forbid is one it refuses, as far as a schema can say it: what no schema can state (a
+document's own field ids, ``query`` together with ``advancedQuery``) is in the descriptions.
 """
 
 from __future__ import annotations
@@ -10,55 +14,78 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..domain.documents import (
+    ALLOWED_ORDERS,
+    DEFAULT_ORDER,
+    DEFAULT_PAGE_SIZE,
+    FILTERS,
+    JAVA_INT_MAX,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_LENGTH,
+    NAME_MAX_LENGTH,
+    QUERY_TYPES,
+)
+from ..domain.forms import known_forms
+from ..domain.models import Form
+
 _DATE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+#: Java ``Instant.toString()``: fraction digits in groups of three, none when zero.
+_INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3}|\.\d{6}|\.\d{9})?Z$"
+
+JAVA_LONG_MIN = -(2**63)
+JAVA_LONG_MAX = 2**63 - 1
+
+JsonSchema = dict[str, Any]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+class _Response(BaseModel):
+    """A response body: every key is always sent, and nothing else is."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
 
-class TokenResponse(_Model):
+# -- responses ------------------------------------------------------------------------------
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+class TokenResponse(_Response):
     access_token: str = Field(description="32-character opaque token, or a JWT with is_jwt")
-    refresh_token: str | None = Field(
-        None, description="Left out when a JWT is issued for an existing token pair"
+    #: Optional but never null: it is left out, not sent as null.
+    refresh_token: str = Field(
+        None,  # type: ignore[assignment]
+        description="Left out when a JWT is issued for an existing token pair",
+        json_schema_extra=_no_default,
     )
     scope: Literal["all"]
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
-class TokenRequestForm(_Model):
-    grant_type: str = Field(description="password or refresh_token")
-    client_id: str
-    client_secret: str
-    username: str | None = None
-    password: str | None = None
-    refresh_token: str | None = None
-    is_jwt: str | None = Field(None, description="true/false/on/off/yes/no/1/0")
-
-
-class ApiErrorBody(_Model):
-    status: str
-    httpCode: int
+class ApiErrorBody(_Response):
+    status: str = Field(description="The HTTP status's name, e.g. NOT_FOUND")
+    httpCode: int = Field(ge=400, le=599)
     internalCode: int
     message: str
     messageCode: str | None
-    errors: list[str]
-    iso8601Timestamp: str
+    errors: list[str] = Field(min_length=1)
+    iso8601Timestamp: str = Field(pattern=_INSTANT)
     data: dict[str, Any] | None
 
 
-class LinkItem(_Model):
+class LinkItem(_Response):
     link: str
     rel: str
 
 
-class AccessControl(_Model):
+class AccessControl(_Response):
     ownerPermissionType: Literal["NONE", "READ", "WRITE"]
     groupPermissionType: Literal["NONE", "READ", "WRITE"]
     worldPermissionType: Literal["NONE", "READ", "WRITE"]
 
 
-class FormInfo(_Model):
+class FormInfo(_Response):
     id: int
     globalId: str = Field(pattern=r"^FM\d+$")
     stableId: str
@@ -71,7 +98,7 @@ class FormInfo(_Model):
     links: list[LinkItem] = Field(alias="_links")
 
 
-class UserInfo(_Model):
+class UserInfo(_Response):
     id: int
     username: str
     email: str
@@ -84,7 +111,7 @@ class UserInfo(_Model):
     links: list[LinkItem] = Field(alias="_links")
 
 
-class DocumentInfo(_Model):
+class DocumentInfo(_Response):
     id: int
     globalId: str = Field(pattern=r"^SD\d+$")
     version: int
@@ -101,7 +128,7 @@ class DocumentInfo(_Model):
     links: list[LinkItem] = Field(alias="_links")
 
 
-class DocumentField(_Model):
+class DocumentField(_Response):
     id: int
     globalId: str = Field(pattern=r"^FD\d+$")
     name: str
@@ -118,69 +145,411 @@ class Document(DocumentInfo):
     fields: list[DocumentField]
 
 
-class DocumentSearchResult(_Model):
+class DocumentSearchResult(_Response):
     totalHits: int
     pageNumber: int
     documents: list[DocumentInfo]
     links: list[LinkItem] = Field(alias="_links")
 
 
-class FieldInput(_Model):
-    id: int | None = None
-    name: str | None = None
-    type: str | None = None
-    content: str | None = None
-
-
-class FormReference(_Model):
-    id: int | None = None
-    globalId: str | None = None
-
-
-class DocumentPost(_Model):
-    """Only these keys are read; every one is optional (``{}`` is a valid body)."""
-
-    name: str | None = None
-    tags: str | None = Field(None, description='Comma-separated tags; "" clears them on PUT')
-    form: FormReference | None = None
-    parentFolderId: int | None = None
-    fields: list[FieldInput] | None = None
-
-
-class Status(_Model):
+class Status(_Response):
     message: str
     rspaceVersion: str
 
 
-def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """A model's JSON schema with every ``$ref`` replaced by its definition, so it can sit
-    anywhere in an OpenAPI document."""
-    schema = model.model_json_schema()
-    definitions = schema.pop("$defs", {})
+# -- headers --------------------------------------------------------------------------------
 
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return resolve(definitions[ref.removeprefix("#/$defs/")])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
+#: Every ``/api/`` response an RSpace handler answers carries RSpace's throttle headers (fixed
+#: values while throttling is off). Remaining counts are Java floats such as ``10.0``.
+_RATE_LIMIT_HEADERS: dict[str, tuple[str, str]] = {
+    "X-Rate-Limit-Limit": ("integer", "Requests allowed per quarter minute"),
+    "X-Rate-Limit-Remaining": ("number", "Requests left this quarter minute"),
+    "X-Rate-Limit-WaitTimeTillNextRequestMillis-quarter_min": (
+        "integer",
+        "Milliseconds until the quarter-minute bucket admits a request",
+    ),
+    "X-Rate-Limit-Limit-hour": ("integer", "Requests allowed per hour"),
+    "X-Rate-Limit-Remaining-hour": ("number", "Requests left this hour"),
+    "X-Rate-Limit-WaitTimeTillNextRequestMillis-hour": (
+        "integer",
+        "Milliseconds until the hourly bucket admits a request",
+    ),
+    "X-Rate-Limit-Limit-day": ("integer", "Requests allowed per day"),
+    "X-Rate-Limit-Remaining-day": ("number", "Requests left today"),
+    "X-Rate-Limit-WaitTimeTillNextRequestMillis-day": (
+        "integer",
+        "Milliseconds until the daily bucket admits a request",
+    ),
+    "X-Rate-Limit-MinWaitIntervalMillis": ("integer", "Least milliseconds between requests"),
+    "X-Rate-Limit-WaitTimeMillis": ("integer", "Milliseconds to wait before the next request"),
+}
 
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
+
+def rate_limit_header_components() -> dict[str, JsonSchema]:
+    """``components.headers`` of the API document."""
+    return {
+        name: {"description": text, "required": True, "schema": {"type": kind}}
+        for name, (kind, text) in _RATE_LIMIT_HEADERS.items()
+    }
 
 
-def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        400: "Missing or invalid parameter or body",
-        401: "Authentication failed",
-        404: "Not found, deleted, or not yours",
-        415: "Body is not application/json",
-        422: "Well-formed but unacceptable request",
-        429: "Too many requests",
+RATE_LIMIT_HEADERS: dict[str, JsonSchema] = {
+    name: {"$ref": f"#/components/headers/{name}"} for name in _RATE_LIMIT_HEADERS
+}
+
+
+def drop_fastapi_validation_errors(document: JsonSchema) -> None:
+    """FastAPI lists a 422 ``HTTPValidationError`` for every operation with parameters, but
+    its validation errors never reach the wire: the error handlers answer RSpace's 400 (or
+    the admin API's). Removes those responses and their schemas."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            for code, response in list(responses.items()):
+                schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+                if schema.get("$ref") == "#/components/schemas/HTTPValidationError":
+                    del responses[code]
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+
+
+# -- statuses -------------------------------------------------------------------------------
+
+_ERROR_DESCRIPTIONS = {
+    400: "Missing or malformed parameter or body (Spring's binding and conversion errors)",
+    401: "Authentication failed",
+    404: "Not found, deleted, or not yours",
+    415: "Body is not application/json",
+    422: "Well-formed but unacceptable request",
+    429: "Too many requests: see the X-Rate-Limit headers",
+}
+
+#: With ``Accept: text/csv`` (and no JSON in it), errors are CSV too (RSpace's CSV message
+#: converter): a header line and one row.
+_CSV_ERROR = {"schema": {"type": "string"}}
+
+
+def error_responses(*codes: int, api: bool = True) -> dict[int | str, dict[str, Any]]:
+    """RSpace ``ApiError`` answers; ``api`` ones (under ``/api/``) carry the rate headers."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        response: dict[str, Any] = {
+            "model": ApiErrorBody,
+            "description": _ERROR_DESCRIPTIONS.get(code, "Error"),
+        }
+        if api:
+            response["headers"] = RATE_LIMIT_HEADERS
+            response["content"] = {"text/csv": _CSV_ERROR}
+        responses[code] = response
+    return responses
+
+
+def success_response(description: str, **extra: Any) -> dict[str, Any]:
+    """A 2xx answer of an ``/api/`` operation: its description and the rate headers."""
+    return {"description": description, "headers": RATE_LIMIT_HEADERS, **extra}
+
+
+# -- request values -------------------------------------------------------------------------
+
+#: A Java ``Long`` as Jackson reads it from JSON: a number in range (a fraction is cut off), or
+#: a string of digits.
+LONG: JsonSchema = {
+    "anyOf": [
+        {"type": "number", "minimum": JAVA_LONG_MIN, "maximum": JAVA_LONG_MAX},
+        {"type": "string", "pattern": r"^[+-]?[0-9]{1,18}$"},
+    ]
+}
+NULLABLE_LONG: JsonSchema = {"anyOf": [*LONG["anyOf"], {"type": "null"}]}
+
+#: A Java ``String`` as Jackson reads it: scalars become their text; arrays and objects are a
+#: 400.
+STRINGISH: JsonSchema = {"type": ["string", "number", "boolean", "null"]}
+
+DOCUMENT_ID_PARAMETER: JsonSchema = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "The document's id (a Java Long); anything else is a 400",
+    "schema": {
+        "type": "integer",
+        "format": "int64",
+        "minimum": JAVA_LONG_MIN,
+        "maximum": JAVA_LONG_MAX,
+    },
+}
+
+ADVANCED_QUERY_SCHEMA: JsonSchema = {
+    "type": "object",
+    "required": ["terms"],
+    "properties": {
+        "operator": {
+            "type": "string",
+            "pattern": "^([Aa][Nn][Dd]|[Oo][Rr])$",
+            "description": "and (the default) or or, in any case",
+        },
+        "terms": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["query"],
+                "properties": {
+                    "query": {"type": "string", "minLength": 1},
+                    "queryType": {"enum": sorted(QUERY_TYPES), "default": "global"},
+                },
+            },
+        },
+    },
+}
+
+LISTING_PARAMETERS: list[JsonSchema] = [
+    {
+        "name": "pageNumber",
+        "in": "query",
+        "description": "0-based page (a Java Integer)",
+        "schema": {"type": "integer", "format": "int32", "minimum": 0, "maximum": JAVA_INT_MAX},
+    },
+    {
+        "name": "pageSize",
+        "in": "query",
+        "schema": {
+            "type": "integer",
+            "format": "int32",
+            "minimum": 1,
+            "maximum": MAX_PAGE_SIZE,
+            "default": DEFAULT_PAGE_SIZE,
+        },
+    },
+    {
+        "name": "orderBy",
+        "in": "query",
+        "schema": {"type": "string", "enum": ALLOWED_ORDERS, "default": DEFAULT_ORDER},
+    },
+    {
+        "name": "query",
+        "in": "query",
+        "description": "Global search term; not together with advancedQuery (a 422)",
+        "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+    },
+    {
+        "name": "advancedQuery",
+        "in": "query",
+        "description": (
+            "JSON search clauses, at most "
+            f"{MAX_QUERY_LENGTH} characters; not together with query (a 422)"
+        ),
+        "content": {"application/json": {"schema": ADVANCED_QUERY_SCHEMA}},
+    },
+    {
+        "name": "filter",
+        "in": "query",
+        "schema": {"type": "string", "enum": sorted(FILTERS)},
+    },
+]
+
+
+# -- document bodies ------------------------------------------------------------------------
+
+
+def _case_insensitive(word: str) -> str:
+    return "^" + "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word) + "$"
+
+
+def _form_reference(form: Form) -> list[JsonSchema]:
+    """The ways a body names ``form``: by id, or by a global id that wins over the id."""
+    number = {"anyOf": [{"const": form.id}, {"type": "string", "pattern": f"^\\+?0*{form.id}$"}]}
+    global_id = {"type": "string", "pattern": f"^FM0*{form.id}$"}
+    return [
+        {
+            "type": "object",
+            "required": ["id"],
+            "properties": {"id": number, "globalId": {"type": "null"}},
+        },
+        {
+            "type": "object",
+            "required": ["globalId"],
+            "properties": {"id": {"anyOf": [number, {"type": "null"}]}, "globalId": global_id},
+        },
+    ]
+
+
+#: ``form`` left out, null or with neither id nor globalId: Basic Document.
+_NO_FORM: list[JsonSchema] = [
+    {"type": "null"},
+    {"type": "object", "properties": {"id": {"type": "null"}, "globalId": {"type": "null"}}},
+]
+
+
+def _new_fields(form: Form) -> JsonSchema:
+    """POST ``fields``: one entry per form field, in order; a name or type, if given, must be
+    the form field's. Entries may be ``{}`` or null; ids are ignored."""
+    entries = [
+        {
+            "anyOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "id": NULLABLE_LONG,
+                        "name": {"enum": [field.name, None]},
+                        "type": {
+                            "anyOf": [
+                                {"type": "string", "pattern": _case_insensitive(field.type)},
+                                {"type": "null"},
+                            ]
+                        },
+                        "content": STRINGISH,
+                    },
+                },
+            ]
+        }
+        for field in form.fields
+    ]
+    count = len(form.fields)
+    return {
+        "anyOf": [
+            {"type": "null"},
+            {"type": "array", "prefixItems": entries, "minItems": count, "maxItems": count},
+        ]
+    }
+
+
+def _changed_fields(forms: tuple[Form, ...]) -> JsonSchema:
+    """PUT ``fields``: all of the document's fields in order (ids optional), or any of them,
+    each with its id. Ids must be the document's own field ids."""
+    properties = {"id": NULLABLE_LONG, "name": STRINGISH, "type": STRINGISH, "content": STRINGISH}
+    entry = {"type": "object", "properties": properties}
+    with_id = {"type": "object", "required": ["id"], "properties": {**properties, "id": LONG}}
+    counts = sorted({len(form.fields) for form in forms})
+    return {
+        "anyOf": [
+            {"type": "null"},
+            {"type": "array", "maxItems": 0},
+            *(
+                {
+                    "type": "array",
+                    "items": {"anyOf": [entry, {"type": "null"}]},
+                    "minItems": count,
+                    "maxItems": count,
+                }
+                for count in counts
+            ),
+            {"type": "array", "items": with_id},
+        ]
+    }
+
+
+_NAME: JsonSchema = {
+    "anyOf": [
+        {"type": "string", "maxLength": NAME_MAX_LENGTH},
+        {"type": ["number", "boolean", "null"]},
+    ],
+    "description": f"At most {NAME_MAX_LENGTH} characters; blank means 'Untitled document'",
+}
+_COMMON_PROPERTIES: dict[str, JsonSchema] = {
+    "name": _NAME,
+    "tags": {**STRINGISH, "description": 'Comma-separated tags; "" clears them on PUT'},
+    "parentFolderId": NULLABLE_LONG,
+    "grandParentId": NULLABLE_LONG,
+    "id": NULLABLE_LONG,
+}
+
+
+def new_document_schema(forms: tuple[Form, ...] | None = None) -> JsonSchema:
+    """The POST body: every key optional (``{}`` is a valid body), unknown keys ignored."""
+    forms = forms or known_forms()
+    branches: list[JsonSchema] = []
+    for index, form in enumerate(forms):
+        references = _form_reference(form) + (_NO_FORM if index == 0 else [])
+        branches.append(
+            {"properties": {"form": {"anyOf": references}, "fields": _new_fields(form)}}
+        )
+    schema: JsonSchema = {
+        "type": "object",
+        "title": "DocumentPost",
+        "description": (
+            "A new document. Without a form it is a Basic Document; fields, if given, has one "
+            "entry per form field."
+        ),
+        "properties": dict(_COMMON_PROPERTIES),
+    }
+    if len(branches) == 1:
+        schema["properties"].update(branches[0]["properties"])
+    else:
+        schema["anyOf"] = branches
+    return schema
+
+
+def changed_document_schema(forms: tuple[Form, ...] | None = None) -> JsonSchema:
+    """The PUT body: only the keys given change; unknown keys are ignored."""
+    forms = forms or known_forms()
+    form_object = {
+        "type": "object",
+        "properties": {"id": NULLABLE_LONG, "globalId": STRINGISH},
     }
     return {
-        code: {"model": ApiErrorBody, "description": described.get(code, "Error")} for code in codes
+        "type": "object",
+        "title": "DocumentPut",
+        "description": (
+            "Changes to a document. A field entry's id, when given, must be the id of the "
+            "document's field (a 422 otherwise)."
+        ),
+        "properties": {
+            **_COMMON_PROPERTIES,
+            "form": {"anyOf": [form_object, {"type": "null"}]},
+            "fields": _changed_fields(forms),
+        },
+    }
+
+
+def json_body(schema: JsonSchema) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+# -- the token endpoint ---------------------------------------------------------------------
+
+#: Spring's String-to-Boolean conversion (blank means false), in any case.
+_BOOLEAN_WORDS = ("true", "false", "on", "off", "yes", "no", "1", "0")
+_BOOLEAN_TEXT = r"^\s*(|" + "|".join(_case_insensitive(w)[1:-1] for w in _BOOLEAN_WORDS) + r")\s*$"
+_TEXT: JsonSchema = {"type": "string", "minLength": 1}
+
+
+def token_form_schema() -> JsonSchema:
+    common: dict[str, JsonSchema] = {
+        "client_id": {**_TEXT, "description": "The OAuth app's client id"},
+        "client_secret": {**_TEXT, "description": "The OAuth app's client secret"},
+        "is_jwt": {
+            "type": "string",
+            "pattern": _BOOLEAN_TEXT,
+            "description": "true/false/on/off/yes/no/1/0 in any case; true returns a JWT",
+        },
+    }
+    return {
+        "oneOf": [
+            {
+                "title": "PasswordGrant",
+                "type": "object",
+                "required": ["grant_type", "client_id", "client_secret", "username", "password"],
+                "properties": {
+                    "grant_type": {"const": "password"},
+                    **common,
+                    "username": _TEXT,
+                    "password": _TEXT,
+                },
+            },
+            {
+                "title": "RefreshGrant",
+                "type": "object",
+                "required": ["grant_type", "client_id", "client_secret", "refresh_token"],
+                "properties": {
+                    "grant_type": {"const": "refresh_token"},
+                    **common,
+                    "refresh_token": {
+                        **_TEXT,
+                        "description": "The refresh token of the last grant (opaque or a JWT)",
+                    },
+                },
+            },
+        ]
     }
