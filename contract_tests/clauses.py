@@ -76,7 +76,8 @@ CLAUSES: dict[str, str] = {
     "AUTH-BEARER-1": "An Authorization header that is not exactly 'Bearer <token>' gives 401 "
     "'Authorization header for OAuth must be in the form \"Bearer <myAccessToken>\"'.",
     "AUTH-BEARER-2": "A malformed Bearer token gives 401 'OAuth token is invalid or expired.'; "
-    "a well-formed unknown one gives 401 'User could not be authenticated for token X......'.",
+    "a well-formed unknown one (never issued, replaced, revoked or expired) gives 401 'User "
+    "could not be authenticated for token X......'.",
     "AUTH-HEADERS-1": "401 responses carry no WWW-Authenticate header.",
     "AUTH-ORDER-1": "Authentication is checked before existence: a bad key on a missing "
     "document gives 401, not 404.",

@@ -350,8 +350,24 @@ class DocumentsMachine(RuleBasedStateMachine):
         )
         self.reach.hit("DOCS-ISOLATION-1", "another user's document read, changed or deleted")
         check_not_found(response, "DOCS-ISOLATION-1", model.id)
-        if method == "DELETE":
-            self._check_total(model.owner, f"another user's DELETE of document {model.id}")
+        if method != "GET":
+            # A refused change must not have happened: the owner still sees the document as
+            # it was.
+            response = self.target.get(f"{DOCUMENTS}/{model.id}", headers=api_key(model.owner))
+            expect(
+                response.status_code == 200,
+                "DOCS-ISOLATION-1",
+                f"after another user's refused {method}, the owner's GET gave "
+                f"{response.status_code}: {response.text[:200]}",
+            )
+            document = check_document_info(
+                json_body(response, "WIRE-DOC-1"), "WIRE-DOC-1", full=True
+            )
+            expect(
+                document["name"] == model.name,
+                "DOCS-ISOLATION-1",
+                f"another user's refused PUT renamed the document to {document['name']!r}",
+            )
 
     def walk_all_pages(self, data: st.DataObject) -> None:
         user = _pick(data, self.users, "user")

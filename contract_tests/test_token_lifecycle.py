@@ -38,6 +38,7 @@ from .conftest import TargetFactory
 from .helpers import (
     DOCUMENTS,
     bearer,
+    check_dead_token_message,
     marker_document,
     password_grant,
     refresh_grant,
@@ -73,6 +74,8 @@ LIFECYCLE_CLAUSES = (
     "OAUTH-ERR-REFRESH-2",
     "WIRE-TOKEN-1",
     "ERR-SHAPE-1",
+    "AUTH-BEARER-2",
+    "AUTH-HEADERS-1",
 )
 
 #: What the runs must get to, per clause, for the clause to count as checked by the machine.
@@ -548,10 +551,11 @@ class TokenLifecycle(RuleBasedStateMachine):
             if token.kind == "jwt":
                 # A JWT dies with its refresh token, whichever grant replaced it.
                 also = ["OAUTH-ONEPAIR-1"] if ended_by_password else []
-                check_error(response, "OAUTH-JWT-3", 401, 40101, also=also)
+                body = check_error(response, "OAUTH-JWT-3", 401, 40101, also=also)
             else:
                 clause = "OAUTH-ONEPAIR-1" if ended_by_password else "OAUTH-ROTATE-2"
-                check_error(response, clause, 401, 40101)
+                body = check_error(response, clause, 401, 40101)
+            check_dead_token_message(body, token.value)
 
 
 def _kind(is_jwt: bool) -> str:

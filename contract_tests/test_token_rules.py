@@ -17,6 +17,7 @@ from .helpers import (
     DOCUMENTS,
     api_key,
     bearer,
+    check_dead_token_message,
     marker_document,
     password_grant,
     refresh_grant,
@@ -112,7 +113,7 @@ class Tokens:
             f"{what} was accepted: {response.status_code} {response.text[:200]}",
             also,
         )
-        check_error(response, clause, 401, 40101)
+        check_dead_token_message(check_error(response, clause, 401, 40101), token)
 
 
 def _opaque(body: dict[str, Any]) -> None:
@@ -160,7 +161,7 @@ def test_refresh_grant_rotates_both_tokens(target: Target) -> None:
 
 
 @pytest.mark.real_port
-@pytest.mark.clause("OAUTH-ROTATE-2")
+@pytest.mark.clause("OAUTH-ROTATE-2", "AUTH-BEARER-2")
 def test_refresh_grant_ends_the_previous_pair(target: Target) -> None:
     tokens = Tokens(target)
     user, app = tokens.users[0], tokens.apps[0]
@@ -176,7 +177,7 @@ def test_refresh_grant_ends_the_previous_pair(target: Target) -> None:
 
 
 @pytest.mark.real_port
-@pytest.mark.clause("OAUTH-ONEPAIR-1")
+@pytest.mark.clause("OAUTH-ONEPAIR-1", "AUTH-BEARER-2")
 def test_password_grant_ends_the_previous_pair_and_its_jwts(target: Target) -> None:
     tokens = Tokens(target)
     user, app = tokens.users[0], tokens.apps[0]
@@ -202,7 +203,7 @@ def _server_url(target: Target, user: UserCredentials) -> str | None:
 
 
 @pytest.mark.real_port
-@pytest.mark.clause("OAUTH-JWT-1", "OAUTH-JWT-3")
+@pytest.mark.clause("OAUTH-JWT-1", "OAUTH-JWT-3", "AUTH-BEARER-2")
 def test_jwt_lives_while_its_refresh_token_is_current(target: Target) -> None:
     tokens = Tokens(target)
     user, app = tokens.users[0], tokens.apps[0]
@@ -332,7 +333,7 @@ def test_refresh_token_of_another_app_or_with_a_wrong_secret_is_404(target: Targ
 
 
 @pytest.mark.real_port
-@pytest.mark.clause("OAUTH-EXPIRY-1")
+@pytest.mark.clause("OAUTH-EXPIRY-1", "AUTH-BEARER-2")
 def test_tokens_expire_after_their_hour(target: Target) -> None:
     tokens = Tokens(target)
     admin = target.admin

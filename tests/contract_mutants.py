@@ -566,6 +566,78 @@ def jwts_expire_without_clock_skew(fixtures: Path) -> Any:
     return _replace_codec(_mock_app(fixtures), NoSkew)
 
 
+@mutant("OAUTH-EXPIRY-1")
+def jwts_never_expire(fixtures: Path) -> Any:
+    """JWTs are accepted whatever their exp."""
+    from datetime import datetime, timezone
+
+    from mock_server.domain.jwt_tokens import JwtCodec
+
+    class Timeless(JwtCodec):
+        def verify(self, token: str, issuer: str, now: Any) -> str:
+            return super().verify(token, issuer, datetime.fromtimestamp(0, tz=timezone.utc))
+
+    return _replace_codec(_mock_app(fixtures), Timeless)
+
+
+@mutant("OAUTH-EXPIRY-1")
+def access_tokens_last_half_an_hour(fixtures: Path) -> Any:
+    """Opaque access tokens are refused after 30 minutes, though expires_in says an hour."""
+    from datetime import timedelta
+
+    app = _mock_app(fixtures)
+    mock = app.state.mock
+    opaque_row = mock.authenticator._opaque_row
+
+    def half_hour(token: str) -> Any:
+        row = opaque_row(token)
+        if row is not None and row.expiry - mock.clock.now() < timedelta(minutes=30):
+            return None
+        return row
+
+    mock.authenticator._opaque_row = half_hour
+    return app
+
+
+@mutant("OAUTH-EXPIRY-1")
+def refresh_refused_once_the_access_token_expired(fixtures: Path) -> Any:
+    """A refresh grant is refused (404) once the row's access token has expired."""
+    from mock_server.domain.errors import NotFound
+
+    app = _mock_app(fixtures)
+    mock = app.state.mock
+
+    def grant(original: Any, request: Any, server_url: str) -> Any:
+        row = mock.store.find_token_by_refresh_hash(_sha256_hex(request.refresh_token or ""))
+        if row is not None and row.expiry is not None and row.expiry <= mock.clock.now():
+            raise NotFound("OAuth token not found! Perhaps its refresh rights have been removed.")
+        return original(request, server_url)
+
+    return _wrap_grant(app, ("refresh_token", False), grant)
+
+
+@mutant("OAUTH-ERR-REFRESH-2", LIFECYCLE)
+def refresh_ignores_client_secret(fixtures: Path) -> Any:
+    """A refresh grant with the right client id and a wrong client secret succeeds."""
+    app = _mock_app(fixtures)
+    tokens = app.state.mock.tokens
+    row_for = tokens._row_for_refresh_token
+
+    def any_secret(request: Any) -> Any:
+        app_row = tokens.store.get_app(request.client_id)
+        if app_row is None:
+            return row_for(request)
+        secret_ok = tokens._client_secret_correct
+        tokens._client_secret_correct = lambda _request: True
+        try:
+            return row_for(request)
+        finally:
+            tokens._client_secret_correct = secret_ok
+
+    tokens._row_for_refresh_token = any_secret
+    return app
+
+
 # --- /oauth/token parameters and errors -----------------------------------------------------
 
 
@@ -989,6 +1061,27 @@ def other_users_document_forbidden(fixtures: Path) -> Any:
     return app
 
 
+@mutant("DOCS-ISOLATION-1", DOCUMENTS)
+def other_users_delete_answers_404_but_deletes(fixtures: Path) -> Any:
+    """Another user's DELETE answers 404, as it should, and deletes the document anyway."""
+    from mock_server.domain.errors import DocumentNotFound
+
+    app = _mock_app(fixtures)
+    service, store = app.state.mock.documents, app.state.mock.store
+    delete = service.delete
+
+    def deleting_anyway(user: Any, document_id: int) -> None:
+        document = store.get_document(document_id)
+        if document is not None and not document.deleted and document.owner_id != user.id:
+            document.deleted = True
+            store.save_document(document)
+            raise DocumentNotFound(document_id)
+        delete(user, document_id)
+
+    service.delete = deleting_anyway
+    return app
+
+
 @mutant("DOCS-CSV-1")
 def csv_answered_as_json(fixtures: Path) -> Any:
     """Accept: text/csv is ignored: documents come back as JSON."""
@@ -1318,6 +1411,36 @@ def lower_case_bearer_accepted(fixtures: Path) -> Any:
         return by_bearer(authorization, server_url)
 
     authenticator._by_bearer = case_blind
+    return app
+
+
+@mutant("AUTH-BEARER-2")
+def replaced_tokens_say_so(fixtures: Path) -> Any:
+    """A token that was valid once, now replaced, gets "OAuth token has been revoked." instead
+    of RSpace's message for any unknown token (which tells nothing about its history)."""
+    from mock_server.domain.errors import AuthenticationFailed
+
+    app = _mock_app(fixtures)
+    store, authenticator = app.state.mock.store, app.state.mock.authenticator
+    ever_issued: set[str] = set()
+    save = store.save_token_row
+
+    def remembering(row: Any) -> None:
+        ever_issued.update(h for h in (row.access_token_hash,) if h)
+        save(row)
+
+    by_bearer = authenticator._by_bearer
+
+    def telling(authorization: str, server_url: str) -> Any:
+        try:
+            return by_bearer(authorization, server_url)
+        except AuthenticationFailed:
+            if _sha256_hex(authorization.split()[-1]) in ever_issued:
+                raise AuthenticationFailed("OAuth token has been revoked.") from None
+            raise
+
+    store.save_token_row = remembering
+    authenticator._by_bearer = telling
     return app
 
 
