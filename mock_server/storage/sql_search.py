@@ -33,6 +33,7 @@ from ..domain.document_query import (
 )
 from ..domain.forms import all_forms, form_by_id
 from ..domain.models import Document
+from ..domain.text import is_unicode_text
 
 #: The columns a search reads besides ``id``, ``owner_id``, ``deleted``, ``form_id``,
 #: ``name_lower`` and the order columns; see :class:`SearchText` for what each holds.
@@ -62,8 +63,7 @@ def search_values(text: SearchText) -> tuple[str, ...]:
 
 def can_bind(text: str) -> bool:
     """SQLite takes UTF-8 only: a lone surrogate cannot be bound."""
-    if text.isascii():
-        return True
+    return is_unicode_text(text)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
