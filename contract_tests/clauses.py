@@ -2,11 +2,19 @@
 
 Tests name the clauses they check with ``@pytest.mark.clause("ID", ...)`` and raise
 :class:`ContractViolation` (via :func:`expect`) so that a failure says which clause broke.
+
+Every :func:`expect` also leaves evidence that a check of its clause ran. The report counts
+a clause as passed only on that evidence: a test that passes without having checked one of
+its clauses (a state machine that never reached the rule, a rule the target gives no means to
+check) leaves that clause "not checked", never "pass". :func:`not_checked` says why a part of
+a clause could not be checked against this target.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 CLAUSES: dict[str, str] = {
     # OAuth token endpoint: grants and token lifecycle
@@ -22,8 +30,8 @@ CLAUSES: dict[str, str] = {
     "OAUTH-ROTATE-2": "After a refresh grant the previous refresh token gives 404 and the "
     "previous access token gives 401.",
     "OAUTH-JWT-1": "is_jwt=true returns a JWT whose claims are exactly iss, iat, exp and "
-    "refreshTokenHash, with exp = iat + 3600 and refreshTokenHash = SHA-256 hex of the "
-    "current refresh token.",
+    "refreshTokenHash, with iss the server URL of the API's links, exp = iat + 3600 and "
+    "refreshTokenHash = SHA-256 hex of the current refresh token.",
     "OAUTH-JWT-2": "A JWT response has no refresh_token key, except a password grant that "
     "creates the first token row of its user+app.",
     "OAUTH-JWT-3": "A JWT is accepted exactly as long as the refresh token it was built from "
@@ -32,6 +40,9 @@ CLAUSES: dict[str, str] = {
     "stay valid.",
     "OAUTH-ISOLATION-1": "Tokens of one user+app are unaffected by grants for another user or "
     "app, and authenticate as their own user only.",
+    "OAUTH-EXPIRY-1": "An opaque access token is refused (401) once its hour is over; a JWT is "
+    "accepted until 180 s after its exp, then refused; the refresh token still works. (Needs "
+    "a clock the suite can move: checked against the mock only.)",
     "OAUTH-PARAMS-1": "/oauth/token reads parameters from an urlencoded body, a multipart body "
     "and the query string; a JSON body is not read (400, internalCode 40005).",
     "OAUTH-ISJWT-1": "is_jwt takes Spring booleans (true/false, on/off, yes/no, 1/0, any case); "
@@ -65,7 +76,8 @@ CLAUSES: dict[str, str] = {
     "AUTH-BEARER-1": "An Authorization header that is not exactly 'Bearer <token>' gives 401 "
     "'Authorization header for OAuth must be in the form \"Bearer <myAccessToken>\"'.",
     "AUTH-BEARER-2": "A malformed Bearer token gives 401 'OAuth token is invalid or expired.'; "
-    "a well-formed unknown one gives 401 'User could not be authenticated for token X......'.",
+    "a well-formed unknown one (never issued, replaced, revoked or expired) gives 401 'User "
+    "could not be authenticated for token X......'.",
     "AUTH-HEADERS-1": "401 responses carry no WWW-Authenticate header.",
     "AUTH-ORDER-1": "Authentication is checked before existence: a bad key on a missing "
     "document gives 401, not 404.",
@@ -80,10 +92,12 @@ CLAUSES: dict[str, str] = {
     "in the response and on GET.",
     "DOCS-TOTAL-1": "A listing's totalHits equals the number of the caller's documents.",
     "DOCS-PAGING-1": "Walking 'next' links visits every document exactly once, in the "
-    "requested order, and the last page has no 'next' link.",
+    "requested order; every page but the last holds pageSize documents, and the last page "
+    "has no 'next' link.",
     "DOCS-LINKS-1": "Listing links come in the order prev, first, next, last, self; "
     "pageNumber is always in the query, pageSize only if not 20, orderBy only if not default.",
-    "DOCS-PASTEND-1": "A page past the end gives 200 with an empty documents list.",
+    "DOCS-PASTEND-1": "A page past the end gives 200 with an empty documents list (and the "
+    "same totalHits).",
     "DOCS-DELETE-1": "DELETE gives 204 with no body; afterwards GET, PUT and DELETE of the "
     "document give 404.",
     "DOCS-ISOLATION-1": "Another user's document gives 404 to GET, PUT and DELETE and is not "
@@ -109,7 +123,8 @@ CLAUSES: dict[str, str] = {
     "WIRE-SLASH-1": "A trailing slash is tolerated: /api/v1/documents/ answers like "
     "/api/v1/documents.",
     "WIRE-TOKEN-1": "Token responses have exactly the keys access_token, refresh_token "
-    "(optional), scope and expires_in, with their documented types.",
+    "(optional), scope and expires_in, with their documented types and values (scope 'all', "
+    "expires_in about an hour).",
     "WIRE-LISTING-1": "A listing is {totalHits, pageNumber, documents, _links} with documented "
     "types and DocumentInfo keys.",
     "WIRE-DOC-1": "A full document has the documented keys and types, globalIds SD/FM/FD, "
@@ -124,19 +139,96 @@ _CLAUSE_IN_TEXT = re.compile(r"\[([A-Z0-9]+(?:-[A-Z0-9]+)+)\]")
 
 
 class ContractViolation(AssertionError):
-    """A failed check, tagged with the clause it breaks."""
+    """A failed check, tagged with the clause it breaks (and any other clause it breaks too)."""
 
-    def __init__(self, clause: str, message: str) -> None:
-        if clause not in CLAUSES:
-            raise KeyError(f"unknown clause {clause!r}")
+    def __init__(self, clause: str, message: str, also: Iterable[str] = ()) -> None:
+        self.clauses = (clause, *also)
+        unknown = [c for c in self.clauses if c not in CLAUSES]
+        if unknown:
+            raise KeyError(f"unknown clause {unknown[0]!r}")
         self.clause = clause
-        super().__init__(f"[{clause}] {message}")
+        tags = " ".join(f"[{c}]" for c in self.clauses)
+        super().__init__(f"{tags} {message}")
 
 
-def expect(condition: object, clause: str, message: str) -> None:
-    """Raise :class:`ContractViolation` for ``clause`` unless ``condition`` holds."""
+@dataclass
+class Evidence:
+    """What the checks of one test did: the clauses checked, and parts that could not be."""
+
+    checked: set[str] = field(default_factory=set)
+    #: clause -> why (a part of) it could not be checked against this target
+    not_checked: dict[str, str] = field(default_factory=dict)
+
+
+_evidence = Evidence()
+
+
+def start_evidence() -> None:
+    """Forget the evidence of the previous test (called before each test)."""
+    global _evidence
+    _evidence = Evidence()
+
+
+def evidence() -> Evidence:
+    return _evidence
+
+
+def expect(condition: object, clause: str, message: str, also: Iterable[str] = ()) -> None:
+    """Raise :class:`ContractViolation` for ``clause`` (and ``also``) unless ``condition``
+    holds; either way, note that a check of these clauses ran."""
+    also = tuple(also)
+    _evidence.checked.add(clause)
+    _evidence.checked.update(also)
     if not condition:
-        raise ContractViolation(clause, message)
+        raise ContractViolation(clause, message, also)
+
+
+def not_checked(clause: str, reason: str) -> None:
+    """Note that (a part of) ``clause`` could not be checked here: the report then says so
+    instead of "pass"."""
+    if clause not in CLAUSES:
+        raise KeyError(f"unknown clause {clause!r}")
+    _evidence.not_checked.setdefault(clause, reason)
+
+
+class Reach:
+    """The parts of its clauses that a state machine must reach to have checked them.
+
+    A part the runs never reached (hypothesis' examples did not get there, or the target
+    gives no means to set it up) makes its clause "partly checked" in the report.
+    """
+
+    def __init__(self, parts: dict[str, tuple[str, ...]]) -> None:
+        self.parts = parts
+        self.reached: set[tuple[str, str]] = set()
+        self.reasons: dict[tuple[str, str], str] = {}
+
+    def hit(self, clause: str, part: str) -> None:
+        if part not in self.parts.get(clause, ()):
+            raise KeyError(f"{clause} has no part {part!r}")
+        self.reached.add((clause, part))
+
+    def cannot(self, clause: str, part: str, reason: str) -> None:
+        """Say why ``part`` cannot be reached on this target."""
+        self.reasons[(clause, part)] = reason
+
+    def missed(self) -> dict[str, list[str]]:
+        return {
+            clause: [p for p in parts if (clause, p) not in self.reached]
+            for clause, parts in self.parts.items()
+            if any((clause, p) not in self.reached for p in parts)
+        }
+
+    def note_missed(self) -> None:
+        """Record every unreached part as not checked (call after the runs)."""
+        for clause, parts in self.missed().items():
+            why = [f"{p} ({self.reasons.get((clause, p), 'never reached')})" for p in parts]
+            not_checked(clause, "; ".join(why))
+
+
+#: Skip reasons starting with this make the report say "not checked" rather than "skipped":
+#: the rule exists, but the target offers no way to check it (a clock that cannot be moved).
+NOT_CHECKED_PREFIX = "not checked: "
 
 
 def clauses_named_in(text: str) -> set[str]:

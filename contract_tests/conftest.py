@@ -8,18 +8,25 @@ Options (each also readable from the environment variable named in its help):
 * ``--contract-report DIR``: where the parity report goes (default: under pytest's temp dir).
 * ``--contract-app-factory MOD:FUNC``: build the in-process app with another factory (used by
   the self-check that runs the suite against broken variants of the mock).
+* ``--contract-clauses ID,ID``: run only the tests that check one of these clauses.
+* ``--contract-targets FILE.json``: several targets in one run, each with its own clause
+  filter: ``[{"name": ..., "url": ... or "factory": ..., "clauses": [...], "skip_tests":
+  [...]}]`` (the self-check runs every broken variant of the mock in one session this way).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from .clauses import CLAUSES, ContractViolation, evidence, start_evidence
 from .report import ParityReport
 from .target import (
     DEFAULT_FIXTURES,
@@ -27,6 +34,7 @@ from .target import (
     Target,
     credentials_from_fixtures,
     credentials_from_options,
+    fixture_credentials_accepted,
     in_process_target,
     load_app_factory,
     remote_target,
@@ -79,6 +87,36 @@ _CREDENTIAL_OPTIONS = [
 REPORT_KEY = pytest.StashKey[ParityReport]()
 SERVED_KEY = pytest.StashKey[dict[str, object]]()
 REPORT_PATH_KEY = pytest.StashKey[Path]()
+SPECS_KEY = pytest.StashKey[dict[str, "TargetSpec"]]()
+
+#: Parametrised for a test that no target of a ``--contract-targets`` run wants; deselected.
+UNWANTED = "unwanted"
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One server the suite runs against."""
+
+    #: The report's name for it.
+    name: str
+    #: ``in-process``, ``served-mock`` or ``url``.
+    mode: str
+    url: str | None = None
+    #: ``MODULE:FUNCTION`` building the in-process app (``None``: the real mock).
+    factory: str | None = None
+    #: Only tests checking one of these clauses run against it (``None``: every test).
+    clauses: frozenset[str] | None = None
+    #: Only tests marked ``real_port`` (the default run's served mock).
+    real_port_only: bool = False
+    #: Tests (parts of their names) not to run against it.
+    skip_tests: tuple[str, ...] = ()
+
+    def wants(self, test_name: str, test_clauses: set[str], real_port: bool) -> bool:
+        if self.real_port_only and not real_port:
+            return False
+        if any(part in test_name for part in self.skip_tests):
+            return False
+        return self.clauses is None or bool(self.clauses & test_clauses)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -110,6 +148,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("RSPACE_CONTRACT_APP_FACTORY"),
         help="MODULE:FUNCTION (or FILE.py:FUNCTION) taking the fixtures path, returning an app",
     )
+    group.addoption(
+        "--contract-clauses",
+        default=os.environ.get("RSPACE_CONTRACT_CLAUSES"),
+        help="comma-separated clause ids: run only the tests that check one of them",
+    )
+    group.addoption(
+        "--contract-targets",
+        default=None,
+        help="JSON file listing several targets (name, url or factory, clauses) for one run",
+    )
     for name in _CREDENTIAL_OPTIONS:
         env = "RSPACE_" + name.upper()
         group.addoption(
@@ -127,22 +175,78 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[REPORT_KEY] = ParityReport()
     config.stash[SERVED_KEY] = {}
+    config.stash[SPECS_KEY] = {spec.name: spec for spec in _target_specs(config)}
 
 
-def _target_kinds(config: pytest.Config, over_real_port: bool) -> list[str]:
+def _clause_filter(raw: object) -> frozenset[str] | None:
+    if raw is None:
+        return None
+    names = [raw] if isinstance(raw, str) else list(raw)  # type: ignore[call-overload]
+    clauses = frozenset(c.strip() for name in names for c in str(name).split(",") if c.strip())
+    unknown = sorted(clauses - CLAUSES.keys())
+    if unknown:
+        raise pytest.UsageError(f"unknown contract clauses: {', '.join(unknown)}")
+    return clauses
+
+
+def _target_specs(config: pytest.Config) -> list[TargetSpec]:
+    only = _clause_filter(config.getoption("contract_clauses"))
+    listed = config.getoption("contract_targets")
+    if listed:
+        specs = []
+        for entry in json.loads(Path(listed).read_text(encoding="utf-8")):
+            mode = "url" if entry.get("url") else "in-process"
+            clauses = _clause_filter(entry.get("clauses"))
+            skip = tuple(entry.get("skip_tests", ()))
+            specs.append(
+                TargetSpec(
+                    entry["name"],
+                    mode,
+                    entry.get("url"),
+                    entry.get("factory"),
+                    clauses,
+                    skip_tests=skip,
+                )
+            )
+        return specs
     if config.getoption("rspace_url"):
-        return ["url"]
+        return [TargetSpec("url", "url", str(config.getoption("rspace_url")), clauses=only)]
     if config.getoption("rspace_serve"):
-        return ["served-mock"]
-    if config.getoption("contract_app_factory"):
-        return ["in-process"]  # a substitute app exists only in-process
-    return ["in-process", "served-mock"] if over_real_port else ["in-process"]
+        return [TargetSpec("served-mock", "served-mock", clauses=only)]
+    factory = config.getoption("contract_app_factory")
+    if factory:  # a substitute app exists only in-process
+        return [TargetSpec("in-process", "in-process", factory=factory, clauses=only)]
+    return [
+        TargetSpec("in-process", "in-process", clauses=only),
+        TargetSpec("served-mock", "served-mock", clauses=only, real_port_only=True),
+    ]
+
+
+def _test_clauses(node: pytest.Function | pytest.Item | object) -> set[str]:
+    iter_markers = getattr(node, "iter_markers")  # noqa: B009 - Function and FunctionDefinition
+    return {c for marker in iter_markers("clause") for c in marker.args}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "target_kind" in metafunc.fixturenames:
-        over_real_port = metafunc.definition.get_closest_marker("real_port") is not None
-        metafunc.parametrize("target_kind", _target_kinds(metafunc.config, over_real_port))
+        real_port = metafunc.definition.get_closest_marker("real_port") is not None
+        clauses = _test_clauses(metafunc.definition)
+        specs = metafunc.config.stash[SPECS_KEY].values()
+        name = metafunc.definition.name
+        kinds = [spec.name for spec in specs if spec.wants(name, clauses, real_port)]
+        metafunc.parametrize("target_kind", kinds or [UNWANTED])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unwanted = [item for item in items if _kind_of(item) == UNWANTED]
+    if unwanted:
+        config.hook.pytest_deselected(items=unwanted)
+        items[:] = [item for item in items if _kind_of(item) != UNWANTED]
+
+
+def _kind_of(item: pytest.Item) -> str:
+    callspec = getattr(item, "callspec", None)
+    return str(callspec.params.get("target_kind", "in-process")) if callspec else "in-process"
 
 
 class TargetFactory:
@@ -150,27 +254,33 @@ class TargetFactory:
 
     def __init__(self, config: pytest.Config, kind: str) -> None:
         self.config = config
+        self.spec = config.stash[SPECS_KEY][kind]
         self.kind = kind
         self._made: list[Target] = []
 
     @property
     def fresh_each_time(self) -> bool:
-        return self.kind == "in-process"
+        return self.spec.mode == "in-process"
 
     def new(self) -> Target:
-        if self.kind == "in-process":
-            factory = load_app_factory(self.config.getoption("contract_app_factory"))
+        if self.fresh_each_time:
+            factory = load_app_factory(self.spec.factory)
             target = in_process_target(factory, DEFAULT_FIXTURES)
+            target.kind = self.kind
             self._made.append(target)
             _note_server(self.config, target)
             return target
-        return _shared_target(self.config, self.kind)
+        return _shared_target(self.config, self.spec)
 
     def state_machine_settings(self) -> settings:
-        """The profile's settings; at most 5 runs on a shared server, which is never reset."""
+        """The profile's settings, examples and steps alike, on every kind of target.
+
+        A shared server is never reset, so a failing example cannot be replayed faithfully:
+        there the failure is reported as found, without shrinking.
+        """
         if self.fresh_each_time:
             return settings(settings.default)
-        return settings(settings.default, max_examples=min(settings.default.max_examples, 5))
+        return settings(settings.default, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
     def close(self) -> None:
         for target in self._made:
@@ -178,27 +288,37 @@ class TargetFactory:
         self._made.clear()
 
 
-def _shared_target(config: pytest.Config, kind: str) -> Target:
+def _shared_target(config: pytest.Config, spec: TargetSpec) -> Target:
     shared = config.stash[SERVED_KEY]
-    existing = shared.get(kind)
+    existing = shared.get(spec.name)
     if isinstance(existing, Target):
         return existing
     read_only = bool(config.getoption("read_only"))
-    if kind == "served-mock":
+    if spec.mode == "served-mock":
         served = ServedMock(DEFAULT_FIXTURES)
-        shared["served-process"] = served
+        shared[spec.name + ":process"] = served
         target = remote_target(
-            kind, served.base_url, credentials_from_fixtures(DEFAULT_FIXTURES), read_only=read_only
-        )
-    else:
-        values = {name: config.getoption("rspace_" + name) for name in _CREDENTIAL_OPTIONS}
-        target = remote_target(
-            kind,
-            str(config.getoption("rspace_url")),
-            credentials_from_options(values),
+            spec.name,
+            served.base_url,
+            credentials_from_fixtures(DEFAULT_FIXTURES),
             read_only=read_only,
         )
-    shared[kind] = target
+        target.credentials_source = f"{DEFAULT_FIXTURES.name}, which it serves"
+    else:
+        assert spec.url is not None
+        values = {name: config.getoption("rspace_" + name) for name in _CREDENTIAL_OPTIONS}
+        credentials = credentials_from_options(values)
+        source = "the suite's options"
+        if not credentials.users and not credentials.apps:
+            # Nothing given: a server that takes the mock's fixture credentials is the mock.
+            if fixture_credentials_accepted(spec.url):
+                credentials = credentials_from_fixtures(DEFAULT_FIXTURES)
+                source = f"{DEFAULT_FIXTURES.name} (none given; the server accepts them)"
+            else:
+                source = "none given"
+        target = remote_target(spec.name, spec.url, credentials, read_only=read_only)
+        target.credentials_source = source
+    shared[spec.name] = target
     _note_server(config, target)
     return target
 
@@ -215,7 +335,10 @@ def _note_server(config: pytest.Config, target: Target) -> None:
         except Exception as error:  # the report must not break the run
             version = f"unknown ({error.__class__.__name__})"
         break
-    report.servers[target.kind] = f"{target.base_url} ({version})"
+    admin = "with the mock's admin API" if target.admin else "no admin API"
+    report.servers[target.kind] = (
+        f"{target.base_url} ({version}; {admin}; credentials: {target.credentials_source})"
+    )
 
 
 @pytest.fixture
@@ -259,6 +382,28 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"contract parity report: {path} (and .xml)")
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    start_evidence()
+
+
+def _violated_clauses(error: BaseException | None) -> set[str]:
+    """The clauses of every :class:`ContractViolation` in an exception, its causes and its
+    groups (hypothesis wraps failures it could not replay in exception groups)."""
+    found: set[str] = set()
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ContractViolation):
+            found.update(current.clauses)
+        pending += [current.__cause__, current.__context__]
+        pending += list(getattr(current, "exceptions", ()))
+    return found
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -271,12 +416,19 @@ def pytest_runtest_makereport(
     record = (report.when == "call") or (report.when == "setup" and outcome != "passed")
     if not record:
         return report
-    callspec = getattr(item, "callspec", None)
-    kind = callspec.params.get("target_kind", "in-process") if callspec else "in-process"
     text = ""
     if outcome == "failed":
         text = report.longreprtext
     elif outcome == "skipped" and isinstance(report.longrepr, tuple):
-        text = str(report.longrepr[2])
-    item.config.stash[REPORT_KEY].record(kind, item.nodeid, clauses, outcome, text)
+        text = str(report.longrepr[2]).removeprefix("Skipped: ")
+    blamed = _violated_clauses(call.excinfo.value if call.excinfo else None)
+    item.config.stash[REPORT_KEY].record(
+        _kind_of(item),
+        item.nodeid,
+        clauses,
+        outcome,
+        text,
+        evidence=evidence() if report.when == "call" else None,
+        blamed=blamed or None,
+    )
     return report

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from .clauses import expect
 from .target import AppCredentials, Target, UserCredentials
 
 DOCUMENTS = "/api/v1/documents"
@@ -16,6 +17,30 @@ NOT_FOUND_MESSAGE = (
     "Document with id [{id}] could not be retrieved - possibly it has been deleted, does not "
     "exist, or you do not have permission to access it."
 )
+
+
+def server_url_from_links(links: list[dict[str, str]]) -> str | None:
+    """The server URL that RSpace puts in front of its links (``server.urls.prefix``)."""
+    for link in links:
+        href = str(link.get("link", ""))
+        if link.get("rel") == "self" and "/api/v1/" in href:
+            return href[: href.index("/api/v1/")]
+    return None
+
+
+def unknown_token_message(token: str) -> str:
+    """RSpace's 401 message for a well-formed token it does not (or no longer) accept."""
+    return f"User could not be authenticated for token {token[0]}......"
+
+
+def check_dead_token_message(body: dict[str, Any], token: str) -> None:
+    """A replaced, revoked or expired token is as unknown as one never issued (AUTH-BEARER-2)."""
+    expected = unknown_token_message(token)
+    expect(
+        body.get("message") == expected,
+        "AUTH-BEARER-2",
+        f"a token no longer valid got the message {body.get('message')!r}, not {expected!r}",
+    )
 
 
 def api_key(user: UserCredentials) -> dict[str, str]:

@@ -1,4 +1,9 @@
-"""The parity report: clause -> pass/fail/skipped per target, as Markdown and JUnit XML.
+"""The parity report: clause -> outcome per target, as Markdown and JUnit XML.
+
+Outcomes: ``fail``; ``pass`` (checks of the clause ran and held); ``partly checked`` (they held,
+but a part of the clause could not be checked against this target); ``not checked`` (no check
+of it could run here, e.g. it needs a clock the target does not let the suite move);
+``skipped`` (its tests were skipped, e.g. for want of credentials). Only ``pass`` is a pass.
 
 Two runs (say the mock and a real RSpace) give two reports with the same rows, so they can be
 put side by side.
@@ -10,21 +15,31 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .clauses import CLAUSES, clauses_named_in
+from .clauses import CLAUSES, NOT_CHECKED_PREFIX, Evidence, clauses_named_in
+
+#: Outcomes that are not a pass (JUnit: ``skipped``), besides ``fail``.
+NOT_PASSED = ("partly checked", "not checked", "skipped")
 
 
 @dataclass
 class ClauseResult:
     passed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    #: Tests among ``failed`` whose failure named no clause (an error, not a violation): they
+    #: count against all of their clauses, since none can be ruled out.
+    unattributed: set[str] = field(default_factory=set)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: (test id, why): a test that ran could not check (a part of) the clause
+    not_checked: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def outcome(self) -> str:
         if self.failed:
             return "fail"
         if self.passed:
-            return "pass"
+            return "partly checked" if self.not_checked else "pass"
+        if self.not_checked:
+            return "not checked"
         return "skipped"
 
 
@@ -36,25 +51,45 @@ class ParityReport:
     servers: dict[str, str] = field(default_factory=dict)
 
     def record(
-        self, target_kind: str, test_id: str, clauses: list[str], outcome: str, text: str
+        self,
+        target_kind: str,
+        test_id: str,
+        clauses: list[str],
+        outcome: str,
+        text: str,
+        evidence: Evidence | None = None,
+        blamed: set[str] | None = None,
     ) -> None:
         """Attribute one test's outcome to its clauses.
 
-        A failure counts against the clauses its message names (``[ID]``) if it names any of
-        the test's clauses, otherwise against all of them; the test's other clauses are then
-        left undecided by this test.
+        A failure counts against ``blamed`` (the clauses of the violations raised), else
+        against the clauses its text names as ``[ID]`` on its error lines, else against all
+        of the test's clauses; the test's other clauses are then left undecided
+        by this test. A pass counts for a clause only if the ``evidence`` shows a check of it
+        ran (no evidence given: all of them); the others are "not checked".
         """
         by_clause = self.results.setdefault(target_kind, {})
         if outcome == "failed":
-            named = clauses_named_in(text)
-            blamed = (named & set(clauses)) or (named if named else set(clauses))
-            for clause in sorted(blamed):
-                by_clause.setdefault(clause, ClauseResult()).failed.append((test_id, text))
+            error_lines = "\n".join(line for line in text.splitlines() if line.startswith("E "))
+            named = blamed or clauses_named_in(error_lines)
+            for clause in sorted(named or clauses):
+                result = by_clause.setdefault(clause, ClauseResult())
+                result.failed.append((test_id, text))
+                if not named:
+                    result.unattributed.add(test_id)
             return
         for clause in clauses:
             result = by_clause.setdefault(clause, ClauseResult())
             if outcome == "passed":
+                if evidence is not None and clause not in evidence.checked:
+                    reason = evidence.not_checked.get(clause, "no check of it ran on this target")
+                    result.not_checked.append((test_id, reason))
+                    continue
                 result.passed.append(test_id)
+                if evidence is not None and clause in evidence.not_checked:
+                    result.not_checked.append((test_id, evidence.not_checked[clause]))
+            elif text.strip().startswith(NOT_CHECKED_PREFIX):
+                result.not_checked.append((test_id, text.strip()[len(NOT_CHECKED_PREFIX) :]))
             else:
                 result.skipped.append((test_id, text))
 
@@ -101,9 +136,9 @@ class ParityReport:
                 case = ET.SubElement(suite, "testcase", classname=kind, name=clause)
                 ET.SubElement(case, "system-out").text = statement
                 counts["tests"] += 1
-                if result is None or result.outcome == "skipped":
+                if result is None or result.outcome in NOT_PASSED:
                     counts["skipped"] += 1
-                    reason = _detail(result) if result else "not run"
+                    reason = f"{result.outcome}: {_detail(result)}" if result else "not run"
                     ET.SubElement(case, "skipped", message=reason)
                 elif result.outcome == "fail":
                     counts["failures"] += 1
@@ -118,9 +153,18 @@ def _detail(result: ClauseResult | None) -> str:
     if result is None:
         return ""
     if result.failed:
-        return "failed in " + ", ".join(sorted({test for test, _ in result.failed}))
+        named = sorted({test for test, _ in result.failed} - result.unattributed)
+        parts = ["failed in " + ", ".join(named)] if named else []
+        if result.unattributed:
+            parts.append("errors (naming no clause) in " + ", ".join(sorted(result.unattributed)))
+        return "; ".join(parts)
+    unchecked = "; ".join(sorted({reason.replace("|", "/") for _, reason in result.not_checked}))
+    if result.passed and unchecked:
+        return f"{len(result.passed)} test(s) passed; not checked: {unchecked}"
     if result.passed:
         return f"{len(result.passed)} test(s) passed"
+    if unchecked:
+        return f"not checked: {unchecked}"
     reasons = sorted({_first_line(text) for _, text in result.skipped})
     return "skipped: " + "; ".join(reasons)
 

@@ -7,7 +7,7 @@ have RSpace's keys and types. Key order is not checked: JSON clients do not see 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -41,23 +41,36 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _keys(body: object, clause: str, what: str, required: set[str], optional: set[str]) -> None:
-    expect(isinstance(body, dict), clause, f"{what} is not a JSON object: {body!r:.200}")
+def _keys(
+    body: object,
+    clause: str,
+    what: str,
+    required: set[str],
+    optional: set[str],
+    also: Iterable[str] = (),
+) -> None:
+    expect(isinstance(body, dict), clause, f"{what} is not a JSON object: {body!r:.200}", also)
     assert isinstance(body, dict)
     missing = required - body.keys()
     extra = body.keys() - required - optional
-    expect(not missing, clause, f"{what} lacks keys {sorted(missing)}: {body!r:.300}")
-    expect(not extra, clause, f"{what} has unexpected keys {sorted(extra)}: {body!r:.300}")
+    expect(not missing, clause, f"{what} lacks keys {sorted(missing)}: {body!r:.300}", also)
+    expect(not extra, clause, f"{what} has unexpected keys {sorted(extra)}: {body!r:.300}", also)
 
 
-def _typed(body: dict[str, Any], clause: str, what: str, types: dict[str, str]) -> None:
+def _typed(
+    body: dict[str, Any],
+    clause: str,
+    what: str,
+    types: dict[str, str],
+    also: Iterable[str] = (),
+) -> None:
     """``types`` maps a key to 'int', 'int?', 'str', 'str?', 'bool', 'list', 'dict', 'date'."""
     for key, kind in types.items():
         value = body.get(key)
         nullable = kind.endswith("?")
         base = kind.rstrip("?")
         if value is None:
-            expect(nullable, clause, f"{what}.{key} is null")
+            expect(nullable, clause, f"{what}.{key} is null", also)
             continue
         ok = {
             "int": _is_int(value),
@@ -67,14 +80,15 @@ def _typed(body: dict[str, Any], clause: str, what: str, types: dict[str, str]) 
             "dict": isinstance(value, dict),
             "date": isinstance(value, str) and RESOURCE_DATE.match(value) is not None,
         }[base]
-        expect(ok, clause, f"{what}.{key} should be {kind}, got {value!r:.100}")
+        expect(ok, clause, f"{what}.{key} should be {kind}, got {value!r:.100}", also)
 
 
 def json_body(response: httpx.Response, clause: str) -> Any:
+    """The JSON body (not JSON: ``clause`` fails); its Content-Type is WIRE-CT-1's rule."""
     content_type = response.headers.get("content-type", "")
     expect(
-        content_type.startswith("application/json"),
-        clause,
+        content_type.split(";")[0].strip().lower() == "application/json",
+        "WIRE-CT-1",
         f"{response.request.method} {response.request.url.path} answered "
         f"{response.status_code} with Content-Type {content_type!r}, not application/json",
     )
@@ -147,14 +161,24 @@ def check_error(
     internal_code: int | None = None,
     message: str | None = None,
     errors: list[str] | None = None,
+    also: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The exact status (for ``clause``), then the ApiError shape, code and texts."""
+    """The exact status (for ``clause``, and ``also``), then the ApiError shape, code and
+    texts."""
     expect(
         response.status_code == status,
         clause,
         f"{response.request.method} {response.request.url.path}: expected {status}, got "
         f"{response.status_code}: {response.text[:300]}",
+        also,
     )
+    if status == 401:
+        expect(
+            "www-authenticate" not in response.headers,
+            "AUTH-HEADERS-1",
+            f"a 401 of {response.request.method} {response.request.url.path} carries "
+            f"WWW-Authenticate: {response.headers.get('www-authenticate')!r}",
+        )
     body = check_api_error(response)
     if internal_code is not None:
         expect(
@@ -169,27 +193,32 @@ def check_error(
     return body
 
 
-def check_token_response(body: object, clause: str = "WIRE-TOKEN-1") -> dict[str, Any]:
-    _keys(
-        body, clause, "token response", {"access_token", "scope", "expires_in"}, {"refresh_token"}
-    )
+def check_token_response(
+    body: object, clause: str = "WIRE-TOKEN-1", also: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Keys, types and values of a token response; ``also``: the grant's own clause (a
+    password grant's response breaks OAUTH-GRANT-1 as well)."""
+    also = tuple(also)
+    what = "token response"
+    _keys(body, clause, what, {"access_token", "scope", "expires_in"}, {"refresh_token"}, also)
     assert isinstance(body, dict)
-    _typed(
-        body, clause, "token response", {"access_token": "str", "scope": "str", "expires_in": "int"}
-    )
+    _typed(body, clause, what, {"access_token": "str", "scope": "str", "expires_in": "int"}, also)
     if "refresh_token" in body:
-        _typed(body, clause, "token response", {"refresh_token": "str"})
-    expect(body["scope"] == "all", clause, f"scope is {body['scope']!r}, not 'all'")
+        _typed(body, clause, what, {"refresh_token": "str"}, also)
+    expect(body["scope"] == "all", clause, f"scope is {body['scope']!r}, not 'all'", also)
     # RSpace's lifetime is a hard-coded hour, counted down when the response is written.
     expect(
         3500 <= body["expires_in"] <= 3600,
         clause,
         f"expires_in {body['expires_in']} is not about an hour (3599)",
+        also,
     )
     return dict(body)
 
 
-def _check_links(links: object, clause: str, what: str) -> list[dict[str, str]]:
+def _check_links(
+    links: object, clause: str, what: str, also: Iterable[str] = ()
+) -> list[dict[str, str]]:
     expect(isinstance(links, list), clause, f"{what}._links is not a list")
     assert isinstance(links, list)
     for link in links:
@@ -199,6 +228,7 @@ def _check_links(links: object, clause: str, what: str) -> list[dict[str, str]]:
             link["link"].startswith(("http://", "https://")),
             clause,
             f"{what} link {link['link']!r} is not absolute",
+            also,
         )
     return links
 
@@ -324,7 +354,7 @@ def check_listing(body: object, clause: str = "WIRE-LISTING-1") -> dict[str, Any
     )
     for document in body["documents"]:
         check_document_info(document, clause)
-    _check_links(body["_links"], clause, "listing")
+    _check_links(body["_links"], clause, "listing", also=("DOCS-LINKS-1",))
     return dict(body)
 
 

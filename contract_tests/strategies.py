@@ -28,11 +28,11 @@ ascii_name_suffixes = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1
 
 name_suffixes = st.one_of(ascii_name_suffixes, _words(_WORD_CHARACTERS, 4))
 
+#: A non-empty comma-separated tag string.
+some_tags = st.lists(_words(_TAG_CHARACTERS, 2), min_size=1, max_size=3, unique=True).map(",".join)
+
 #: A comma-separated tag string, or ``None`` for no tags.
-tag_strings = st.one_of(
-    st.none(),
-    st.lists(_words(_TAG_CHARACTERS, 2), min_size=1, max_size=3, unique=True).map(",".join),
-)
+tag_strings = st.one_of(st.none(), some_tags)
 
 #: Text field content as RSpace's HTML normaliser leaves it: one paragraph of words.
 field_contents = _words(_WORD_CHARACTERS, 8).map(lambda text: f"<p>{text}</p>")

@@ -6,10 +6,16 @@ Three kinds of target share one interface:
   Starlette's ``TestClient``; nothing touches the network.
 * ``served-mock``: ``rspace-mock serve`` started as a subprocess on a free loopback port.
 * ``url``: any RSpace (or mock) at ``--rspace-url``; state is shared and cannot be reset.
+
+A target may offer more than RSpace's API: the mock's admin API (``/_mock/``), found by
+:attr:`Target.admin`. The suite uses it only for what a real server gives no means to do
+(move the clock, remove a token row), and reports the rules that need it as not checked
+on a target without it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -141,14 +147,36 @@ class Target:
         self.created_documents: dict[int, str] = {}
         #: username -> id of a document the suite created to tell whose a token is.
         self.marker_documents: dict[str, int] = {}
+        #: Reached through Starlette's TestClient, not over a socket.
+        self.in_process = False
+        #: Where the credentials came from, for the report (options, fixtures).
+        self.credentials_source = "the suite's options"
         self._on_close: list[Callable[[], None]] = []
+        self._admin: AdminApi | None | bool = False  # False: not looked for yet
+
+    @property
+    def admin(self) -> AdminApi | None:
+        """The mock's admin API, if this target has one and may be changed (not read-only)."""
+        if self._admin is False:
+            self._admin = None
+            if not self.read_only:
+                try:
+                    response = self.client.get(self.url(ADMIN_PREFIX))
+                    if response.status_code == 200 and response.json().get("service") == (
+                        ADMIN_SERVICE
+                    ):
+                        self._admin = AdminApi(self)
+                except (httpx.HTTPError, ValueError, AttributeError):
+                    pass
+        assert self._admin is not True
+        return self._admin
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.base_url + path
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         for _attempt in range(6):
-            response = self.client.request(method, self.url(path), **kwargs)
+            response = self._send(method, path, kwargs)
             if not self.honour_rate_limits:
                 return response
             wait_ms = _wait_millis(response)
@@ -159,6 +187,16 @@ class Target:
                 return response
             time.sleep(max(wait_ms or 1000, 100) / 1000)
         return response
+
+    def _send(self, method: str, path: str, kwargs: dict[str, Any]) -> httpx.Response:
+        try:
+            return self.client.request(method, self.url(path), **kwargs)
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            # A kept-alive connection the server closed (as uvicorn does after a crash) fails
+            # the next request on it; an idempotent one is sent again on a new connection.
+            if method not in IDEMPOTENT_METHODS:
+                raise
+            return self.client.request(method, self.url(path), **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)
@@ -200,6 +238,38 @@ class Target:
             self._on_close.clear()
 
 
+IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+ADMIN_PREFIX = "/_mock"
+ADMIN_SERVICE = "rspace-mock admin API"
+
+
+class AdminCallFailed(RuntimeError):
+    pass
+
+
+class AdminApi:
+    """The few admin operations the suite uses (the mock's ``/_mock/`` API)."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    def _call(self, method: str, path: str, body: object = None) -> dict[str, Any]:
+        response = self.target.client.request(
+            method, self.target.url(ADMIN_PREFIX + path), json=body
+        )
+        if response.status_code >= 300:
+            raise AdminCallFailed(f"{method} {ADMIN_PREFIX}{path}: {response.status_code}")
+        result: dict[str, Any] = response.json()
+        return result
+
+    def disconnect_app(self, username: str, client_id: str) -> None:
+        """Remove the user's token row for the app, as if the user disconnected it."""
+        self._call("DELETE", f"/users/{username}/apps/{client_id}")
+
+    def advance_clock(self, seconds: float) -> None:
+        self._call("POST", "/clock/advance", {"seconds": seconds})
+
+
 def _float_header(response: httpx.Response, name: str) -> float | None:
     try:
         return float(response.headers[name])
@@ -236,20 +306,29 @@ def load_app_factory(spec: str | None) -> AppFactory:
     if not spec:
         return default_app_factory
     location, _, attribute = spec.rpartition(":")
+    factory: AppFactory = getattr(_factory_module(location), attribute)
+    return factory
+
+
+@functools.cache
+def _factory_module(location: str) -> Any:
+    """Each module once: a factory module may keep state across the apps it builds."""
     if location.endswith(".py"):
         import importlib.util
 
-        module_spec = importlib.util.spec_from_file_location("_contract_app_factory", location)
+        name = "_contract_app_factory_" + Path(location).stem
+        module_spec = importlib.util.spec_from_file_location(name, location)
         if module_spec is None or module_spec.loader is None:
             raise ImportError(location)
         module = importlib.util.module_from_spec(module_spec)
+        # Registered before it runs, as an import would: dataclasses look their module up.
+        sys.modules[name] = module
         module_spec.loader.exec_module(module)
     else:
         import importlib
 
         module = importlib.import_module(location)
-    factory: AppFactory = getattr(module, attribute)
-    return factory
+    return module
 
 
 def in_process_target(app_factory: AppFactory, fixtures: Path) -> Target:
@@ -269,8 +348,25 @@ def in_process_target(app_factory: AppFactory, fixtures: Path) -> Target:
     target = Target(
         "in-process", "http://testserver", client, credentials_from_fixtures(fixtures), fresh=True
     )
+    target.in_process = True
     target.on_close(lambda: client.__exit__(None, None, None))
     return target
+
+
+def fixture_credentials_accepted(base_url: str, fixtures: Path = DEFAULT_FIXTURES) -> bool:
+    """Whether the server at ``base_url`` takes an API key of the mock's default fixtures,
+    i.e. it is (a variant of) the mock serving them."""
+    for user in credentials_from_fixtures(fixtures).api_key_users:
+        try:
+            response = httpx.get(
+                base_url.rstrip("/") + "/api/v1/status",
+                headers={"apiKey": user.api_key or ""},
+                timeout=10.0,
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+    return False
 
 
 def remote_target(kind: str, base_url: str, credentials: Credentials, *, read_only: bool) -> Target:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .clauses import expect
-from .helpers import DOCUMENTS, bearer, require_api_key_users
+from .helpers import DOCUMENTS, bearer, require_api_key_users, unknown_token_message
 from .shapes import check_error, check_status, json_body
 from .target import Target
 
@@ -16,10 +16,6 @@ MISSING_CREDENTIALS = (
 )
 BEARER_FORM = 'Authorization header for OAuth must be in the form "Bearer <myAccessToken>"'
 RATE_LIMIT_HEADERS = ("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-WaitTimeMillis")
-
-
-def _unknown_token_message(token: str) -> str:
-    return f"User could not be authenticated for token {token[0]}......"
 
 
 @pytest.mark.real_port
@@ -56,7 +52,7 @@ def test_valid_api_key_authenticates(target: Target) -> None:
 def test_unknown_api_key_is_401(target: Target) -> None:
     key = "zzzzContractTestUnknownKey000000"
     response = target.get(DOCUMENTS, headers={"apiKey": key})
-    check_error(response, "AUTH-APIKEY-1", 401, 40101, _unknown_token_message(key))
+    check_error(response, "AUTH-APIKEY-1", 401, 40101, unknown_token_message(key))
     expect("www-authenticate" not in response.headers, "AUTH-HEADERS-1", "WWW-Authenticate")
 
 
@@ -82,10 +78,10 @@ def test_api_key_wins_over_authorization(target: Target) -> None:
     )
     key = "zzzzContractTestUnknownKey000000"
     response = target.get("/api/v1/status", headers={"apiKey": key, "Authorization": "Bearer x"})
-    check_error(response, "AUTH-APIKEY-1", 401, 40101, _unknown_token_message(key))
+    check_error(response, "AUTH-APIKEY-1", 401, 40101, unknown_token_message(key))
 
 
-@pytest.mark.clause("AUTH-BEARER-1")
+@pytest.mark.clause("AUTH-BEARER-1", "AUTH-HEADERS-1")
 @pytest.mark.parametrize(
     "header",
     [
@@ -102,21 +98,21 @@ def test_authorization_header_must_be_bearer_form(target: Target, header: str) -
     check_error(response, "AUTH-BEARER-1", 401, 40101, BEARER_FORM, ["Authorisation error"])
 
 
-@pytest.mark.clause("AUTH-BEARER-2")
+@pytest.mark.clause("AUTH-BEARER-2", "AUTH-HEADERS-1")
 @pytest.mark.parametrize("token", ["short", "Q" * 31, "Q" * 33, "!" * 32])
 def test_malformed_bearer_token_is_401(target: Target, token: str) -> None:
     response = target.get(DOCUMENTS, headers=bearer(token))
     check_error(response, "AUTH-BEARER-2", 401, 40101, "OAuth token is invalid or expired.")
 
 
-@pytest.mark.clause("AUTH-BEARER-2")
+@pytest.mark.clause("AUTH-BEARER-2", "AUTH-HEADERS-1")
 @pytest.mark.parametrize("token", ["Q" * 32, "abcd+/" + "x" * 26])
 def test_unknown_bearer_token_is_401(target: Target, token: str) -> None:
     response = target.get(DOCUMENTS, headers=bearer(token))
-    check_error(response, "AUTH-BEARER-2", 401, 40101, _unknown_token_message(token))
+    check_error(response, "AUTH-BEARER-2", 401, 40101, unknown_token_message(token))
 
 
-@pytest.mark.clause("AUTH-BEARER-2")
+@pytest.mark.clause("AUTH-BEARER-2", "AUTH-HEADERS-1")
 def test_forged_jwt_is_401(target: Target) -> None:
     import jwt
 
@@ -126,7 +122,7 @@ def test_forged_jwt_is_401(target: Target) -> None:
         algorithm="HS256",
     )
     response = target.get(DOCUMENTS, headers=bearer(forged))
-    check_error(response, "AUTH-BEARER-2", 401, 40101, _unknown_token_message(forged))
+    check_error(response, "AUTH-BEARER-2", 401, 40101, unknown_token_message(forged))
 
 
 @pytest.mark.clause("AUTH-ORDER-1")
@@ -141,16 +137,40 @@ def test_authentication_comes_before_not_found(target: Target) -> None:
 @pytest.mark.clause("RATE-HEADERS-1")
 @pytest.mark.parametrize("authenticated", [True, False])
 def test_rate_limit_headers_on_every_api_response(target: Target, authenticated: bool) -> None:
-    headers = {}
+    """Reads, writes and errors alike: RSpace's throttle interceptor answers before the
+    handler runs, whatever the handler then does."""
+    headers: dict[str, str] = {}
     if authenticated:
         headers = {"apiKey": require_api_key_users(target)[0].api_key or ""}
-    for path in ("/api/v1/status", DOCUMENTS, f"{DOCUMENTS}/987654321987"):
-        response = target.get(path, headers=headers)
+    missing_document = f"{DOCUMENTS}/987654321987"
+    requests: list[tuple[str, str, dict[str, object]]] = [
+        ("GET", "/api/v1/status", {}),
+        ("GET", DOCUMENTS, {}),
+        ("GET", DOCUMENTS, {"params": {"pageSize": 0}}),
+        ("GET", missing_document, {}),
+        ("PUT", missing_document, {"json": {"name": f"{target.run_tag}x"}}),
+        ("DELETE", missing_document, {}),
+        (
+            "POST",
+            DOCUMENTS,
+            {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+        ),
+    ]
+    if authenticated and not target.read_only:
+        requests.append(("POST", DOCUMENTS, {"json": {"name": f"{target.run_tag}rate"}}))
+    for method, path, extra in requests:
+        kwargs = dict(extra)
+        kwargs["headers"] = {**headers, **dict(kwargs.get("headers", {}))}  # type: ignore[arg-type]
+        response = target.request(method, path, **kwargs)
+        if method == "POST" and response.status_code == 201:
+            created = response.json()["id"]
+            response = target.delete(f"{DOCUMENTS}/{created}", headers=headers)
+            method, path = "DELETE", f"{DOCUMENTS}/{created}"
         missing = [h for h in RATE_LIMIT_HEADERS if h not in response.headers]
         expect(
             not missing,
             "RATE-HEADERS-1",
-            f"GET {path} ({response.status_code}) lacks {missing}",
+            f"{method} {path} ({response.status_code}) lacks {missing}",
         )
         expect(
             float(response.headers["X-Rate-Limit-Remaining"]) >= 0,

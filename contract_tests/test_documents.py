@@ -1,14 +1,18 @@
 """Documents as a state machine: a model of each user's documents against the server's answers.
 
 Only documents the run created are modelled; documents that were already there are counted
-once at the start, so the machine also runs on a server it cannot reset.
+once at the start, so the machine also runs on a server it cannot reset. As in the token
+machine, one rule draws the action of each step, so that every run mixes creates, updates,
+deletes, reads and listings (hypothesis would otherwise enable a random subset of rules per
+run), and draws never depend on the server's answers.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,13 +20,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
-    invariant,
-    precondition,
     rule,
     run_state_machine_as_test,
 )
 
-from .clauses import expect
+from .clauses import Reach, expect
 from .conftest import TargetFactory
 from .helpers import (
     DOCUMENTS,
@@ -34,7 +36,7 @@ from .helpers import (
     require_writable,
 )
 from .shapes import check_document_info, check_error, check_listing, json_body
-from .strategies import field_contents, name_suffixes, tag_strings
+from .strategies import field_contents, name_suffixes, some_tags, tag_strings
 from .target import Target, UserCredentials
 
 ORDERS = [
@@ -63,6 +65,62 @@ DOCUMENT_CLAUSES = (
 )
 
 
+#: What the runs must get to, per clause, for the clause to count as checked by the machine.
+REACH = {
+    "DOCS-CREATE-1": ("create with an empty body",),
+    "DOCS-ROUNDTRIP-1": (
+        "update of the name alone",
+        "update of the tags alone",
+        "update of the content alone",
+        "GET of an updated document",
+    ),
+    "DOCS-PAGING-1": (
+        "walk over several pages",
+        "order by name",
+        "order by created",
+        "order by lastModified",
+    ),
+    "DOCS-LINKS-1": ("page with prev and first links", "page with next and last links"),
+    "DOCS-PASTEND-1": ("page past the end",),
+    "DOCS-DELETE-1": ("deleted document read, changed or deleted again",),
+    "DOCS-ISOLATION-1": ("another user's document read, changed or deleted",),
+}
+
+#: Weighted: creates and updates come up twice as often, so that listings have pages to walk.
+ACTIONS = (
+    "create",
+    "create",
+    "create_empty",
+    "update",
+    "update",
+    "get",
+    "delete",
+    "touch_deleted",
+    "touch_other_users_document",
+    "walk_all_pages",
+)
+
+#: Which keys an update sends: each alone first (the others must stay as they were), then
+#: together, then none.
+UPDATED_KEYS = (
+    ("name",),
+    ("tags",),
+    ("fields",),
+    ("name", "tags"),
+    ("name", "fields"),
+    ("tags", "fields"),
+    ("name", "tags", "fields"),
+    (),
+)
+
+T = TypeVar("T")
+
+
+def _pick(data: st.DataObject, items: Sequence[T], label: str) -> T:
+    """One of ``items``, drawn so that the draw does not depend on how many there are."""
+    return items[data.draw(st.integers(0, 63), label=label) % len(items)]
+
+
 @dataclass
 class ModelDocument:
     id: int
@@ -70,6 +128,7 @@ class ModelDocument:
     name: str
     tags: str | None
     content: str | None
+    updated: bool = False
 
     @property
     def orderable_name(self) -> bool:
@@ -94,9 +153,10 @@ def _empty_tags(value: object) -> bool:
 
 
 class DocumentsMachine(RuleBasedStateMachine):
-    def __init__(self, factory: TargetFactory) -> None:
+    def __init__(self, factory: TargetFactory, reach: Reach) -> None:
         super().__init__()
         self.factory = factory
+        self.reach = reach
         self.target: Target = factory.new()
         self.users = self.target.credentials.api_key_users[:2]
         self.alive: dict[int, ModelDocument] = {}
@@ -146,18 +206,28 @@ class DocumentsMachine(RuleBasedStateMachine):
             f"{how}: owner {document['owner']['username']!r} != {model.owner.username!r}",
         )
 
-    # --- rules ----------------------------------------------------------------------------
+    # --- the one rule ----------------------------------------------------------------------
 
-    @rule(
-        data=st.data(),
-        suffix=name_suffixes,
-        tags=tag_strings,
-        content=st.one_of(st.none(), field_contents),
-    )
-    def create(
-        self, data: st.DataObject, suffix: str, tags: str | None, content: str | None
-    ) -> None:
-        owner = data.draw(st.sampled_from(self.users), label="owner")
+    @rule(data=st.data())
+    def act(self, data: st.DataObject) -> None:
+        action = data.draw(st.sampled_from(ACTIONS), label="action")
+        possible = {
+            "update": bool(self.alive),
+            "get": bool(self.alive),
+            "delete": bool(self.alive),
+            "touch_deleted": bool(self.deleted),
+            "touch_other_users_document": len(self.users) > 1 and bool(self.alive),
+            "create_empty": len(self.alive) < 40,
+        }
+        if not possible.get(action, True):
+            action = "create"
+        getattr(self, action)(data)
+
+    def create(self, data: st.DataObject) -> None:
+        owner = _pick(data, self.users, "owner")
+        suffix = data.draw(name_suffixes, label="name")
+        tags = data.draw(tag_strings, label="tags")
+        content = data.draw(st.one_of(st.none(), field_contents), label="content")
         body: dict[str, Any] = {"name": self._name(suffix)}
         if tags is not None:
             body["tags"] = tags
@@ -173,12 +243,12 @@ class DocumentsMachine(RuleBasedStateMachine):
         model = ModelDocument(document["id"], owner, body["name"], tags, content)
         self._expect_content(document, model, "create response")
         self.alive[model.id] = model
+        self._check_total(owner, "a create")
 
-    @precondition(lambda self: len(self.alive) < 40)
-    @rule(data=st.data())
     def create_empty(self, data: st.DataObject) -> None:
-        owner = data.draw(st.sampled_from(self.users), label="owner")
+        owner = _pick(data, self.users, "owner")
         response = create_document(self.target, owner, {})
+        self.reach.hit("DOCS-CREATE-1", "create with an empty body")
         expect(
             response.status_code == 201,
             "DOCS-CREATE-1",
@@ -198,27 +268,26 @@ class DocumentsMachine(RuleBasedStateMachine):
         self.alive[document["id"]] = ModelDocument(
             document["id"], owner, "Untitled document", None, None
         )
+        self._check_total(owner, "a create")
 
-    @precondition(lambda self: bool(self.alive))
-    @rule(
-        data=st.data(),
-        suffix=st.one_of(st.none(), name_suffixes),
-        tags=st.one_of(st.none(), st.just(""), tag_strings.filter(bool)),
-        content=st.one_of(st.none(), field_contents),
-    )
-    def update(
-        self, data: st.DataObject, suffix: str | None, tags: str | None, content: str | None
-    ) -> None:
-        model = data.draw(st.sampled_from(sorted(self.alive.values(), key=lambda d: d.id)))
+    def update(self, data: st.DataObject) -> None:
+        model = _pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
+        given = set(data.draw(st.sampled_from(UPDATED_KEYS), label="keys"))
         body: dict[str, Any] = {}
-        if suffix is not None:
-            body["name"] = model.name = self._name(suffix)
-        if tags is not None:
+        if "name" in given:
+            body["name"] = model.name = self._name(data.draw(name_suffixes, label="name"))
+        if "tags" in given:
+            tags = data.draw(st.one_of(st.just(""), some_tags), label="tags")
             body["tags"] = tags
             model.tags = tags or None
-        if content is not None:
+        if "fields" in given:
+            content = data.draw(field_contents, label="content")
             body["fields"] = [{"content": content}]
             model.content = content
+        for key, part in (("name", "name"), ("tags", "tags"), ("fields", "content")):
+            if given == {key}:
+                self.reach.hit("DOCS-ROUNDTRIP-1", f"update of the {part} alone")
+        model.updated = True
         response = self.target.put(
             f"{DOCUMENTS}/{model.id}", json=body, headers=api_key(model.owner)
         )
@@ -228,13 +297,13 @@ class DocumentsMachine(RuleBasedStateMachine):
             f"update {body!r} gave {response.status_code}: {response.text[:300]}",
         )
         document = check_document_info(json_body(response, "WIRE-DOC-1"), "WIRE-DOC-1", full=True)
-        self._expect_content(document, model, "update response")
+        self._expect_content(document, model, f"response to the update {sorted(given)}")
 
-    @precondition(lambda self: bool(self.alive))
-    @rule(data=st.data())
     def get(self, data: st.DataObject) -> None:
-        model = data.draw(st.sampled_from(sorted(self.alive.values(), key=lambda d: d.id)))
+        model = _pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
         response = self.target.get(f"{DOCUMENTS}/{model.id}", headers=api_key(model.owner))
+        if model.updated:
+            self.reach.hit("DOCS-ROUNDTRIP-1", "GET of an updated document")
         expect(
             response.status_code == 200,
             "DOCS-ROUNDTRIP-1",
@@ -243,10 +312,8 @@ class DocumentsMachine(RuleBasedStateMachine):
         document = check_document_info(json_body(response, "WIRE-DOC-1"), "WIRE-DOC-1", full=True)
         self._expect_content(document, model, "GET")
 
-    @precondition(lambda self: bool(self.alive))
-    @rule(data=st.data())
     def delete(self, data: st.DataObject) -> None:
-        model = data.draw(st.sampled_from(sorted(self.alive.values(), key=lambda d: d.id)))
+        model = _pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
         response = delete_document(self.target, model.owner, model.id)
         expect(
             response.status_code == 204 and not response.content,
@@ -254,23 +321,26 @@ class DocumentsMachine(RuleBasedStateMachine):
             f"DELETE gave {response.status_code} with body {response.text[:200]!r}",
         )
         self.deleted[model.id] = self.alive.pop(model.id)
+        # Checked at once, so that a DELETE that does nothing fails its own clause first.
+        response = self.target.get(f"{DOCUMENTS}/{model.id}", headers=api_key(model.owner))
+        check_not_found(response, "DOCS-DELETE-1", model.id)
+        self._check_total(model.owner, "a DELETE")
 
-    @precondition(lambda self: bool(self.deleted))
-    @rule(data=st.data(), method=st.sampled_from(["GET", "PUT", "DELETE"]))
-    def touch_deleted(self, data: st.DataObject, method: str) -> None:
-        model = data.draw(st.sampled_from(sorted(self.deleted.values(), key=lambda d: d.id)))
+    def touch_deleted(self, data: st.DataObject) -> None:
+        model = _pick(data, sorted(self.deleted.values(), key=lambda d: d.id), "document")
+        method = data.draw(st.sampled_from(["GET", "PUT", "DELETE"]), label="method")
         response = self.target.request(
             method,
             f"{DOCUMENTS}/{model.id}",
             headers=api_key(model.owner),
             **({"json": {"name": self._name("x")}} if method == "PUT" else {}),
         )
+        self.reach.hit("DOCS-DELETE-1", "deleted document read, changed or deleted again")
         check_not_found(response, "DOCS-DELETE-1", model.id)
 
-    @precondition(lambda self: len(self.users) > 1 and bool(self.alive))
-    @rule(data=st.data(), method=st.sampled_from(["GET", "PUT", "DELETE"]))
-    def touch_other_users_document(self, data: st.DataObject, method: str) -> None:
-        model = data.draw(st.sampled_from(sorted(self.alive.values(), key=lambda d: d.id)))
+    def touch_other_users_document(self, data: st.DataObject) -> None:
+        model = _pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
+        method = data.draw(st.sampled_from(["GET", "PUT", "DELETE"]), label="method")
         other = next(u for u in self.users if u.username != model.owner.username)
         response = self.target.request(
             method,
@@ -278,17 +348,33 @@ class DocumentsMachine(RuleBasedStateMachine):
             headers=api_key(other),
             **({"json": {"name": self._name("x")}} if method == "PUT" else {}),
         )
+        self.reach.hit("DOCS-ISOLATION-1", "another user's document read, changed or deleted")
         check_not_found(response, "DOCS-ISOLATION-1", model.id)
+        if method != "GET":
+            # A refused change must not have happened: the owner still sees the document as
+            # it was.
+            response = self.target.get(f"{DOCUMENTS}/{model.id}", headers=api_key(model.owner))
+            expect(
+                response.status_code == 200,
+                "DOCS-ISOLATION-1",
+                f"after another user's refused {method}, the owner's GET gave "
+                f"{response.status_code}: {response.text[:200]}",
+            )
+            document = check_document_info(
+                json_body(response, "WIRE-DOC-1"), "WIRE-DOC-1", full=True
+            )
+            expect(
+                document["name"] == model.name,
+                "DOCS-ISOLATION-1",
+                f"another user's refused PUT renamed the document to {document['name']!r}",
+            )
 
-    @rule(
-        data=st.data(),
-        order=st.sampled_from(ORDERS),
-        page_size=st.sampled_from([1, 2, 3, 5, 7, 20]),
-    )
-    def walk_all_pages(self, data: st.DataObject, order: str | None, page_size: int) -> None:
-        user = data.draw(st.sampled_from(self.users), label="user")
+    def walk_all_pages(self, data: st.DataObject) -> None:
+        user = _pick(data, self.users, "user")
+        order = data.draw(st.sampled_from(ORDERS), label="orderBy")
+        page_size = data.draw(st.sampled_from([1, 2, 3, 5, 7, 20]), label="pageSize")
         expected_total = self.baseline[user.username] + self._alive_count(user)
-        page_size = max(page_size, math.ceil(expected_total / 25))
+        page_size = max(page_size, math.ceil(expected_total / 10))
         params: dict[str, Any] = {"pageSize": page_size}
         if order:
             params["orderBy"] = order
@@ -303,6 +389,13 @@ class DocumentsMachine(RuleBasedStateMachine):
                 f"page {page_number} gave {response.status_code}: {response.text[:300]}",
             )
             listing = check_listing(json_body(response, "WIRE-LISTING-1"))
+            if total is None:
+                expect(
+                    listing["totalHits"] == expected_total,
+                    "DOCS-TOTAL-1",
+                    f"totalHits {listing['totalHits']} for {user.username}, model says "
+                    f"{expected_total}",
+                )
             total = listing["totalHits"] if total is None else total
             expect(
                 listing["totalHits"] == total,
@@ -314,20 +407,35 @@ class DocumentsMachine(RuleBasedStateMachine):
                 "DOCS-PAGING-1",
                 f"pageNumber {listing['pageNumber']}, expected {page_number}",
             )
-            links = _check_page_links(listing, page_number, page_size, order)
+            on_page = min(page_size, max(total - page_number * page_size, 0))
+            expect(
+                len(listing["documents"]) == on_page,
+                "DOCS-PAGING-1",
+                f"page {page_number} (pageSize {page_size}, totalHits {total}) holds "
+                f"{len(listing['documents'])} documents, not {on_page}",
+            )
+            links = _check_page_links(listing, page_number, page_size, order, self.reach)
             visited += listing["documents"]
             if "next" not in links:
                 break
             expect(page_number < 1000, "DOCS-PAGING-1", "more than 1000 pages")
             page_number += 1
             response = self.target.get(links["next"], headers=api_key(user))
+        if page_number > 0:
+            self.reach.hit("DOCS-PAGING-1", "walk over several pages")
         self._check_walk(user, visited, total, order)
         past_end = dict(params, pageNumber=page_number + 1)
         response = self.target.get(DOCUMENTS, params=past_end, headers=api_key(user))
+        self.reach.hit("DOCS-PASTEND-1", "page past the end")
         expect(
             response.status_code == 200 and response.json().get("documents") == [],
             "DOCS-PASTEND-1",
             f"page past the end gave {response.status_code}: {response.text[:300]}",
+        )
+        expect(
+            response.json().get("totalHits") == total,
+            "DOCS-PASTEND-1",
+            f"page past the end says totalHits {response.json().get('totalHits')}, not {total}",
         )
 
     def _check_walk(
@@ -369,6 +477,8 @@ class DocumentsMachine(RuleBasedStateMachine):
         gone = set(self.deleted) & set(ids)
         expect(not gone, "DOCS-DELETE-1", f"deleted documents {sorted(gone)} still listed")
         field, direction = (order or "lastModified desc").split()
+        if len(ids) > 1:
+            self.reach.hit("DOCS-PAGING-1", f"order by {field}")
         if field == "name":
             names = [
                 self.alive[i].name for i in ids if i in self.alive and self.alive[i].orderable_name
@@ -383,18 +493,16 @@ class DocumentsMachine(RuleBasedStateMachine):
     def _alive_count(self, user: UserCredentials) -> int:
         return sum(1 for d in self.alive.values() if d.owner.username == user.username)
 
-    @invariant()
-    def total_hits_match_model(self) -> None:
-        if not self.baseline:
-            return
-        for user in self.users:
-            expected = self.baseline[user.username] + self._alive_count(user)
-            total = self._total(user)
-            expect(
-                total == expected,
-                "DOCS-TOTAL-1",
-                f"totalHits {total} for {user.username}, model says {expected}",
-            )
+    def _check_total(self, user: UserCredentials, after: str) -> None:
+        """totalHits, checked right after each step that changes (or may wrongly change) it;
+        every walk checks it too."""
+        expected = self.baseline[user.username] + self._alive_count(user)
+        total = self._total(user)
+        expect(
+            total == expected,
+            "DOCS-TOTAL-1",
+            f"after {after}, totalHits {total} for {user.username}, model says {expected}",
+        )
 
     def teardown(self) -> None:
         if self.factory.fresh_each_time:
@@ -405,7 +513,7 @@ class DocumentsMachine(RuleBasedStateMachine):
 
 
 def _check_page_links(
-    listing: dict[str, Any], page_number: int, page_size: int, order: str | None
+    listing: dict[str, Any], page_number: int, page_size: int, order: str | None, reach: Reach
 ) -> dict[str, str]:
     links = listing["_links"]
     rels = [link["rel"] for link in links]
@@ -438,6 +546,10 @@ def _check_page_links(
         f"page {page_number} of {total} (size {page_size}): 'last' link must appear exactly "
         f"when next is not the last page: {rels}",
     )
+    if "first" in by_rel:
+        reach.hit("DOCS-LINKS-1", "page with prev and first links")
+    if "last" in by_rel:
+        reach.hit("DOCS-LINKS-1", "page with next and last links")
     expected_pages = {"prev": page_number - 1, "first": 0, "next": page_number + 1}
     expected_pages |= {"last": last_page, "self": page_number}
     for rel, link in by_rel.items():
@@ -479,6 +591,15 @@ def test_documents_match_model(target_factory: TargetFactory) -> None:
     require_api_key_users(probe)
     if target_factory.fresh_each_time:
         probe.close()
+    reach = Reach(REACH)
+    if len(probe.credentials.api_key_users) < 2:
+        reach.cannot(
+            "DOCS-ISOLATION-1",
+            "another user's document read, changed or deleted",
+            "needs a second user with an API key",
+        )
     run_state_machine_as_test(
-        lambda: DocumentsMachine(target_factory), settings=target_factory.state_machine_settings()
+        lambda: DocumentsMachine(target_factory, reach),
+        settings=target_factory.state_machine_settings(),
     )
+    reach.note_missed()

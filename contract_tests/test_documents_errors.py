@@ -9,13 +9,16 @@ from .helpers import (
     DOCUMENTS,
     NOT_FOUND_MESSAGE,
     api_key,
+    bearer,
     create_document,
     delete_document,
+    password_grant,
+    refresh_grant,
     require_api_key_users,
     require_writable,
 )
 from .shapes import check_document_info, check_error, check_listing, json_body
-from .target import Target
+from .target import Target, UserCredentials
 
 MISSING_ID = 987654321987
 
@@ -86,16 +89,56 @@ def test_unparseable_advanced_query_or_sort_is_422(
     check_error(response, "DOCS-PARAMS-2", 422, 42201, message)
 
 
+def _total(target: Target, user: UserCredentials) -> int:
+    response = target.get(DOCUMENTS, params={"pageSize": 1}, headers=api_key(user))
+    total: int = check_listing(json_body(response, "WIRE-LISTING-1"))["totalHits"]
+    return total
+
+
 @pytest.mark.clause("DOCS-FIELDS-1")
 @pytest.mark.parametrize("fields", [[{"content": "a"}, {"content": "b"}], []])
 def test_fields_not_matching_the_form_are_422(target: Target, fields: list[object]) -> None:
     require_writable(target, "a create that a broken server might accept would add a document")
     user = require_api_key_users(target)[0]
+    before = _total(target, user)
     body = {"name": f"{target.run_tag}fields", "fields": fields}
     response = target.post(DOCUMENTS, json=body, headers=api_key(user))
     if response.status_code == 201:  # a wrongly created document must not stay behind
         target.delete(f"{DOCUMENTS}/{response.json()['id']}", headers=api_key(user))
     check_error(response, "DOCS-FIELDS-1", 422, 42201)
+    after = _total(target, user)
+    expect(
+        after == before,
+        "DOCS-FIELDS-1",
+        f"a refused create changed the number of documents from {before} to {after}",
+    )
+
+
+@pytest.mark.clause("DOCS-FIELDS-1")
+def test_update_with_too_many_fields_is_422_and_changes_nothing(target: Target) -> None:
+    require_writable(target, "the test creates and deletes a document")
+    user = require_api_key_users(target)[0]
+    name = f"{target.run_tag}fields-update"
+    created = create_document(target, user, {"name": name, "tags": "kept"})
+    expect(created.status_code == 201, "DOCS-FIELDS-1", f"create gave {created.status_code}")
+    document_id = created.json()["id"]
+    try:
+        response = target.put(
+            f"{DOCUMENTS}/{document_id}",
+            json={"name": f"{name}-renamed", "tags": "changed", "fields": [{}, {}]},
+            headers=api_key(user),
+        )
+        check_error(response, "DOCS-FIELDS-1", 422, 42201)
+        after = target.get(f"{DOCUMENTS}/{document_id}", headers=api_key(user)).json()
+        expect(
+            (after["name"], after["tags"], after["version"])
+            == (name, "kept", created.json()["version"]),
+            "DOCS-FIELDS-1",
+            f"a refused update changed the document: {after['name']!r}, {after['tags']!r}, "
+            f"version {after['version']}",
+        )
+    finally:
+        delete_document(target, user, document_id)
 
 
 @pytest.mark.clause("DOCS-FIELDS-1")
@@ -171,9 +214,14 @@ def test_unparseable_body_is_400(target: Target, body: str) -> None:
 def test_document_as_csv(target: Target) -> None:
     user = require_api_key_users(target)[0]
     listing = target.get(DOCUMENTS, params={"pageSize": 1}, headers=api_key(user)).json()
-    if not listing.get("documents"):
-        pytest.skip("the test user has no document to read as CSV")
-    document_id = listing["documents"][0]["id"]
+    if listing.get("documents"):
+        document_id = listing["documents"][0]["id"]
+    elif not target.read_only:
+        created = create_document(target, user, {"name": f"{target.run_tag}csv"})
+        expect(created.status_code == 201, "DOCS-CSV-1", f"create gave {created.status_code}")
+        document_id = created.json()["id"]
+    else:
+        pytest.skip("the test user has no document to read as CSV (and --read-only)")
     response = target.get(
         f"{DOCUMENTS}/{document_id}", headers={**api_key(user), "Accept": "text/csv"}
     )
@@ -211,18 +259,41 @@ def test_trailing_slash_is_tolerated(target: Target) -> None:
 @pytest.mark.real_port
 @pytest.mark.clause("WIRE-NOCOOKIE-1")
 def test_no_cookies_are_set(target: Target) -> None:
+    """Successes and errors, token grants and document writes: none sets a cookie."""
     user = require_api_key_users(target)[0]
     responses = [
         target.get(DOCUMENTS, headers=api_key(user)),
         target.get(DOCUMENTS),
         target.get("/api/v1/status", headers=api_key(user)),
+        target.get(f"{DOCUMENTS}/987654321987", headers=api_key(user)),
         target.token({"grant_type": "password", "client_id": "x", "client_secret": "y"}),
     ]
+    if not target.read_only:
+        created = create_document(target, user, {"name": f"{target.run_tag}cookies"})
+        responses.append(created)
+        if created.status_code == 201:
+            path = f"{DOCUMENTS}/{created.json()['id']}"
+            responses.append(target.get(path, headers=api_key(user)))
+            responses.append(target.put(path, json={"tags": "t"}, headers=api_key(user)))
+            responses.append(delete_document(target, user, created.json()["id"]))
+        grant_user = next(iter(target.credentials.password_users), None)
+        app = next(iter(target.credentials.apps), None)
+        if grant_user and app:
+            granted = target.token(password_grant(grant_user, app))
+            responses.append(granted)
+            responses.append(target.token(password_grant(grant_user, app, is_jwt=True)))
+            if granted.status_code == 200:
+                refresh_token = granted.json().get("refresh_token", "")
+                responses.append(target.token(refresh_grant(app, refresh_token)))
+                responses.append(
+                    target.get("/api/v1/status", headers=bearer(granted.json()["access_token"]))
+                )
     for response in responses:
         expect(
             "set-cookie" not in response.headers,
             "WIRE-NOCOOKIE-1",
-            f"{response.request.method} {response.request.url.path} set a cookie",
+            f"{response.request.method} {response.request.url.path} ({response.status_code}) "
+            f"set a cookie: {response.headers.get('set-cookie')!r}",
         )
 
 

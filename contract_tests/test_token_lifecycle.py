@@ -5,13 +5,22 @@ each API call and the final sweep over all tokens check the server agrees. The m
 reference section A.4: one token row per (app, user); a generation counter per row goes up
 whenever the row's refresh token changes, and a token is valid exactly while its generation is
 the row's current one.
+
+Every run starts from token rows the model knows: removed through the mock's admin API where
+the target has it (as in-process, where each run gets a fresh mock), else replaced by a
+password grant. Draws never depend on what the server answered, so a shared server cannot
+make hypothesis see an inconsistent run. The final sweep uses every current refresh token once
+and tries every stale one, so a refresh grant that hands out a dead refresh token, or leaves
+the old one alive, fails in every run that refreshed at all.
 """
 
 from __future__ import annotations
 
 import secrets
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import jwt
 import pytest
@@ -20,28 +29,32 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
-    precondition,
     rule,
     run_state_machine_as_test,
 )
 
-from .clauses import expect
+from .clauses import Reach, expect
 from .conftest import TargetFactory
 from .helpers import (
+    DOCUMENTS,
     bearer,
+    check_dead_token_message,
     marker_document,
     password_grant,
     refresh_grant,
     require_apps,
     require_password_users,
     require_writable,
+    server_url_from_links,
     sha256_hex,
 )
 from .shapes import JWT, OPAQUE_TOKEN, check_error, check_token_response, json_body
 from .target import AppCredentials, Target, UserCredentials
 
 TokenKind = Literal["access", "jwt", "refresh"]
-RowState = Literal["absent", "present", "unknown"]
+#: Which grant made a token: its rule is the one a wrongly refused token breaks.
+Origin = Literal["password", "refresh", "jwt"]
+RowState = Literal["absent", "present"]
 BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 LIFECYCLE_CLAUSES = (
@@ -61,7 +74,55 @@ LIFECYCLE_CLAUSES = (
     "OAUTH-ERR-REFRESH-2",
     "WIRE-TOKEN-1",
     "ERR-SHAPE-1",
+    "AUTH-BEARER-2",
+    "AUTH-HEADERS-1",
 )
+
+#: What the runs must get to, per clause, for the clause to count as checked by the machine.
+REACH = {
+    "OAUTH-ONEPAIR-1": (
+        "access token after a newer password grant",
+        "refresh token after a newer password grant",
+        "JWT after a newer password grant",
+    ),
+    "OAUTH-ROTATE-1": ("refresh token handed out by a refresh grant, used",),
+    "OAUTH-ROTATE-2": (
+        "access token after a refresh grant",
+        "refresh token after a refresh grant",
+    ),
+    "OAUTH-JWT-2": (
+        "JWT password grant on an existing token row",
+        "JWT password grant creating the first token row",
+        "JWT refresh grant",
+    ),
+    "OAUTH-JWT-3": ("JWT while its refresh token is current", "JWT after a refresh grant"),
+    "OAUTH-JWT-4": ("token used after a JWT grant on its user+app",),
+    "OAUTH-ISOLATION-1": (
+        "token used after a grant for another user+app",
+        "token's owner",
+    ),
+    "OAUTH-ERR-REFRESH-2": ("another app's refresh token", "wrong client secret"),
+}
+
+#: Weighted: a refresh grant needs a token, so it comes up twice as often as the others.
+ACTIONS = ("password_grant", "refresh_grant", "refresh_grant", "call_api", "failing_request")
+FAILURES = (
+    "unknown refresh token",
+    "malformed refresh token",
+    "wrong secret",
+    "wrong password",
+    "wrong client secret",
+)
+MALFORMED_REFRESH_TOKENS = st.one_of(
+    st.just(""),
+    st.text(BASE64, min_size=1, max_size=31),
+    st.text(BASE64, min_size=33, max_size=48),
+    st.tuples(st.text(BASE64, min_size=31, max_size=31), st.sampled_from("!*~%#")).map(
+        lambda parts: parts[0] + parts[1]
+    ),
+)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -72,6 +133,7 @@ class IssuedToken:
     app: AppCredentials
     generation: int
     step: int
+    origin: Origin
     #: RSpace may fail (a null-expiry NPE) on opaque tokens of JWT-first rows: not asserted.
     unspecified: bool = False
 
@@ -87,6 +149,8 @@ class TokenRow:
     state: RowState
     generation: int = 0
     refresh_hash: str | None = None
+    #: The refresh token of the current generation, once the run has been given it.
+    refresh_token: IssuedToken | None = None
     #: A row made by a JWT-first password grant has no expiry in RSpace (see docstring above).
     null_expiry: bool = False
     #: generation -> why it ended ("password" or "refresh").
@@ -100,34 +164,89 @@ class Event:
     kind: str
 
 
+def _pick(data: st.DataObject, items: Sequence[T], label: str) -> T:
+    """One of ``items``, drawn so that the draw does not depend on how many there are."""
+    return items[data.draw(st.integers(0, 63), label=label) % len(items)]
+
+
 class TokenLifecycle(RuleBasedStateMachine):
-    def __init__(self, factory: TargetFactory) -> None:
+    def __init__(self, factory: TargetFactory, reach: Reach) -> None:
         super().__init__()
         self.factory = factory
+        self.reach = reach
         self.target: Target = factory.new()
         self.users = self.target.credentials.password_users[:2]
         self.apps = self.target.credentials.apps[:2]
-        initial: RowState = "absent" if self.target.fresh else "unknown"
         self.rows = {
-            (u.username, a.client_id): TokenRow(initial) for u in self.users for a in self.apps
+            (u.username, a.client_id): TokenRow("absent") for u in self.users for a in self.apps
         }
         self.issued: list[IssuedToken] = []
         self.unchecked: list[IssuedToken] = []
         self.events: list[Event] = []
         self.step = 0
         self.markers: dict[str, int | None] = {}
+        self.server_url: str | None = None
 
     @initialize()
-    def find_marker_documents(self) -> None:
+    def start_from_known_rows(self) -> None:
         for user in self.users:
             self.markers[user.username] = marker_document(self.target, user)
+        self.server_url = self._server_url()
+        if len(self.rows) == 1:
+            self.reach.cannot(
+                "OAUTH-ISOLATION-1",
+                "token used after a grant for another user+app",
+                "needs a second user or app",
+            )
+        if self.target.fresh:
+            return
+        admin = self.target.admin
+        for user in self.users:
+            for app in self.apps:
+                if admin is not None:
+                    admin.disconnect_app(user.username, app.client_id)
+                else:
+                    self._password_grant(user, app, is_jwt=False)
+        if admin is None:
+            self.reach.cannot(
+                "OAUTH-JWT-2",
+                "JWT password grant creating the first token row",
+                "the suite cannot remove a token row on this server (no admin API)",
+            )
 
-    # --- grants ---------------------------------------------------------------------------
+    def _server_url(self) -> str | None:
+        for user in self.users:
+            marker = self.markers.get(user.username)
+            if marker and user.api_key:
+                response = self.target.get(
+                    f"{DOCUMENTS}/{marker}", headers={"apiKey": user.api_key}
+                )
+                if response.status_code == 200:
+                    return server_url_from_links(response.json().get("_links", []))
+        return None
 
-    @rule(data=st.data(), is_jwt=st.booleans())
-    def password_grant(self, data: st.DataObject, is_jwt: bool) -> None:
-        user = data.draw(st.sampled_from(self.users), label="user")
-        app = data.draw(st.sampled_from(self.apps), label="app")
+    # --- the one rule ----------------------------------------------------------------------
+
+    @rule(data=st.data())
+    def act(self, data: st.DataObject) -> None:
+        """One step: a grant, an API call or a request that must fail, drawn afresh each
+        step. (One rule, not one per action: hypothesis would enable a random subset of
+        rules per run, and with the ci profile's 20 runs most of them would never grant.)"""
+        action = data.draw(st.sampled_from(ACTIONS), label="action")
+        refresh_tokens = [t for t in self.issued if t.kind == "refresh"]
+        if action == "refresh_grant" and refresh_tokens:
+            token = _pick(data, refresh_tokens, "refresh token")
+            self._refresh_grant(token, _pick(data, self.apps, "app"), data.draw(st.booleans()))
+        elif action == "call_api" and self.issued:
+            self._check_api_call(_pick(data, self.issued, "token"))
+        elif action == "failing_request":
+            self._failing_request(data, refresh_tokens)
+        else:
+            user = _pick(data, self.users, "user")
+            app = _pick(data, self.apps, "app")
+            self._password_grant(user, app, data.draw(st.booleans(), label="is_jwt"))
+
+    def _password_grant(self, user: UserCredentials, app: AppCredentials, is_jwt: bool) -> None:
         self.step += 1
         response = self.target.token(password_grant(user, app, is_jwt=is_jwt))
         expect(
@@ -135,7 +254,7 @@ class TokenLifecycle(RuleBasedStateMachine):
             "OAUTH-GRANT-1",
             f"password grant for {user.username} gave {response.status_code}: {response.text}",
         )
-        body = check_token_response(json_body(response, "WIRE-TOKEN-1"))
+        body = check_token_response(json_body(response, "WIRE-TOKEN-1"), also=["OAUTH-GRANT-1"])
         row = self.rows[(user.username, app.client_id)]
         if not is_jwt:
             expect("refresh_token" in body, "OAUTH-GRANT-1", f"no refresh_token in {body}")
@@ -143,65 +262,69 @@ class TokenLifecycle(RuleBasedStateMachine):
             self._new_generation(row, "password")
             row.refresh_hash = sha256_hex(body["refresh_token"])
             row.null_expiry = False
-            self._issue("access", body["access_token"], user, app, row)
-            self._issue("refresh", body["refresh_token"], user, app, row)
+            self._issue("access", body["access_token"], user, app, row, "password")
+            self._issue("refresh", body["refresh_token"], user, app, row, "password")
         else:
             if row.state == "present":
+                self.reach.hit("OAUTH-JWT-2", "JWT password grant on an existing token row")
                 expect(
                     "refresh_token" not in body,
                     "OAUTH-JWT-2",
                     f"JWT password grant on an existing token row returned refresh_token: {body}",
                 )
-            elif row.state == "absent":
+            else:
+                self.reach.hit("OAUTH-JWT-2", "JWT password grant creating the first token row")
                 expect(
                     "refresh_token" in body,
                     "OAUTH-JWT-2",
                     f"JWT password grant creating the first token row lacks refresh_token: {body}",
                 )
-            if "refresh_token" in body:
                 self._check_opaque(None, body["refresh_token"])
                 self._new_generation(row, "password")
                 row.refresh_hash = sha256_hex(body["refresh_token"])
                 row.null_expiry = True
-                self._issue("refresh", body["refresh_token"], user, app, row)
+                self._issue("refresh", body["refresh_token"], user, app, row, "password")
             self._check_jwt(body["access_token"], row)
-            self._issue("jwt", body["access_token"], user, app, row)
+            self._issue("jwt", body["access_token"], user, app, row, "jwt")
         row.state = "present"
         self.events.append(Event(self.step, (user.username, app.client_id), _kind(is_jwt)))
 
-    @precondition(lambda self: any(t.kind == "refresh" for t in self.issued))
-    @rule(data=st.data(), is_jwt=st.booleans())
-    def refresh_grant(self, data: st.DataObject, is_jwt: bool) -> None:
-        token = data.draw(
-            st.sampled_from([t for t in self.issued if t.kind == "refresh"]), label="refresh"
-        )
-        app = data.draw(st.sampled_from(self.apps), label="app")
+    def _refresh_grant(self, token: IssuedToken, app: AppCredentials, is_jwt: bool) -> None:
         self.step += 1
         response = self.target.token(refresh_grant(app, token.value, is_jwt=is_jwt))
         row = self.rows[token.pair]
         if app.client_id != token.app.client_id:
+            self.reach.hit("OAUTH-ERR-REFRESH-2", "another app's refresh token")
             check_error(response, "OAUTH-ERR-REFRESH-2", 404, 50301)
             return
         if token.generation != row.generation:
-            ended_by_password = row.ended_by[token.generation] == "password"
-            clause = "OAUTH-ONEPAIR-1" if ended_by_password else "OAUTH-ROTATE-2"
-            check_error(response, clause, 404, 50301)
+            if row.ended_by[token.generation] == "password":
+                self.reach.hit("OAUTH-ONEPAIR-1", "refresh token after a newer password grant")
+                check_error(response, "OAUTH-ONEPAIR-1", 404, 50301)
+            else:
+                self.reach.hit("OAUTH-ROTATE-2", "refresh token after a refresh grant")
+                check_error(response, "OAUTH-ROTATE-2", 404, 50301)
             return
+        if token.origin == "refresh":
+            self.reach.hit("OAUTH-ROTATE-1", "refresh token handed out by a refresh grant, used")
+        clause, also = self._blame_for_rejected(token)
         expect(
             response.status_code == 200,
-            self._clause_for_rejected(token),
+            clause,
             f"current refresh token of {token.pair} refused: {response.status_code} "
             f"{response.text}",
+            also,
         )
         body = check_token_response(json_body(response, "WIRE-TOKEN-1"))
         if is_jwt:
+            self.reach.hit("OAUTH-JWT-2", "JWT refresh grant")
             expect(
                 "refresh_token" not in body,
                 "OAUTH-JWT-2",
                 f"JWT refresh grant returned refresh_token: {body}",
             )
             self._check_jwt(body["access_token"], row)
-            self._issue("jwt", body["access_token"], token.user, app, row)
+            self._issue("jwt", body["access_token"], token.user, app, row, "jwt")
         else:
             expect("refresh_token" in body, "OAUTH-ROTATE-1", f"no refresh_token in {body}")
             old_values = {t.value for t in self.issued if t.pair == token.pair}
@@ -218,65 +341,43 @@ class TokenLifecycle(RuleBasedStateMachine):
             self._check_opaque(body["access_token"], body["refresh_token"])
             self._new_generation(row, "refresh")
             row.refresh_hash = sha256_hex(body["refresh_token"])
-            self._issue("access", body["access_token"], token.user, app, row)
-            self._issue("refresh", body["refresh_token"], token.user, app, row)
+            self._issue("access", body["access_token"], token.user, app, row, "refresh")
+            self._issue("refresh", body["refresh_token"], token.user, app, row, "refresh")
         self.events.append(Event(self.step, token.pair, _kind(is_jwt)))
 
-    @rule(
-        data=st.data(),
-        garbage=st.one_of(
-            st.just(""),
-            st.text(BASE64, min_size=1, max_size=31),
-            st.text(BASE64, min_size=33, max_size=48),
-            st.tuples(st.text(BASE64, min_size=31, max_size=31), st.sampled_from("!*~%#")).map(
-                lambda parts: parts[0] + parts[1]
-            ),
-        ),
-    )
-    def refresh_with_malformed_token(self, data: st.DataObject, garbage: str) -> None:
-        app = data.draw(st.sampled_from(self.apps), label="app")
-        response = self.target.token(refresh_grant(app, garbage))
-        check_error(response, "OAUTH-ERR-REFRESH-1", 422, 42201)
+    def _failing_request(self, data: st.DataObject, refresh_tokens: list[IssuedToken]) -> None:
+        """A grant that must fail with its error, and change nothing (the model stays)."""
+        kind = data.draw(st.sampled_from(FAILURES), label="failure")
+        app = _pick(data, self.apps, "app")
+        user = _pick(data, self.users, "user")
+        if kind == "malformed refresh token":
+            garbage = data.draw(MALFORMED_REFRESH_TOKENS, label="refresh_token")
+            response = self.target.token(refresh_grant(app, garbage))
+            check_error(response, "OAUTH-ERR-REFRESH-1", 422, 42201)
+        elif kind == "wrong secret" and refresh_tokens:
+            token = _pick(data, refresh_tokens, "refresh token")
+            wrong = AppCredentials(token.app.client_id, _wrong_secret(token.app.client_secret))
+            response = self.target.token(refresh_grant(wrong, token.value))
+            self.reach.hit("OAUTH-ERR-REFRESH-2", "wrong client secret")
+            check_error(response, "OAUTH-ERR-REFRESH-2", 404, 50301)
+        elif kind == "wrong password":
+            wrong_user = UserCredentials(user.username, (user.password or "") + "-wrong")
+            response = self.target.token(password_grant(wrong_user, app))
+            check_error(
+                response, "OAUTH-ERR-CREDENTIALS-1", 401, 40101, "Invalid user credentials."
+            )
+        elif kind == "wrong client secret":
+            wrong_app = AppCredentials(app.client_id, _wrong_secret(app.client_secret))
+            response = self.target.token(password_grant(user, wrong_app))
+            check_error(
+                response, "OAUTH-ERR-CLIENT-1", 401, 40101, "OAuth token could not be created."
+            )
+        else:
+            unknown = "".join(secrets.choice(BASE64) for _ in range(32))
+            response = self.target.token(refresh_grant(app, unknown))
+            check_error(response, "OAUTH-ERR-REFRESH-2", 404, 50301)
 
-    @rule(data=st.data())
-    def refresh_with_unknown_token(self, data: st.DataObject) -> None:
-        app = data.draw(st.sampled_from(self.apps), label="app")
-        unknown = "".join(secrets.choice(BASE64) for _ in range(32))
-        response = self.target.token(refresh_grant(app, unknown))
-        check_error(response, "OAUTH-ERR-REFRESH-2", 404, 50301)
-
-    @precondition(lambda self: any(t.kind == "refresh" for t in self.issued))
-    @rule(data=st.data())
-    def refresh_with_wrong_secret(self, data: st.DataObject) -> None:
-        token = data.draw(
-            st.sampled_from([t for t in self.issued if t.kind == "refresh"]), label="refresh"
-        )
-        wrong = AppCredentials(token.app.client_id, _wrong_secret(token.app.client_secret))
-        response = self.target.token(refresh_grant(wrong, token.value))
-        check_error(response, "OAUTH-ERR-REFRESH-2", 404, 50301)
-
-    @rule(data=st.data())
-    def password_grant_with_wrong_password(self, data: st.DataObject) -> None:
-        user = data.draw(st.sampled_from(self.users), label="user")
-        app = data.draw(st.sampled_from(self.apps), label="app")
-        wrong = UserCredentials(user.username, (user.password or "") + "-wrong")
-        response = self.target.token(password_grant(wrong, app))
-        check_error(response, "OAUTH-ERR-CREDENTIALS-1", 401, 40101, "Invalid user credentials.")
-
-    @rule(data=st.data())
-    def password_grant_with_wrong_secret(self, data: st.DataObject) -> None:
-        user = data.draw(st.sampled_from(self.users), label="user")
-        app = data.draw(st.sampled_from(self.apps), label="app")
-        wrong = AppCredentials(app.client_id, _wrong_secret(app.client_secret))
-        response = self.target.token(password_grant(user, wrong))
-        check_error(response, "OAUTH-ERR-CLIENT-1", 401, 40101, "OAuth token could not be created.")
-
-    # --- API calls ------------------------------------------------------------------------
-
-    @precondition(lambda self: bool(self.issued))
-    @rule(data=st.data())
-    def call_api_with_any_token(self, data: st.DataObject) -> None:
-        self._check_api_call(data.draw(st.sampled_from(self.issued), label="token"))
+    # --- checks ----------------------------------------------------------------------------
 
     @invariant()
     def newest_tokens_agree_with_model(self) -> None:
@@ -284,17 +385,42 @@ class TokenLifecycle(RuleBasedStateMachine):
             self._check_api_call(self.unchecked.pop())
 
     def teardown(self) -> None:
+
         try:
-            for token in self.issued:
-                self._check_api_call(token)
+            if sys.exc_info()[0] is None:  # a failed run is reported as it failed
+                self._final_sweep()
         finally:
             if self.factory.fresh_each_time:
                 self.target.close()
 
+    def _final_sweep(self) -> None:
+        """Every current refresh token must give a new pair, and every stale one a 404;
+        then every token the run was given must be accepted exactly as the model says."""
+        stale = [
+            t
+            for t in self.issued
+            if t.kind == "refresh" and t.generation != self.rows[t.pair].generation
+        ]
+        for token in stale:
+            self._refresh_grant(token, token.app, is_jwt=False)
+        for row in list(self.rows.values()):
+            current = row.refresh_token
+            if current is not None and current.generation == row.generation:
+                self._refresh_grant(current, current.app, is_jwt=False)
+                self._refresh_grant(current, current.app, is_jwt=False)  # now stale: 404
+        for token in self.issued:
+            self._check_api_call(token)
+
     # --- model helpers --------------------------------------------------------------------
 
     def _issue(
-        self, kind: TokenKind, value: str, user: UserCredentials, app: AppCredentials, row: TokenRow
+        self,
+        kind: TokenKind,
+        value: str,
+        user: UserCredentials,
+        app: AppCredentials,
+        row: TokenRow,
+        origin: Origin,
     ) -> None:
         token = IssuedToken(
             kind,
@@ -303,15 +429,19 @@ class TokenLifecycle(RuleBasedStateMachine):
             app,
             row.generation,
             self.step,
+            origin,
             unspecified=kind == "access" and row.null_expiry,
         )
         self.issued.append(token)
-        if kind != "refresh":
+        if kind == "refresh":
+            row.refresh_token = token
+        else:
             self.unchecked.append(token)
 
     def _new_generation(self, row: TokenRow, reason: str) -> None:
         row.ended_by[row.generation] = reason
         row.generation += 1
+        row.refresh_token = None
 
     def _check_opaque(self, access: str | None, refresh: str) -> None:
         for value in (access, refresh):
@@ -336,48 +466,80 @@ class TokenLifecycle(RuleBasedStateMachine):
             f"JWT claims are {sorted(claims)}, not exactly iss, iat, exp, refreshTokenHash",
         )
         expect(claims["exp"] - claims["iat"] == 3600, "OAUTH-JWT-1", f"exp - iat in {claims}")
-        if row.refresh_hash is None:
-            row.refresh_hash = claims["refreshTokenHash"]
+        if self.server_url is not None:
+            expect(
+                claims["iss"] == self.server_url,
+                "OAUTH-JWT-1",
+                f"iss {claims['iss']!r} is not the server URL of the API's links "
+                f"({self.server_url!r})",
+            )
+        # A mismatch means the JWT is wrong, or the refresh token the run was given is not the
+        # one the server keeps: the grant that handed it out is blamed too, and so is this JWT
+        # grant, which may have replaced it (JWT grants must change nothing).
+        source = row.refresh_token.origin if row.refresh_token else None
+        also = {"refresh": ["OAUTH-ROTATE-1"], "password": ["OAUTH-GRANT-1"]}.get(source or "", [])
         expect(
             claims["refreshTokenHash"] == row.refresh_hash,
             "OAUTH-JWT-1",
-            "refreshTokenHash is not the SHA-256 of the current refresh token",
+            "refreshTokenHash is not the SHA-256 of the refresh token the server handed out "
+            "last for this user+app: the JWT is wrong, that refresh token was, or this JWT "
+            "grant replaced it",
+            [*also, "OAUTH-JWT-4"],
         )
 
-    def _clause_for_rejected(self, token: IssuedToken) -> str:
-        """Which rule a wrongly refused token points at: what happened since it was issued."""
+    def _blame_for_rejected(self, token: IssuedToken) -> tuple[str, list[str]]:
+        """The rule a wrongly refused token breaks (by the grant that made it), and the rules
+        of what happened to other tokens since, which may be the cause."""
+        clause = {"password": "OAUTH-GRANT-1", "refresh": "OAUTH-ROTATE-1", "jwt": "OAUTH-JWT-3"}[
+            token.origin
+        ]
         later = [e for e in self.events if e.step > token.step]
-        if any(e.pair == token.pair and e.kind.endswith("jwt") for e in later):
-            return "OAUTH-JWT-4"
+        also = []
+        if any(e.pair == token.pair and e.kind == "jwt" for e in later):
+            also.append("OAUTH-JWT-4")
         if any(e.pair != token.pair for e in later):
-            return "OAUTH-ISOLATION-1"
-        return {"jwt": "OAUTH-JWT-3", "refresh": "OAUTH-ROTATE-1"}.get(token.kind, "OAUTH-GRANT-1")
+            also.append("OAUTH-ISOLATION-1")
+        return clause, also
 
-    def _clause_for_accepted(self, token: IssuedToken, row: TokenRow) -> str:
-        """Which rule a wrongly accepted token breaks: JWTs have their own; others by cause."""
-        if token.kind == "jwt":
-            return "OAUTH-JWT-3"
+    def _note_reach(self, token: IssuedToken, row: TokenRow) -> None:
+        later = [e for e in self.events if e.step > token.step]
+        if any(e.pair == token.pair and e.kind == "jwt" for e in later):
+            self.reach.hit("OAUTH-JWT-4", "token used after a JWT grant on its user+app")
+        if any(e.pair != token.pair for e in later):
+            self.reach.hit("OAUTH-ISOLATION-1", "token used after a grant for another user+app")
+        if token.generation == row.generation:
+            if token.kind == "jwt":
+                self.reach.hit("OAUTH-JWT-3", "JWT while its refresh token is current")
+            return
         if row.ended_by[token.generation] == "password":
-            return "OAUTH-ONEPAIR-1"
-        return "OAUTH-ROTATE-2"
+            part = "JWT" if token.kind == "jwt" else "access token"
+            self.reach.hit("OAUTH-ONEPAIR-1", f"{part} after a newer password grant")
+        elif token.kind == "jwt":
+            self.reach.hit("OAUTH-JWT-3", "JWT after a refresh grant")
+        else:
+            self.reach.hit("OAUTH-ROTATE-2", "access token after a refresh grant")
 
     def _check_api_call(self, token: IssuedToken) -> None:
         if token.kind == "refresh" or token.unspecified:
             return
         row = self.rows[token.pair]
         marker = self.markers.get(token.user.username)
-        path = f"/api/v1/documents/{marker}" if marker else "/api/v1/status"
+        path = f"{DOCUMENTS}/{marker}" if marker else "/api/v1/status"
         response = self.target.get(path, headers=bearer(token.value))
+        self._note_reach(token, row)
         if token.generation == row.generation:
+            clause, also = self._blame_for_rejected(token)
+            if response.status_code not in (200, 401):
+                clause, also = "OAUTH-ISOLATION-1", []
             expect(
                 response.status_code == 200,
-                self._clause_for_rejected(token)
-                if response.status_code == 401
-                else "OAUTH-ISOLATION-1",
+                clause,
                 f"valid {token.kind} token of {token.pair} gave {response.status_code} on "
                 f"{path}: {response.text[:300]}",
+                also,
             )
             if marker:
+                self.reach.hit("OAUTH-ISOLATION-1", "token's owner")
                 owner = response.json()["owner"]["username"]
                 expect(
                     owner == token.user.username,
@@ -385,7 +547,15 @@ class TokenLifecycle(RuleBasedStateMachine):
                     f"token of {token.user.username} authenticated as {owner}",
                 )
         else:
-            check_error(response, self._clause_for_accepted(token, row), 401, 40101)
+            ended_by_password = row.ended_by[token.generation] == "password"
+            if token.kind == "jwt":
+                # A JWT dies with its refresh token, whichever grant replaced it.
+                also = ["OAUTH-ONEPAIR-1"] if ended_by_password else []
+                body = check_error(response, "OAUTH-JWT-3", 401, 40101, also=also)
+            else:
+                clause = "OAUTH-ONEPAIR-1" if ended_by_password else "OAUTH-ROTATE-2"
+                body = check_error(response, clause, 401, 40101)
+            check_dead_token_message(body, token.value)
 
 
 def _kind(is_jwt: bool) -> str:
@@ -405,6 +575,9 @@ def test_token_lifecycle_matches_model(target_factory: TargetFactory) -> None:
     require_apps(probe)
     if target_factory.fresh_each_time:
         probe.close()
+    reach = Reach(REACH)
     run_state_machine_as_test(
-        lambda: TokenLifecycle(target_factory), settings=target_factory.state_machine_settings()
+        lambda: TokenLifecycle(target_factory, reach),
+        settings=target_factory.state_machine_settings(),
     )
+    reach.note_missed()
