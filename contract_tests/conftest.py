@@ -222,9 +222,8 @@ def _target_specs(config: pytest.Config) -> list[TargetSpec]:
     ]
 
 
-def _test_clauses(node: pytest.Function | pytest.Item | object) -> set[str]:
-    iter_markers = getattr(node, "iter_markers")  # noqa: B009 - Function and FunctionDefinition
-    return {c for marker in iter_markers("clause") for c in marker.args}
+def _test_clauses(node: pytest.Item) -> set[str]:
+    return {c for marker in node.iter_markers("clause") for c in marker.args}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import httpx
 import pytest
+from hypothesis import strategies as st
 
 from .clauses import expect
 from .target import AppCredentials, Target, UserCredentials
@@ -17,6 +19,16 @@ NOT_FOUND_MESSAGE = (
     "Document with id [{id}] could not be retrieved - possibly it has been deleted, does not "
     "exist, or you do not have permission to access it."
 )
+
+
+T = TypeVar("T")
+
+
+def pick(data: st.DataObject, items: Sequence[T], label: str) -> T:
+    """One of ``items``, drawn so that the draw does not depend on how many there are: a
+    shared server's state must not change what hypothesis draws (it would call the run
+    flaky and hide the failure)."""
+    return items[data.draw(st.integers(0, 63), label=label) % len(items)]
 
 
 def server_url_from_links(links: list[dict[str, str]]) -> str | None:

@@ -10,9 +10,8 @@ run), and draws never depend on the server's answers.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -32,6 +31,7 @@ from .helpers import (
     api_key,
     create_document,
     delete_document,
+    pick,
     require_api_key_users,
     require_writable,
 )
@@ -112,13 +112,6 @@ UPDATED_KEYS = (
     ("name", "tags", "fields"),
     (),
 )
-
-T = TypeVar("T")
-
-
-def _pick(data: st.DataObject, items: Sequence[T], label: str) -> T:
-    """One of ``items``, drawn so that the draw does not depend on how many there are."""
-    return items[data.draw(st.integers(0, 63), label=label) % len(items)]
 
 
 @dataclass
@@ -224,7 +217,7 @@ class DocumentsMachine(RuleBasedStateMachine):
         getattr(self, action)(data)
 
     def create(self, data: st.DataObject) -> None:
-        owner = _pick(data, self.users, "owner")
+        owner = pick(data, self.users, "owner")
         suffix = data.draw(name_suffixes, label="name")
         tags = data.draw(tag_strings, label="tags")
         content = data.draw(st.one_of(st.none(), field_contents), label="content")
@@ -246,7 +239,7 @@ class DocumentsMachine(RuleBasedStateMachine):
         self._check_total(owner, "a create")
 
     def create_empty(self, data: st.DataObject) -> None:
-        owner = _pick(data, self.users, "owner")
+        owner = pick(data, self.users, "owner")
         response = create_document(self.target, owner, {})
         self.reach.hit("DOCS-CREATE-1", "create with an empty body")
         expect(
@@ -271,7 +264,7 @@ class DocumentsMachine(RuleBasedStateMachine):
         self._check_total(owner, "a create")
 
     def update(self, data: st.DataObject) -> None:
-        model = _pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
+        model = pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
         given = set(data.draw(st.sampled_from(UPDATED_KEYS), label="keys"))
         body: dict[str, Any] = {}
         if "name" in given:
@@ -300,7 +293,7 @@ class DocumentsMachine(RuleBasedStateMachine):
         self._expect_content(document, model, f"response to the update {sorted(given)}")
 
     def get(self, data: st.DataObject) -> None:
-        model = _pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
+        model = pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
         response = self.target.get(f"{DOCUMENTS}/{model.id}", headers=api_key(model.owner))
         if model.updated:
             self.reach.hit("DOCS-ROUNDTRIP-1", "GET of an updated document")
@@ -313,7 +306,7 @@ class DocumentsMachine(RuleBasedStateMachine):
         self._expect_content(document, model, "GET")
 
     def delete(self, data: st.DataObject) -> None:
-        model = _pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
+        model = pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
         response = delete_document(self.target, model.owner, model.id)
         expect(
             response.status_code == 204 and not response.content,
@@ -327,7 +320,7 @@ class DocumentsMachine(RuleBasedStateMachine):
         self._check_total(model.owner, "a DELETE")
 
     def touch_deleted(self, data: st.DataObject) -> None:
-        model = _pick(data, sorted(self.deleted.values(), key=lambda d: d.id), "document")
+        model = pick(data, sorted(self.deleted.values(), key=lambda d: d.id), "document")
         method = data.draw(st.sampled_from(["GET", "PUT", "DELETE"]), label="method")
         response = self.target.request(
             method,
@@ -339,7 +332,7 @@ class DocumentsMachine(RuleBasedStateMachine):
         check_not_found(response, "DOCS-DELETE-1", model.id)
 
     def touch_other_users_document(self, data: st.DataObject) -> None:
-        model = _pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
+        model = pick(data, sorted(self.alive.values(), key=lambda d: d.id), "document")
         method = data.draw(st.sampled_from(["GET", "PUT", "DELETE"]), label="method")
         other = next(u for u in self.users if u.username != model.owner.username)
         response = self.target.request(
@@ -370,7 +363,7 @@ class DocumentsMachine(RuleBasedStateMachine):
             )
 
     def walk_all_pages(self, data: st.DataObject) -> None:
-        user = _pick(data, self.users, "user")
+        user = pick(data, self.users, "user")
         order = data.draw(st.sampled_from(ORDERS), label="orderBy")
         page_size = data.draw(st.sampled_from([1, 2, 3, 5, 7, 20]), label="pageSize")
         expected_total = self.baseline[user.username] + self._alive_count(user)

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Literal
 
 import jwt
 import pytest
@@ -41,6 +40,7 @@ from .helpers import (
     check_dead_token_message,
     marker_document,
     password_grant,
+    pick,
     refresh_grant,
     require_apps,
     require_password_users,
@@ -122,8 +122,6 @@ MALFORMED_REFRESH_TOKENS = st.one_of(
     ),
 )
 
-T = TypeVar("T")
-
 
 @dataclass
 class IssuedToken:
@@ -162,11 +160,6 @@ class Event:
     step: int
     pair: tuple[str, str]
     kind: str
-
-
-def _pick(data: st.DataObject, items: Sequence[T], label: str) -> T:
-    """One of ``items``, drawn so that the draw does not depend on how many there are."""
-    return items[data.draw(st.integers(0, 63), label=label) % len(items)]
 
 
 class TokenLifecycle(RuleBasedStateMachine):
@@ -235,15 +228,15 @@ class TokenLifecycle(RuleBasedStateMachine):
         action = data.draw(st.sampled_from(ACTIONS), label="action")
         refresh_tokens = [t for t in self.issued if t.kind == "refresh"]
         if action == "refresh_grant" and refresh_tokens:
-            token = _pick(data, refresh_tokens, "refresh token")
-            self._refresh_grant(token, _pick(data, self.apps, "app"), data.draw(st.booleans()))
+            token = pick(data, refresh_tokens, "refresh token")
+            self._refresh_grant(token, pick(data, self.apps, "app"), data.draw(st.booleans()))
         elif action == "call_api" and self.issued:
-            self._check_api_call(_pick(data, self.issued, "token"))
+            self._check_api_call(pick(data, self.issued, "token"))
         elif action == "failing_request":
             self._failing_request(data, refresh_tokens)
         else:
-            user = _pick(data, self.users, "user")
-            app = _pick(data, self.apps, "app")
+            user = pick(data, self.users, "user")
+            app = pick(data, self.apps, "app")
             self._password_grant(user, app, data.draw(st.booleans(), label="is_jwt"))
 
     def _password_grant(self, user: UserCredentials, app: AppCredentials, is_jwt: bool) -> None:
@@ -348,14 +341,14 @@ class TokenLifecycle(RuleBasedStateMachine):
     def _failing_request(self, data: st.DataObject, refresh_tokens: list[IssuedToken]) -> None:
         """A grant that must fail with its error, and change nothing (the model stays)."""
         kind = data.draw(st.sampled_from(FAILURES), label="failure")
-        app = _pick(data, self.apps, "app")
-        user = _pick(data, self.users, "user")
+        app = pick(data, self.apps, "app")
+        user = pick(data, self.users, "user")
         if kind == "malformed refresh token":
             garbage = data.draw(MALFORMED_REFRESH_TOKENS, label="refresh_token")
             response = self.target.token(refresh_grant(app, garbage))
             check_error(response, "OAUTH-ERR-REFRESH-1", 422, 42201)
         elif kind == "wrong secret" and refresh_tokens:
-            token = _pick(data, refresh_tokens, "refresh token")
+            token = pick(data, refresh_tokens, "refresh token")
             wrong = AppCredentials(token.app.client_id, _wrong_secret(token.app.client_secret))
             response = self.target.token(refresh_grant(wrong, token.value))
             self.reach.hit("OAUTH-ERR-REFRESH-2", "wrong client secret")
