@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 from tests.contract_mutants import MUTANTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -110,13 +108,6 @@ def uncaught(root: ET.Element, machines: tuple[str, ...] = ()) -> list[str]:
     return problems
 
 
-#: The self-check checks the suite, not the store: ``make test``'s second pass, on the SQLite
-#: backend, would only repeat it more slowly.
-on_memory_backend_only = pytest.mark.skipif(
-    os.environ.get("RSPACE_MOCK_BACKEND", "memory") != "memory",
-    reason="the mutant self-check runs on the memory backend only",
-)
-
 #: The state machines: run against a mutant only when they must catch it (``caught_by``),
 #: since they are the slowest tests and other tests check the other clauses they name.
 DOCUMENTS_MACHINE = "test_documents_match_model"
@@ -138,7 +129,6 @@ def target_spec(
     return {"name": name, **where, "clauses": [mutant.clause], "skip_tests": skip}
 
 
-@on_memory_backend_only
 def test_contract_suite_catches_every_mutant_in_process(tmp_path: Path) -> None:
     # The token machine draws the same steps in-process as over a URL, where it must catch
     # its mutants itself (below); here the token scenarios must. The documents machine is the
@@ -152,7 +142,6 @@ def test_contract_suite_catches_every_mutant_in_process(tmp_path: Path) -> None:
     assert not problems, "\n".join(problems) + "\n" + output[-2000:]
 
 
-@on_memory_backend_only
 def test_contract_suite_catches_every_mutant_over_a_url(tmp_path: Path) -> None:
     with served_mutants() as urls:
         targets = [target_spec(name, url=urls[name]) for name in MUTANTS]
