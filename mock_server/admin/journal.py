@@ -238,7 +238,11 @@ class Journal:
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self._lock = threading.Lock()
-        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        #: Masked entries, and exchanges not masked yet: an exchange is masked when the journal
+        #: is first read after it (the admin API, the plugin, the CLI), not while its response
+        #: is being sent, so that recording costs a request almost nothing. Nothing leaves the
+        #: journal unmasked.
+        self._entries: deque[JournalEntry | tuple[int, RawExchange]] = deque(maxlen=capacity)
         self._ids = itertools.count(1)
         self.enabled = True
 
@@ -246,20 +250,21 @@ class Journal:
     def capacity(self) -> int:
         return self._entries.maxlen or 0
 
-    def record(self, exchange: RawExchange) -> JournalEntry | None:
+    def record(self, exchange: RawExchange) -> None:
         if not self.enabled:
-            return None
+            return
         with self._lock:
-            entry_id = next(self._ids)
-            try:
-                entry = mask_exchange(entry_id, exchange)
-            except Exception as exc:
-                # Never break the response for the journal, and never keep what could not be
-                # masked (the error itself is not logged: its text might hold a secret).
-                log.error("journal: request #%d could not be masked (%s)", entry_id, type(exc))
-                entry = _unmasked_placeholder(entry_id, exchange)
-            self._entries.append(entry)
-            return entry
+            self._entries.append((next(self._ids), exchange))
+
+    def _masked(self) -> list[JournalEntry]:
+        """Every entry, masking (once) the exchanges recorded since the last read; call with
+        the lock held."""
+        if any(isinstance(item, tuple) for item in self._entries):
+            self._entries = deque(
+                (_mask(*item) if isinstance(item, tuple) else item for item in self._entries),
+                maxlen=self._entries.maxlen,
+            )
+        return [item for item in self._entries if isinstance(item, JournalEntry)]
 
     def entries(
         self,
@@ -272,7 +277,7 @@ class Journal:
     ) -> list[JournalEntry]:
         """Entries oldest first. ``path`` is exact, or a prefix when it ends with ``*``."""
         with self._lock:
-            entries = list(self._entries)
+            entries = self._masked()
         return [e for e in entries if _matches(e, path, method, user, status, since_id)]
 
     def clear(self, restart_ids: bool = False) -> int:
@@ -288,6 +293,16 @@ class Journal:
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+def _mask(entry_id: int, exchange: RawExchange) -> JournalEntry:
+    try:
+        return mask_exchange(entry_id, exchange)
+    except Exception as exc:
+        # Never keep what could not be masked (the error itself is not logged: its text might
+        # hold a secret).
+        log.error("journal: request #%d could not be masked (%s)", entry_id, type(exc))
+        return _unmasked_placeholder(entry_id, exchange)
 
 
 def _matches(
