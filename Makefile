@@ -39,16 +39,24 @@ unit: $(STAMP)
 contract: $(STAMP)
 	$(BIN)/pytest contract_tests
 
-# The whole suite runs twice: on the in-memory store and on the SQLite store. A throw-away
-# PostgreSQL server (scripts/postgres.sh) runs meanwhile for the tests that need one, its DSN in
-# RSPACE_MOCK_TEST_POSTGRES; it is stopped afterwards, whether the tests pass or not.
+# The whole suite runs on the in-memory engine and on SQLite; the contract suite and the
+# HTTP-level token, document and client tests run a third time on PostgreSQL (the store, state
+# and durability tests run on every engine in each pass). A throw-away PostgreSQL server
+# (scripts/postgres.sh) runs meanwhile, its DSN in RSPACE_MOCK_TEST_POSTGRES; it is stopped
+# afterwards, whether the tests pass or not.
 test: lint typecheck $(STAMP)
 	$(POSTGRES) run -- $(MAKE) --no-print-directory suites
+
+POSTGRES_PASS := contract_tests tests/test_concurrent_grants.py tests/test_http_token_endpoint.py \
+	tests/test_http_documents.py tests/test_http_api_auth.py tests/test_sdk_rspace_client.py \
+	tests/test_oauthlib_client.py tests/test_admin_api.py
 
 # The mutant self-check checks the contract suite, not the store: it runs on the first pass only.
 suites: $(STAMP)
 	RSPACE_MOCK_BACKEND=memory $(BIN)/pytest
 	RSPACE_MOCK_BACKEND=sqlite $(BIN)/pytest -p no:cacheprovider --ignore=tests/test_contract_mutants.py
+	RSPACE_MOCK_BACKEND=postgresql RSPACE_MOCK_SCRATCH_POSTGRES="$$RSPACE_MOCK_TEST_POSTGRES" \
+		$(BIN)/pytest -p no:cacheprovider $(POSTGRES_PASS)
 
 # A PostgreSQL server for running tests by hand: `make postgres-start` prints its DSN (also in
 # .venv/pg/dsn, where the tests find it); it runs until `make postgres-stop`.

@@ -1,4 +1,4 @@
-"""Per-operation cost of the storage engines, against today's stores in the same run.
+"""Per-operation cost of each storage engine, all measured in the same run.
 
     .venv/bin/python benchmarks/store_engines.py [--sizes 1000,100000] [--repeat 5]
         [--postgres postgresql://user:password@host:5432/empty_database]
@@ -23,13 +23,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mock_server.domain.document_query import DocumentQuery  # noqa: E402
+
 from mock_server.domain.kinds import ALL_KINDS, APPS, DOCUMENTS, FIRST_IDS, TOKENS, USERS  # noqa: E402
 from mock_server.domain.models import Document, Field, OAuthApp, TokenRow, User  # noqa: E402
 from mock_server.storage.engines.memory import MemoryEngine  # noqa: E402
 from mock_server.storage.engines.sql import open_postgres, open_sqlite  # noqa: E402
-from mock_server.storage.memory import MemoryStore  # noqa: E402
-from mock_server.storage.sqlite import SqliteStore  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 USER = User(1, "ana", "00$11", "ana@lab.example.org", "Ana", "Tester", "k" * 64)
@@ -54,29 +52,6 @@ def document(i: int) -> Document:
 
 
 Operations = dict[str, Callable[[], Any]]
-
-
-def old_store(store: Any, size: int) -> Operations:
-    store.add_user(USER)
-    store.add_app(APP)
-    store.save_token_row(TOKEN)
-    with store.transaction():
-        for i in range(100, 100 + size):
-            store.add_document(document(i))
-    query = DocumentQuery(owner_id=1)
-    store.query_documents(query)
-
-    def grant() -> None:
-        store.find_user_by_username("ana")
-        store.get_app("client-1")
-        store.get_token_row("client-1", 1)
-        store.save_token_row(TOKEN)
-
-    return {
-        "grant path": grant,
-        "document get": lambda: store.get_document(150),
-        "page of 20": lambda: store.query_documents(query),
-    }
 
 
 def new_store(store: Any, size: int) -> Operations:
@@ -127,8 +102,6 @@ def main() -> None:
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="store-engines-"))
     engines: dict[str, Callable[[int], Operations]] = {
-        "MemoryStore (today)": lambda n: old_store(MemoryStore(), n),
-        "SqliteStore file (today)": lambda n: old_store(SqliteStore(folder / f"old{n}.db"), n),
         "memory engine": lambda n: new_store(MemoryEngine(FIRST_IDS), n),
         "SQL engine, SQLite :memory:": lambda n: new_store(
             open_sqlite(":memory:", ALL_KINDS, FIRST_IDS), n

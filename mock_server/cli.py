@@ -17,6 +17,8 @@ from typing import Any
 
 from . import __version__
 from .admin.cli_commands import ADMIN_COMMANDS, add_admin_commands, run_admin_command
+from .domain.kinds import APPS, USERS
+from .domain.system import load_switches
 from .settings import (
     DEFAULT_FIXTURES,
     DEFAULT_TOKEN_TTL_SECONDS,
@@ -117,11 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--state",
-        type=Path,
-        metavar="FILE",
-        help="keep all state in this SQLite file, so users, apps, tokens, documents, settings "
-        "and the clock survive a restart (default: in memory). Fixtures seed a new or empty "
-        "state file only; a file that already holds data is used as it is",
+        metavar="FILE|URL",
+        help="keep all state in this SQLite file, or in the PostgreSQL database of a "
+        "postgresql://user:pass@host:5432/db URL (shared by every server that names it, on "
+        "any host), so users, apps, tokens, documents, settings, the clock and the test "
+        "instruments survive a restart (default: in memory). Fixtures seed a new or empty "
+        "state only; a state that already holds data is used as it is",
     )
     serve.add_argument(
         "--workers",
@@ -186,12 +189,16 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         ("jwt_secret", "jwt_secret"),
         ("log_level", "log_level"),
         ("seed", "random_seed"),
-        ("state", "state_file"),
         ("workers", "workers"),
     ):
         value = getattr(args, flag)
         if value is not None:
             overrides[name] = value
+    if args.state is not None:
+        if args.state.startswith(("postgresql://", "postgres://")):
+            overrides["state_url"], overrides["state_file"] = args.state, None
+        else:
+            overrides["state_file"], overrides["state_url"] = Path(args.state), None
     if args.no_fixtures:
         overrides["fixtures"] = None
     if args.oauth is not None:
@@ -208,6 +215,15 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings.from_env(**overrides)
 
 
+def state_name(settings: Settings) -> str:
+    """The ``--state`` value, with a database password hidden."""
+    from .storage.engines.sql import redact_url
+
+    if settings.state_url is not None:
+        return redact_url(settings.state_url)
+    return str(settings.state_file)
+
+
 def startup_banner(settings: Settings, url: str, mock: Any) -> str:
     lines = [
         f"rspace-mock {__version__}: fake RSpace {settings.rspace_version} at {url}",
@@ -215,12 +231,11 @@ def startup_banner(settings: Settings, url: str, mock: Any) -> str:
     ]
     report = mock.seed_report
     seeded_now = report.users or report.apps or report.documents
-    if settings.state_file is not None:
-        state = "new" if seeded_now else "kept from before; fixtures not loaded"
-        lines.append(
-            f"  state: {settings.state_file} ({state}: {len(mock.store.list_users())} users, "
-            f"{len(mock.store.list_apps())} OAuth apps)"
-        )
+    if settings.durable:
+        kept = "new" if seeded_now else "kept from before; fixtures not loaded"
+        users = mock.store.collection(USERS).count()
+        apps = mock.store.collection(APPS).count()
+        lines.append(f"  state: {state_name(settings)} ({kept}: {users} users, {apps} OAuth apps)")
     if settings.fixtures is not None and seeded_now:
         lines.append(
             f"  fixtures: {settings.fixtures} ({report.users} users, "
@@ -231,7 +246,7 @@ def startup_banner(settings: Settings, url: str, mock: Any) -> str:
             f"  OAuth app {created.app.name!r}: client id {created.app.client_id}, "
             f"client secret {created.client_secret} (shown once)"
         )
-    if not mock.store.get_switches().oauth_enabled:
+    if not load_switches(mock.store).oauth_enabled:
         lines.append("  OAuth is disabled (--no-oauth): grants and Bearer calls get 401")
     exposure = settings.admin_exposure_warning()
     if exposure is not None:
@@ -367,7 +382,7 @@ def serve_workers(settings: Settings, mock: Any) -> int:
     port = sock.getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     print(startup_banner(settings, f"http://{host}:{port}", mock), flush=True)
-    print(f"  {settings.workers} workers sharing {settings.state_file}", flush=True)
+    print(f"  {settings.workers} workers sharing {state_name(settings)}", flush=True)
     mock.store.close()  # each worker opens its own connections
     with contextlib.suppress(KeyboardInterrupt):
         Multiprocess(config, sockets=[sock]).run()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import tempfile
 import weakref
 from pathlib import Path
 from typing import Any
 
+from .admin.instrument_kinds import INSTRUMENT_KINDS
 from .admin.instruments import Instruments
 from .clock import Clock
 from .domain.authentication import ApiAuthenticator
@@ -18,17 +20,23 @@ from .domain.directory import Directory
 from .domain.documents import DocumentService
 from .domain.fixtures import FixtureError, SeedReport, read_fixture_file, seed
 from .domain.jwt_tokens import JwtCodec
+from .domain.kinds import ALL_KINDS, FIRST_IDS, USERS
 from .domain.models import SystemSwitches
 from .domain.oauth import TokenService
+from .domain.store import Store
+from .domain.system import load_switches, save_switches
 from .settings import Settings
-from .storage.base import Store
-from .storage.memory import MemoryStore
+from .storage import open_state
 
 log = logging.getLogger("rspace_mock")
 
 JWT_KEY_META = "jwt_key"
 CLOCK_META = "clock"
 SEEDED_META = "seeded"
+#: What the store keeps: the fake RSpace's entities and its test instruments' state.
+STATE_KINDS = (*ALL_KINDS, *INSTRUMENT_KINDS)
+#: A PostgreSQL database where the ``postgresql`` backend makes a throw-away schema per server.
+SCRATCH_POSTGRES_ENV = "RSPACE_MOCK_SCRATCH_POSTGRES"
 
 
 class _StoredClockState:
@@ -45,19 +53,28 @@ class _StoredClockState:
 
 
 def open_store(settings: Settings) -> Store:
-    """The SQLite store for ``--state FILE``; else a fresh in-memory store, or a fresh
-    throw-away SQLite file when ``settings.backend`` is ``sqlite``."""
-    if settings.state_file is not None or settings.backend == "sqlite":
-        from .storage.sqlite import SqliteStore
-
-        if settings.state_file is not None:
-            return SqliteStore(settings.state_file)
+    """The store ``--state`` names (a SQLite file or a PostgreSQL database); else a fresh
+    in-memory store, or a throw-away SQLite file or PostgreSQL schema when
+    ``settings.backend`` asks for one (to run a test suite on a durable engine)."""
+    if settings.durable:
+        return open_state(settings.state, STATE_KINDS)
+    if settings.backend == "sqlite":
         scratch = tempfile.TemporaryDirectory(prefix="rspace-mock-")
-        store = SqliteStore(Path(scratch.name) / "state.sqlite")
+        store = open_state(str(Path(scratch.name) / "state.sqlite"), STATE_KINDS)
         # The directory lives as long as the store does.
         weakref.finalize(store, scratch.cleanup)
         return store
-    return MemoryStore()
+    if settings.backend == "postgresql":
+        from .storage.engines.sql import open_scratch_postgres
+
+        url = os.environ.get(SCRATCH_POSTGRES_ENV)
+        if not url:
+            raise ValueError(
+                f"the postgresql backend needs {SCRATCH_POSTGRES_ENV}=postgresql://... (a "
+                "database where each server gets a throw-away schema)"
+            )
+        return open_scratch_postgres(url, STATE_KINDS, FIRST_IDS)
+    return open_state(None, STATE_KINDS)
 
 
 class MockRSpace:
@@ -71,9 +88,10 @@ class MockRSpace:
         self.settings = settings
         self.store: Store = store if store is not None else open_store(settings)
         if clock is None:
-            durable = settings.state_file is not None
+            durable = settings.durable
             clock = Clock(
-                _StoredClockState(self.store) if durable else None, shared=settings.workers > 1
+                _StoredClockState(self.store) if durable else None,
+                shared=settings.workers > 1 or settings.state_url is not None,
             )
         self.clock = clock
         self.credentials = CredentialFactory(settings.random_seed)
@@ -93,7 +111,11 @@ class MockRSpace:
         self.seed_report = SeedReport()
         #: Request journal, fault plan and throttle (``mock_server.admin``).
         self.instruments = Instruments(
-            self.clock, self.store, throttling=settings.throttling, seed=settings.random_seed
+            self.clock,
+            self.store,
+            throttling=settings.throttling,
+            seed=settings.random_seed,
+            shared=settings.durable,
         )
 
     def _jwt_key(self) -> bytes:
@@ -144,7 +166,7 @@ class MockRSpace:
             if clock_state:
                 self.store.set_meta(CLOCK_META, clock_state)
             self.store.set_meta(SEEDED_META, "1")
-            self.store.save_switches(self.initial_switches())
+            save_switches(self.store, self.initial_switches())
             return self.load_fixtures(data=data)
 
     def initial_switches(self) -> SystemSwitches:
@@ -158,10 +180,10 @@ def apply_explicit_switches(mock: MockRSpace) -> None:
     if mock.settings.oauth_enabled is None:
         return
     with mock.store.transaction():
-        switches = mock.store.get_switches()
+        switches = load_switches(mock.store)
         if switches.oauth_enabled != mock.settings.oauth_enabled:
             switches.oauth_enabled = mock.settings.oauth_enabled
-            mock.store.save_switches(switches)
+            save_switches(mock.store, switches)
             log.info(
                 "OAuth %s, as the command line says",
                 "allowed" if switches.oauth_enabled else "disabled",
@@ -176,9 +198,11 @@ def build_mock(
 ) -> MockRSpace:
     mock = MockRSpace(settings, store, clock)
     with mock.store.transaction():  # exactly one process seeds a new state file
-        is_fresh = mock.store.get_meta(SEEDED_META) is None and not mock.store.list_users()
+        is_fresh = (
+            mock.store.get_meta(SEEDED_META) is None and not mock.store.collection(USERS).count()
+        )
         if is_fresh:
-            mock.store.save_switches(mock.initial_switches())
+            save_switches(mock.store, mock.initial_switches())
             if seed_fixtures:
                 mock.load_fixtures()
             mock.store.set_meta(SEEDED_META, "1")

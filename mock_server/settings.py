@@ -95,11 +95,15 @@ class Settings:
     random_seed: int | None = None
     #: SQLite file that keeps all state across restarts; ``None`` keeps state in memory.
     state_file: Path | None = None
-    #: Store for a server without ``state_file``: ``memory`` (default), or ``sqlite`` for a
-    #: throw-away SQLite file per server (``RSPACE_MOCK_BACKEND``; lets a whole test suite
-    #: run on the durable backend).
+    #: PostgreSQL database (``postgresql://user:pass@host:5432/db``) that keeps all state, shared
+    #: by every process and host that names it; ``--state`` with such a URL sets it.
+    state_url: str | None = None
+    #: Store for a server without ``state_file`` or ``state_url``: ``memory`` (default),
+    #: ``sqlite`` for a throw-away SQLite file per server, or ``postgresql`` for a throw-away
+    #: schema per server in the database that ``RSPACE_MOCK_SCRATCH_POSTGRES`` names
+    #: (``RSPACE_MOCK_BACKEND``; lets a whole test suite run on a durable engine).
     backend: str = field(default_factory=lambda: os.environ.get("RSPACE_MOCK_BACKEND", "memory"))
-    #: Worker processes (``--workers``); more than one needs ``state_file``.
+    #: Worker processes (``--workers``); more than one needs ``state_file`` or ``state_url``.
     workers: int = 1
     #: RSpace's ``api.throttling.enabled`` (off by default, as in RSpace).
     throttling: bool = False
@@ -135,7 +139,7 @@ class Settings:
         if "RSPACE_MOCK_JWT_SECRET" in env:
             settings.jwt_secret = env["RSPACE_MOCK_JWT_SECRET"]
         if "RSPACE_MOCK_STATE" in env:
-            settings.state_file = Path(env["RSPACE_MOCK_STATE"])
+            settings.set_state(env["RSPACE_MOCK_STATE"])
         if "RSPACE_MOCK_LOG_LEVEL" in env:
             settings.log_level = env["RSPACE_MOCK_LOG_LEVEL"]
         if "RSPACE_MOCK_ADMIN_TOKEN" in env:
@@ -151,17 +155,39 @@ class Settings:
         settings.check()
         return settings
 
+    def set_state(self, value: str | Path) -> None:
+        """``--state``: a ``postgresql://`` URL names a database, anything else a SQLite file."""
+        text = str(value)
+        if text.startswith(("postgresql://", "postgres://")):
+            self.state_url, self.state_file = text, None
+        else:
+            self.state_url, self.state_file = None, Path(text)
+
+    @property
+    def state(self) -> str | None:
+        """Where the state is kept, as ``--state`` names it; ``None`` when in memory."""
+        if self.state_url is not None:
+            return self.state_url
+        return str(self.state_file) if self.state_file is not None else None
+
+    @property
+    def durable(self) -> bool:
+        return self.state_file is not None or self.state_url is not None
+
     def check(self) -> None:
         """Refuse combinations that cannot work, with a message that says what to do."""
         if self.workers < 1:
             raise ValueError("--workers must be at least 1")
-        if self.workers > 1 and self.state_file is None:
+        if self.workers > 1 and not self.durable:
             raise ValueError(
-                "--workers needs --state FILE: the in-memory store lives in one process, so "
-                "several workers would each have their own users, tokens and documents"
+                "--workers needs --state FILE or --state postgresql://...: the in-memory store "
+                "lives in one process, so several workers would each have their own users, "
+                "tokens and documents"
             )
-        if self.backend not in ("memory", "sqlite"):
-            raise ValueError(f"unknown backend {self.backend!r}: use memory or sqlite")
+        if self.state_file is not None and self.state_url is not None:
+            raise ValueError("give --state one place: a SQLite file or a postgresql:// URL")
+        if self.backend not in ("memory", "sqlite", "postgresql"):
+            raise ValueError(f"unknown backend {self.backend!r}: use memory, sqlite or postgresql")
         ttl_problem = token_ttl_problem(self.token_ttl_seconds)
         if ttl_problem is not None:
             raise ValueError(f"--token-ttl {ttl_problem}")

@@ -60,7 +60,7 @@ def rspace_mock_command() -> list[str]:
 
 
 #: Kept when starting a server: ``make test`` sets it to run every test on both storage backends.
-PASSED_THROUGH = {"RSPACE_MOCK_BACKEND"}
+PASSED_THROUGH = {"RSPACE_MOCK_BACKEND", "RSPACE_MOCK_SCRATCH_POSTGRES"}
 
 
 def clean_environment() -> dict[str, str]:

@@ -85,6 +85,45 @@ def _wrap_grant(app: Any, key: tuple[str, bool], wrapper: Callable[..., Any]) ->
     return app
 
 
+def _tokens(app: Any) -> Any:
+    from mock_server.domain.kinds import TOKENS
+
+    return app.state.mock.store.collection(TOKENS)
+
+
+def _users(app: Any) -> Any:
+    from mock_server.domain.kinds import USERS
+
+    return app.state.mock.store.collection(USERS)
+
+
+def _apps(app: Any) -> Any:
+    from mock_server.domain.kinds import APPS
+
+    return app.state.mock.store.collection(APPS)
+
+
+def _documents(app: Any) -> Any:
+    from mock_server.domain.kinds import DOCUMENTS as DOCUMENT_KIND
+
+    return app.state.mock.store.collection(DOCUMENT_KIND)
+
+
+def _wrap_find(
+    collection: Any, unique: str, wrapper: Callable[[Callable[[Any], Any], Any], Any]
+) -> None:
+    """Make ``collection.find(unique, value)`` answer ``wrapper(find, value)``, where
+    ``find(value)`` is the original lookup by ``unique``; other lookups are unchanged."""
+    original = collection.find
+
+    def find(name: str, value: object) -> Any:
+        if name == unique:
+            return wrapper(lambda v: original(unique, v), value)
+        return original(name, value)
+
+    collection.find = find
+
+
 def _replace_codec(app: Any, codec_class: type) -> Any:
     mock = app.state.mock
     codec = codec_class(mock.jwt_codec.key)
@@ -197,51 +236,47 @@ def url_safe_tokens(fixtures: Path) -> Any:
 def regrant_keeps_old_access_token(fixtures: Path) -> Any:
     """A password grant that leaves the previous access token working."""
     app = _mock_app(fixtures)
-    store = app.state.mock.store
+    tokens = _tokens(app)
     superseded: dict[str, tuple[str, int]] = {}
 
     def grant(original: Any, request: Any, server_url: str) -> Any:
-        before = [(r.access_token_hash, r.client_id, r.user_id) for r in store.list_token_rows()]
+        before = [(r.access_token_hash, r.client_id, r.user_id) for r in tokens.select()]
         issued = original(request, server_url)
         for access_hash, client_id, user_id in before:
-            if access_hash and store.find_token_by_access_hash(access_hash) is None:
+            if access_hash and tokens.find("access_token_hash", access_hash) is None:
                 superseded[access_hash] = (client_id, user_id)
         return issued
 
-    find = store.find_token_by_access_hash
-
-    def find_token_by_access_hash(access_hash: str) -> Any:
+    def find_by_access_hash(find: Callable[[Any], Any], access_hash: str) -> Any:
         row = find(access_hash)
         if row is None and access_hash in superseded:
-            row = store.get_token_row(*superseded[access_hash])
+            row = tokens.get(*superseded[access_hash])
         return row
 
-    store.find_token_by_access_hash = find_token_by_access_hash
+    _wrap_find(tokens, "access_token_hash", find_by_access_hash)
     return _wrap_grant(app, ("password", False), grant)
 
 
 def _keep_old_refresh_tokens(app: Any, key: tuple[str, bool]) -> Any:
     """Refresh hashes replaced by the grant ``key`` keep finding their row."""
-    store = app.state.mock.store
+    tokens = _tokens(app)
     superseded: dict[str, tuple[str, int]] = {}
 
     def grant(original: Any, request: Any, server_url: str) -> Any:
-        before = [(r.refresh_token_hash, r.client_id, r.user_id) for r in store.list_token_rows()]
+        before = [(r.refresh_token_hash, r.client_id, r.user_id) for r in tokens.select()]
         issued = original(request, server_url)
         for refresh_hash, client_id, user_id in before:
-            if store.find_token_by_refresh_hash(refresh_hash) is None:
+            if tokens.find("refresh_token_hash", refresh_hash) is None:
                 superseded[refresh_hash] = (client_id, user_id)
         return issued
 
-    find = store.find_token_by_refresh_hash
-
-    def find_token_by_refresh_hash(refresh_hash: str) -> Any:
+    def find_by_refresh_hash(find: Callable[[Any], Any], refresh_hash: str) -> Any:
         row = find(refresh_hash)
         if row is None and refresh_hash in superseded:
-            row = store.get_token_row(*superseded[refresh_hash])
+            row = tokens.get(*superseded[refresh_hash])
         return row
 
-    store.find_token_by_refresh_hash = find_token_by_refresh_hash
+    _wrap_find(tokens, "refresh_token_hash", find_by_refresh_hash)
     return _wrap_grant(app, key, grant)
 
 
@@ -255,13 +290,13 @@ def regrant_keeps_old_refresh_token(fixtures: Path) -> Any:
 def refresh_does_not_rotate(fixtures: Path) -> Any:
     """A refresh grant that hands back the same refresh token (which keeps working)."""
     app = _mock_app(fixtures)
-    store = app.state.mock.store
+    tokens = _tokens(app)
 
     def grant(original: Any, request: Any, server_url: str) -> Any:
         issued = original(request, server_url)
-        row = store.find_token_by_refresh_hash(_sha256_hex(issued.refresh_token))
+        row = tokens.find("refresh_token_hash", _sha256_hex(issued.refresh_token))
         row.refresh_token_hash = _sha256_hex(request.refresh_token)
-        store.save_token_row(row)
+        tokens.put(row)
         return dataclasses.replace(issued, refresh_token=request.refresh_token)
 
     return _wrap_grant(app, ("refresh_token", False), grant)
@@ -311,26 +346,24 @@ def refresh_returns_unusable_access_token(fixtures: Path) -> Any:
 def refresh_keeps_old_access_token(fixtures: Path) -> Any:
     """After a refresh grant the previous access token still works."""
     app = _mock_app(fixtures)
-    store = app.state.mock.store
+    tokens = _tokens(app)
     superseded: dict[str, tuple[str, int]] = {}
 
     def grant(original: Any, request: Any, server_url: str) -> Any:
-        row = store.find_token_by_refresh_hash(_sha256_hex(request.refresh_token or ""))
+        row = tokens.find("refresh_token_hash", _sha256_hex(request.refresh_token or ""))
         old = (row.access_token_hash, row.client_id, row.user_id) if row else None
         issued = original(request, server_url)
         if old and old[0]:
             superseded[old[0]] = (old[1], old[2])
         return issued
 
-    find = store.find_token_by_access_hash
-
-    def find_token_by_access_hash(access_hash: str) -> Any:
+    def find_by_access_hash(find: Callable[[Any], Any], access_hash: str) -> Any:
         row = find(access_hash)
         if row is None and access_hash in superseded:
-            row = store.get_token_row(*superseded[access_hash])
+            row = tokens.get(*superseded[access_hash])
         return row
 
-    store.find_token_by_access_hash = find_token_by_access_hash
+    _wrap_find(tokens, "access_token_hash", find_by_access_hash)
     return _wrap_grant(app, ("refresh_token", False), grant)
 
 
@@ -439,13 +472,13 @@ def jwt_outlives_refresh_token(fixtures: Path) -> Any:
     """JWTs that stay valid after their refresh token was replaced."""
     app = _mock_app(fixtures)
     mock = app.state.mock
-    store, authenticator = mock.store, mock.authenticator
+    tokens, authenticator = _tokens(app), mock.authenticator
     rows_by_refresh_hash: dict[str, tuple[str, int]] = {}
-    save = store.save_token_row
+    put = tokens.put
 
-    def save_token_row(row: Any) -> None:
+    def put_remembering(row: Any) -> None:
         rows_by_refresh_hash[row.refresh_token_hash] = (row.client_id, row.user_id)
-        save(row)
+        put(row)
 
     jwt_row = authenticator._jwt_row
 
@@ -454,10 +487,10 @@ def jwt_outlives_refresh_token(fixtures: Path) -> Any:
         if row is None:
             refresh_hash = mock.jwt_codec.verify(token, server_url, mock.clock.now())
             if refresh_hash in rows_by_refresh_hash:
-                row = store.get_token_row(*rows_by_refresh_hash[refresh_hash])
+                row = tokens.get(*rows_by_refresh_hash[refresh_hash])
         return row
 
-    store.save_token_row = save_token_row
+    tokens.put = put_remembering
     authenticator._jwt_row = lenient_jwt_row
     return app
 
@@ -477,11 +510,11 @@ def jwt_grant_replaces_the_pair(fixtures: Path) -> Any:
     handlers = app.state.mock.tokens._handlers
     opaque = handlers[("password", False)]
 
-    store = app.state.mock.store
+    tokens, users = _tokens(app), _users(app)
 
     def grant(original: Any, request: Any, server_url: str) -> Any:
-        user = store.find_user_by_username(request.username or "")
-        if user is not None and store.get_token_row(request.client_id, user.id) is not None:
+        user = users.find("username", request.username or "")
+        if user is not None and tokens.get(request.client_id, user.id) is not None:
             opaque(request, server_url)
         return original(request, server_url)
 
@@ -492,14 +525,14 @@ def jwt_grant_replaces_the_pair(fixtures: Path) -> Any:
 def grant_revokes_other_apps(fixtures: Path) -> Any:
     """A password grant that also revokes the user's tokens for every other app."""
     app = _mock_app(fixtures)
-    store = app.state.mock.store
+    tokens = _tokens(app)
 
     def grant(original: Any, request: Any, server_url: str) -> Any:
         issued = original(request, server_url)
-        row = store.find_token_by_access_hash(_sha256_hex(issued.access_token))
-        for other in store.list_token_rows():
+        row = tokens.find("access_token_hash", _sha256_hex(issued.access_token))
+        for other in tokens.select():
             if other.user_id == row.user_id and other.client_id != row.client_id:
-                store.delete_token_row(other.client_id, other.user_id)
+                tokens.delete(other.client_id, other.user_id)
         return issued
 
     return _wrap_grant(app, ("password", False), grant)
@@ -528,11 +561,11 @@ def tokens_authenticate_as_the_apps_owner(fixtures: Path) -> Any:
 def refresh_token_of_another_app_accepted(fixtures: Path) -> Any:
     """A refresh grant that takes a refresh token issued to another app."""
     app = _mock_app(fixtures)
-    tokens, store = app.state.mock.tokens, app.state.mock.store
+    tokens, rows = app.state.mock.tokens, _tokens(app)
     row_for = tokens._row_for_refresh_token
 
     def any_apps_row(request: Any) -> Any:
-        row = store.find_token_by_refresh_hash(_sha256_hex(request.refresh_token or ""))
+        row = rows.find("refresh_token_hash", _sha256_hex(request.refresh_token or ""))
         if row is not None and tokens._client_secret_correct(request):
             return row
         return row_for(request)
@@ -545,9 +578,9 @@ def refresh_token_of_another_app_accepted(fixtures: Path) -> Any:
 def opaque_tokens_never_expire(fixtures: Path) -> Any:
     """Opaque access tokens are accepted whatever their expiry."""
     app = _mock_app(fixtures)
-    store = app.state.mock.store
-    app.state.mock.authenticator._opaque_row = lambda token: store.find_token_by_access_hash(
-        _sha256_hex(token)
+    tokens = _tokens(app)
+    app.state.mock.authenticator._opaque_row = lambda token: tokens.find(
+        "access_token_hash", _sha256_hex(token)
     )
     return app
 
@@ -605,10 +638,10 @@ def refresh_refused_once_the_access_token_expired(fixtures: Path) -> Any:
     from mock_server.domain.errors import NotFound
 
     app = _mock_app(fixtures)
-    mock = app.state.mock
+    mock, tokens = app.state.mock, _tokens(app)
 
     def grant(original: Any, request: Any, server_url: str) -> Any:
-        row = mock.store.find_token_by_refresh_hash(_sha256_hex(request.refresh_token or ""))
+        row = tokens.find("refresh_token_hash", _sha256_hex(request.refresh_token or ""))
         if row is not None and row.expiry is not None and row.expiry <= mock.clock.now():
             raise NotFound("OAuth token not found! Perhaps its refresh rights have been removed.")
         return original(request, server_url)
@@ -620,11 +653,11 @@ def refresh_refused_once_the_access_token_expired(fixtures: Path) -> Any:
 def refresh_ignores_client_secret(fixtures: Path) -> Any:
     """A refresh grant with the right client id and a wrong client secret succeeds."""
     app = _mock_app(fixtures)
-    tokens = app.state.mock.tokens
+    tokens, apps = app.state.mock.tokens, _apps(app)
     row_for = tokens._row_for_refresh_token
 
     def any_secret(request: Any) -> Any:
-        app_row = tokens.store.get_app(request.client_id)
+        app_row = apps.get(request.client_id)
         if app_row is None:
             return row_for(request)
         secret_ok = tokens._client_secret_correct
@@ -732,14 +765,12 @@ def password_grant_ignores_client_secret(fixtures: Path) -> Any:
 def locked_user_gets_tokens(fixtures: Path) -> Any:
     """A locked user still gets tokens from a password grant."""
     app = _mock_app(fixtures)
-    store = app.state.mock.store
-    find = store.find_user_by_username
 
-    def unlocked(username: str) -> Any:
+    def unlocked(find: Callable[[Any], Any], username: str) -> Any:
         user = find(username)
         return dataclasses.replace(user, account_locked=False) if user else user
 
-    store.find_user_by_username = unlocked
+    _wrap_find(_users(app), "username", unlocked)
     return app
 
 
@@ -792,14 +823,14 @@ def www_authenticate_on_bearer_401s(fixtures: Path) -> Any:
 def not_found_before_authentication(fixtures: Path) -> Any:
     """A missing document gives 404 before the API key is checked."""
     app = _mock_app(fixtures)
-    store = app.state.mock.store
+    documents = _documents(app)
 
     def edit(
         scope: Any, status: int, headers: list[Any], body: bytes
     ) -> tuple[int, list[Any], bytes]:
         document_id = scope["path"].removeprefix("/api/v1/documents/")
         if status == 401 and document_id != scope["path"]:
-            missing = not document_id.isdigit() or store.get_document(int(document_id)) is None
+            missing = not document_id.isdigit() or documents.get(int(document_id)) is None
             if missing:
                 return 404, headers, body
         return status, headers, body
@@ -1025,11 +1056,11 @@ def delete_does_nothing(fixtures: Path) -> Any:
 def other_users_document_readable(fixtures: Path) -> Any:
     """GET of another user's document answers 200 instead of 404."""
     app = _mock_app(fixtures)
-    service, store = app.state.mock.documents, app.state.mock.store
+    service, documents = app.state.mock.documents, _documents(app)
     get = service.get
 
     def get_any_owner(user: Any, document_id: int) -> Any:
-        document = store.get_document(document_id)
+        document = documents.get(document_id)
         if document is not None and not document.deleted:
             return document
         return get(user, document_id)
@@ -1044,7 +1075,7 @@ def other_users_document_forbidden(fixtures: Path) -> Any:
     from mock_server.domain.errors import ApiProblem
 
     app = _mock_app(fixtures)
-    service, store = app.state.mock.documents, app.state.mock.store
+    service, documents = app.state.mock.documents, _documents(app)
     get = service.get
 
     class Forbidden(ApiProblem):
@@ -1052,7 +1083,7 @@ def other_users_document_forbidden(fixtures: Path) -> Any:
         internal_code = 40301
 
     def forbidding(user: Any, document_id: int) -> Any:
-        document = store.get_document(document_id)
+        document = documents.get(document_id)
         if document is not None and not document.deleted and document.owner_id != user.id:
             raise Forbidden("You do not have permission to access this document")
         return get(user, document_id)
@@ -1067,14 +1098,14 @@ def other_users_delete_answers_404_but_deletes(fixtures: Path) -> Any:
     from mock_server.domain.errors import DocumentNotFound
 
     app = _mock_app(fixtures)
-    service, store = app.state.mock.documents, app.state.mock.store
+    service, documents = app.state.mock.documents, _documents(app)
     delete = service.delete
 
     def deleting_anyway(user: Any, document_id: int) -> None:
-        document = store.get_document(document_id)
+        document = documents.get(document_id)
         if document is not None and not document.deleted and document.owner_id != user.id:
             document.deleted = True
-            store.save_document(document)
+            documents.put(document)
             raise DocumentNotFound(document_id)
         delete(user, document_id)
 
@@ -1347,12 +1378,13 @@ def password_grant_without_password_is_401(fixtures: Path) -> Any:
 @mutant("OAUTH-ERR-CREDENTIALS-1")
 def unknown_user_says_so(fixtures: Path) -> Any:
     """An unknown username gets "User not found" (which tells who has an account)."""
-    app = _mock_app(fixtures)
-    store = app.state.mock.store
     from mock_server.domain.errors import AuthenticationFailed
 
+    app = _mock_app(fixtures)
+    users = _users(app)
+
     def grant(original: Any, request: Any, server_url: str) -> Any:
-        if request.username and store.find_user_by_username(request.username) is None:
+        if request.username and users.find("username", request.username) is None:
             raise AuthenticationFailed("User not found.")
         return original(request, server_url)
 
@@ -1387,14 +1419,12 @@ def missing_credentials_with_other_errors(fixtures: Path) -> Any:
 def api_key_of_user_without_api_access_works(fixtures: Path) -> Any:
     """The API key of a user whose API access is off still authenticates."""
     app = _mock_app(fixtures)
-    store = app.state.mock.store
-    find = store.find_user_by_api_key_hash
 
-    def with_access(api_key_hash: str) -> Any:
+    def with_access(find: Callable[[Any], Any], api_key_hash: str) -> Any:
         user = find(api_key_hash)
         return dataclasses.replace(user, api_access=True) if user else user
 
-    store.find_user_by_api_key_hash = with_access
+    _wrap_find(_users(app), "api_key_hash", with_access)
     return app
 
 
@@ -1421,13 +1451,13 @@ def replaced_tokens_say_so(fixtures: Path) -> Any:
     from mock_server.domain.errors import AuthenticationFailed
 
     app = _mock_app(fixtures)
-    store, authenticator = app.state.mock.store, app.state.mock.authenticator
+    tokens, authenticator = _tokens(app), app.state.mock.authenticator
     ever_issued: set[str] = set()
-    save = store.save_token_row
+    put = tokens.put
 
     def remembering(row: Any) -> None:
         ever_issued.update(h for h in (row.access_token_hash,) if h)
-        save(row)
+        put(row)
 
     by_bearer = authenticator._by_bearer
 
@@ -1439,7 +1469,7 @@ def replaced_tokens_say_so(fixtures: Path) -> Any:
                 raise AuthenticationFailed("OAuth token has been revoked.") from None
             raise
 
-    store.save_token_row = remembering
+    tokens.put = remembering
     authenticator._by_bearer = telling
     return app
 

@@ -15,6 +15,7 @@ from mock_server.domain.errors import (
     UnreadableBody,
     ValidationFailed,
 )
+from mock_server.domain.kinds import DOCUMENTS
 from mock_server.domain.models import User
 from mock_server.runtime import MockRSpace, build_mock
 from mock_server.settings import Settings
@@ -103,7 +104,7 @@ def test_partial_field_update_needs_matching_ids(mock: MockRSpace, alice: User) 
 def test_delete_is_soft_and_hides_the_document(mock: MockRSpace, alice: User) -> None:
     document = mock.documents.create(alice, {})
     mock.documents.delete(alice, document.id)
-    stored = mock.store.get_document(document.id)
+    stored = mock.store.collection(DOCUMENTS).get(document.id)
     assert stored is not None and stored.deleted
     with pytest.raises(DocumentNotFound):
         mock.documents.get(alice, document.id)

@@ -10,6 +10,7 @@ import pytest
 
 from mock_server.domain.credentials import sha256_hex
 from mock_server.domain.fixtures import FixtureError
+from mock_server.domain.kinds import USERS
 from mock_server.runtime import build_mock
 from mock_server.settings import Settings
 
@@ -28,7 +29,7 @@ def load(tmp_path: Path, data: object) -> Any:
 
 def test_good_fixture_seeds_everything(tmp_path: Path) -> None:
     mock = load(tmp_path, GOOD)
-    user = mock.store.find_user_by_username("u1")
+    user = mock.store.collection(USERS).find("username", "u1")
     assert user is not None and user.api_key_hash == sha256_hex("key1")
     (created,) = mock.seed_report.generated_credentials
     assert len(created.app.client_id) == 39 and len(created.client_secret) == 32

@@ -13,7 +13,9 @@ from mock_server.domain.authentication import Principal
 from mock_server.domain.credentials import sha256_hex
 from mock_server.domain.directory import NewUser
 from mock_server.domain.errors import AuthenticationFailed, IllegalArgument, NotFound
+from mock_server.domain.kinds import APPS, TOKENS
 from mock_server.domain.oauth import TokenRequest
+from mock_server.domain.system import load_switches, save_switches
 from mock_server.runtime import MockRSpace, build_mock
 from mock_server.settings import Quirks, Settings
 
@@ -75,10 +77,12 @@ def test_password_grant_issues_32_char_base64_tokens(mock: MockRSpace) -> None:
 
 def test_only_hashes_of_tokens_are_stored(mock: MockRSpace) -> None:
     issued = mock.tokens.grant(password(), SERVER)
-    (row,) = mock.store.list_token_rows()
+    (row,) = mock.store.collection(TOKENS).select()
     assert row.access_token_hash == sha256_hex(issued.access_token)
     assert issued.refresh_token and row.refresh_token_hash == sha256_hex(issued.refresh_token)
-    assert mock.store.get_app("CLIENTONE").client_secret_hash == sha256_hex("secret-one")
+    assert mock.store.collection(APPS).get("CLIENTONE").client_secret_hash == sha256_hex(
+        "secret-one"
+    )
 
 
 def test_new_password_grant_invalidates_previous_pair(mock: MockRSpace) -> None:
@@ -153,7 +157,7 @@ def test_jwt_grant_with_existing_pair_changes_nothing_and_omits_refresh_token(
 def test_jwt_first_grant_creates_refresh_only_pair_and_returns_it(mock: MockRSpace) -> None:
     issued = mock.tokens.grant(password(is_jwt=True), SERVER)
     assert issued.refresh_token is not None
-    (row,) = mock.store.list_token_rows()
+    (row,) = mock.store.collection(TOKENS).select()
     assert row.access_token_hash is None and row.expiry is None
     assert row.refresh_token_hash == sha256_hex(issued.refresh_token)
     # The returned refresh token works for a normal refresh.
@@ -309,9 +313,9 @@ def test_refresh_token_of_another_app_is_not_found(mock: MockRSpace) -> None:
 
 def test_oauth_switch_off_refuses_both_grants(mock: MockRSpace) -> None:
     issued = mock.tokens.grant(password(), SERVER)
-    switches = mock.store.get_switches()
+    switches = load_switches(mock.store)
     switches.oauth_enabled = False
-    mock.store.save_switches(switches)
+    save_switches(mock.store, switches)
     assert issued.refresh_token
     for request_ in (password(), refresh(issued.refresh_token)):
         with pytest.raises(AuthenticationFailed) as caught:

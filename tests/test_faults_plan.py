@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server.admin.faults import FaultPlan, FaultRule, FaultRuleError, build_rule
+from mock_server.storage.engines.memory import MemoryEngine
 
 PATHS = ["/api/v1/documents", "/api/v1/documents/5", "/api/v1/status", "/oauth/token"]
 METHODS = ["GET", "POST", "PUT", "DELETE"]
@@ -23,7 +24,7 @@ def rule(**data: object) -> FaultRule:
 def test_a_rule_never_fires_more_than_its_times(
     requests: list[tuple[str, str]], times: int
 ) -> None:
-    plan = FaultPlan()
+    plan = FaultPlan(MemoryEngine())
     plan.add(rule(path="/api/*", times=times))
     fired = [plan.pick(method, path) for method, path in requests]
     api_requests = [path for _, path in requests if path.startswith("/api/")]
@@ -35,7 +36,7 @@ def test_a_rule_never_fires_more_than_its_times(
 
 @given(requests=requests_strategy, nth=st.integers(1, 6))
 def test_nth_rule_fires_exactly_on_the_nth_match(requests: list[tuple[str, str]], nth: int) -> None:
-    plan = FaultPlan()
+    plan = FaultPlan(MemoryEngine())
     plan.add(rule(method="GET", path="/api/v1/documents*", nth=nth))
     matches = 0
     for method, path in requests:
@@ -50,7 +51,7 @@ def test_nth_rule_fires_exactly_on_the_nth_match(requests: list[tuple[str, str]]
 @given(seed=st.integers(0, 2**32), probability=st.floats(0.1, 0.9))
 def test_a_seeded_plan_fires_the_same_way_every_run(seed: int, probability: float) -> None:
     def run() -> list[bool]:
-        plan = FaultPlan(seed=seed)
+        plan = FaultPlan(MemoryEngine(), seed=seed)
         plan.add(rule(probability=probability, times=None))
         return [plan.pick("GET", "/api/v1/status") is not None for _ in range(30)]
 
@@ -58,7 +59,7 @@ def test_a_seeded_plan_fires_the_same_way_every_run(seed: int, probability: floa
 
 
 def test_first_live_rule_wins_and_others_still_count_the_request() -> None:
-    plan = FaultPlan()
+    plan = FaultPlan(MemoryEngine())
     first = plan.add(rule(path="/api/*"))
     second = plan.add(rule(path="/api/v1/status", nth=2, status=503))
     fired = plan.pick("GET", "/api/v1/status")
@@ -68,7 +69,7 @@ def test_first_live_rule_wins_and_others_still_count_the_request() -> None:
 
 
 def test_user_rules_only_match_that_user() -> None:
-    plan = FaultPlan()
+    plan = FaultPlan(MemoryEngine())
     plan.add(rule(user="bob", times=None))
     assert plan.wants_user("GET", "/api/v1/status")
     assert plan.pick("GET", "/api/v1/status", "alice") is None
@@ -77,7 +78,7 @@ def test_user_rules_only_match_that_user() -> None:
 
 
 def test_concurrent_picks_fire_a_rule_exactly_times() -> None:
-    plan = FaultPlan()
+    plan = FaultPlan(MemoryEngine())
     plan.add(rule(times=25))
     fired: list[bool] = []
     lock = threading.Lock()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from mock_server.domain.kinds import USERS
+from mock_server.domain.system import load_switches, save_switches
 from tests.http_helpers import API_KEYS, assert_api_error, bearer, grant_form, make_client
 
 MISSING = (
@@ -116,9 +118,9 @@ def test_authentication_failures(client: TestClient, headers: dict[str, str], me
 
 def test_locked_user_api_key_is_refused(client: TestClient) -> None:
     mock = client.app.state.mock  # type: ignore[attr-defined]
-    alice = mock.store.find_user_by_username("alice")
+    alice = mock.store.collection(USERS).find("username", "alice")
     alice.account_locked = True
-    mock.store.save_user(alice)
+    mock.store.collection(USERS).put(alice)
     assert_api_error(
         client.get("/api/v1/status", headers={"apiKey": API_KEYS["alice"]}),
         401,
@@ -131,9 +133,9 @@ def test_locked_user_api_key_is_refused(client: TestClient) -> None:
 def test_oauth_switched_off_refuses_bearer_but_not_api_key(client: TestClient) -> None:
     access_token = token(client)
     mock = client.app.state.mock  # type: ignore[attr-defined]
-    switches = mock.store.get_switches()
+    switches = load_switches(mock.store)
     switches.oauth_enabled = False
-    mock.store.save_switches(switches)
+    save_switches(mock.store, switches)
     assert_api_error(
         client.get("/api/v1/status", headers=bearer(access_token)),
         401,

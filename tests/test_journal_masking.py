@@ -12,8 +12,9 @@ from urllib.parse import quote, urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.admin.journal import Journal, RawExchange, mask_exchange
+from mock_server.admin.journal import LocalJournal, RawExchange, mask_exchange
 from mock_server.admin.masking import mask_header
+from mock_server.storage.engines.memory import MemoryEngine
 from mock_server.testing import RSpaceMockHandle
 from mock_server.web.form_reading import read_form
 
@@ -173,7 +174,7 @@ def test_over_http_no_password_or_token_reaches_the_journal(
 
 
 def test_journal_is_a_bounded_ring_buffer() -> None:
-    journal = Journal(capacity=3)
+    journal = LocalJournal(MemoryEngine(), capacity=3)
     for index in range(5):
         journal.record(exchange(path=f"/api/v1/documents/{index}"))
     assert [e.path for e in journal.entries()] == [
@@ -185,7 +186,7 @@ def test_journal_is_a_bounded_ring_buffer() -> None:
 
 
 def test_journal_filters_by_path_prefix_method_user_and_status() -> None:
-    journal = Journal()
+    journal = LocalJournal(MemoryEngine())
     journal.record(exchange(method="GET", path="/api/v1/documents", username="alice"))
     journal.record(exchange(method="POST", path="/api/v1/documents", username="bob", status=201))
     journal.record(exchange(method="POST", path="/oauth/token", username="alice"))

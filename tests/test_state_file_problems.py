@@ -26,8 +26,10 @@ from typing import Any
 import pytest
 
 from mock_server import Settings
+from mock_server.domain.kinds import USERS
 from mock_server.runtime import build_mock
-from mock_server.storage.sqlite import SCHEMA_VERSION, SqliteStore, StateFileError
+from mock_server.storage import StateFileError, open_state
+from mock_server.storage.engines.sqlite_file import ENGINE_USER_VERSION
 from tests.conftest import (
     BANNER_URL,
     DEFAULT_FIXTURES_PATH,
@@ -224,7 +226,7 @@ def test_a_state_file_damaged_in_the_middle_stops_serve_with_one_line_saying_so(
     state = make_state_file(tmp_path / "state.sqlite", documents=1500)
     damage_a_middle_page(state)
     with sqlite3.connect(state) as db:  # still opens: nothing at start noticed the damage
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("PRAGMA user_version").fetchone()[0] == ENGINE_USER_VERSION
     db.close()
     refusal = serve_expecting_refusal(state)
     assert_one_clear_line(refusal, state, "damaged", "quick_check", ".recover", "new --state")
@@ -235,14 +237,14 @@ def test_a_damaged_state_file_is_refused_by_the_store_itself(tmp_path: Path) -> 
     damage_a_middle_page(state)
     started = time.perf_counter()
     with pytest.raises(StateFileError, match="state.sqlite: the state file is damaged"):
-        SqliteStore(state)
+        open_state(str(state))
     assert time.perf_counter() - started < 10
 
 
 def test_a_sound_state_file_with_data_opens_after_its_check(tmp_path: Path) -> None:
     state = make_state_file(tmp_path / "state.sqlite", documents=1500)
-    store = SqliteStore(state)
+    store = open_state(str(state))
     try:
-        assert {user.username for user in store.list_users()} >= {"alice"}
+        assert {user.username for user in store.collection(USERS).select()} >= {"alice"}
     finally:
         store.close()

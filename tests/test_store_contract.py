@@ -1,12 +1,16 @@
-"""The storage contract: every backend behaves like the reference in-memory store.
+"""The storage contract: every engine keeps what the fake stores as RSpace means it.
 
-Each test runs against both :class:`MemoryStore` and :class:`SqliteStore`; the property tests
-check that both answer any document listing with the total and the page that the reference
-meaning of a query (``document_query.matches`` and ``sort_key``) gives, and the same documents.
+Each test runs on every engine (``tests/store_helpers.py``: in memory, SQLite on a file and on
+``:memory:``, PostgreSQL) through the storage port (``domain/store.py``) and the declared kinds
+(``domain/kinds.py``); document listings and searches go through the domain's own path,
+:meth:`DocumentService.search`. The property tests check that every engine answers any document
+listing with the total and the page that the reference meaning of a query
+(``document_query.matches`` and ``sort_key``) gives, and the same documents.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -17,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mock_server.clock import Clock
 from mock_server.domain.document_query import (
     ORDER_FIELDS,
     DocumentQuery,
@@ -24,7 +29,9 @@ from mock_server.domain.document_query import (
     matches,
     sort_key,
 )
+from mock_server.domain.documents import DocumentService, ListingRequest
 from mock_server.domain.forms import form_by_id
+from mock_server.domain.kinds import APPS, DOCUMENTS, TOKENS, USERS
 from mock_server.domain.models import (
     Document,
     Field,
@@ -33,18 +40,17 @@ from mock_server.domain.models import (
     TokenRow,
     User,
 )
-from mock_server.storage import MemoryStore, Store
-from mock_server.storage.base import UnstorableText
-from mock_server.storage.sqlite import SqliteStore
+from mock_server.domain.store import Conflict, Store, UnstorableText
+from mock_server.domain.system import load_switches, save_switches
+from tests.store_helpers import ENGINES, opened
 
 T0 = datetime(2026, 9, 14, 8, 31, 2, 120_000, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=ENGINES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    backend: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
-    yield backend
-    backend.close()
+    with opened(request.param, tmp_path) as engine:
+        yield engine
 
 
 def make_user(user_id: int, username: str, api_key_hash: str | None = None) -> User:
@@ -95,8 +101,25 @@ def make_document(
     )
 
 
+#: Listings read no time; the service needs a clock all the same.
+CLOCK = Clock()
+
+
+def search(store: Store, query: DocumentQuery) -> tuple[int, list[Document]]:
+    """The listing ``GET /documents`` answers for ``query``: the domain's own search path."""
+    order_by = f"{query.order_field} {'asc' if query.ascending else 'desc'}"
+    request = ListingRequest(
+        query=query,
+        order_by=order_by,
+        search_query=None,
+        advanced_query=None,
+        filter=query.filter,
+    )
+    return DocumentService(store, CLOCK).search(request)
+
+
 def listing(store: Store, **query: object) -> tuple[int, list[int]]:
-    total, page = store.query_documents(DocumentQuery(**query))  # type: ignore[arg-type]
+    total, page = search(store, DocumentQuery(**query))  # type: ignore[arg-type]
     return total, [d.id for d in page]
 
 
@@ -134,77 +157,92 @@ def test_clear_inside_a_transaction_restarts_sequences(store: Store) -> None:
 def test_user_round_trips_every_attribute(store: Store) -> None:
     user = make_user(1, "alice", api_key_hash="ab" * 32)
     user.account_locked, user.api_access, user.has_pi_role = True, False, True
-    store.add_user(user)
-    assert store.get_user(1) == user
-    assert store.find_user_by_username("alice") == user
-    assert store.find_user_by_api_key_hash("ab" * 32) == user
+    user.has_sysadmin_role = True
+    users = store.collection(USERS)
+    users.insert(user)
+    assert users.get(1) == user
+    assert users.find("username", "alice") == user
+    assert users.find("api_key_hash", "ab" * 32) == user
 
 
 def test_adding_an_existing_username_is_refused(store: Store) -> None:
-    store.add_user(make_user(1, "alice"))
-    with pytest.raises(ValueError):
-        store.add_user(make_user(2, "alice"))
+    users = store.collection(USERS)
+    users.insert(make_user(1, "alice"))
+    with pytest.raises(Conflict) as refused:
+        users.insert(make_user(2, "alice"))
+    assert (refused.value.kind, refused.value.attribute) == ("user", "username")
+    assert users.get(2) is None
 
 
 def test_users_are_copied_in_and_out(store: Store) -> None:
+    users = store.collection(USERS)
     user = make_user(1, "alice")
-    store.add_user(user)
+    users.insert(user)
     user.email = "changed@example.org"
-    fetched = store.get_user(1)
+    fetched = users.get(1)
     assert fetched is not None and fetched.email == "alice@lab.example.org"
     fetched.account_locked = True
-    assert store.get_user(1) == make_user(1, "alice")
+    assert users.get(1) == make_user(1, "alice")
 
 
 def test_saving_a_user_moves_its_username_and_api_key_lookups(store: Store) -> None:
-    store.add_user(make_user(1, "alice", api_key_hash="old"))
-    store.save_user(make_user(1, "alicia", api_key_hash="new"))
-    assert store.find_user_by_username("alice") is None
-    assert store.find_user_by_api_key_hash("old") is None
-    assert store.find_user_by_username("alicia") == make_user(1, "alicia", "new")
-    assert store.find_user_by_api_key_hash("new") == make_user(1, "alicia", "new")
+    users = store.collection(USERS)
+    users.insert(make_user(1, "alice", api_key_hash="old"))
+    users.put(make_user(1, "alicia", api_key_hash="new"))
+    assert users.find("username", "alice") is None
+    assert users.find("api_key_hash", "old") is None
+    assert users.find("username", "alicia") == make_user(1, "alicia", "new")
+    assert users.find("api_key_hash", "new") == make_user(1, "alicia", "new")
 
 
 def test_revoking_an_api_key_removes_its_lookup(store: Store) -> None:
-    store.add_user(make_user(1, "alice", api_key_hash="key"))
-    store.save_user(make_user(1, "alice", api_key_hash=None))
-    assert store.find_user_by_api_key_hash("key") is None
+    users = store.collection(USERS)
+    users.insert(make_user(1, "alice", api_key_hash="key"))
+    users.put(make_user(1, "alice", api_key_hash=None))
+    assert users.find("api_key_hash", "key") is None
+    assert users.find("username", "alice") == make_user(1, "alice")
 
 
 def test_unknown_users_are_none(store: Store) -> None:
-    assert store.get_user(42) is None
-    assert store.find_user_by_username("nobody") is None
-    assert store.find_user_by_api_key_hash("nothing") is None
+    users = store.collection(USERS)
+    assert users.get(42) is None
+    assert users.find("username", "nobody") is None
+    assert users.find("api_key_hash", "nothing") is None
 
 
-def test_list_users_returns_every_user(store: Store) -> None:
-    for user_id, name in [(1, "alice"), (2, "bob"), (3, "carol")]:
-        store.add_user(make_user(user_id, name))
-    assert [u.username for u in store.list_users()] == ["alice", "bob", "carol"]
+def test_list_users_returns_every_user_in_id_order(store: Store) -> None:
+    users = store.collection(USERS)
+    for user_id, name in [(3, "carol"), (1, "alice"), (2, "bob")]:
+        users.insert(make_user(user_id, name))
+    assert [u.username for u in users.select()] == ["alice", "bob", "carol"]
 
 
 # OAuth apps
 
 
-def test_apps_are_listed_in_the_order_they_were_added(store: Store) -> None:
+def test_apps_are_listed_in_client_id_order(store: Store) -> None:
+    apps = store.collection(APPS)
     for client_id in ["ZZZ", "AAA", "MMM"]:
-        store.add_app(OAuthApp(client_id, f"app {client_id}", 1, "f" * 64))
-    assert [a.client_id for a in store.list_apps()] == ["ZZZ", "AAA", "MMM"]
-    assert store.get_app("AAA") == OAuthApp("AAA", "app AAA", 1, "f" * 64)
+        apps.insert(OAuthApp(client_id, f"app {client_id}", 1, "f" * 64))
+    assert [a.client_id for a in apps.select()] == ["AAA", "MMM", "ZZZ"]
+    assert apps.get("AAA") == OAuthApp("AAA", "app AAA", 1, "f" * 64)
 
 
 def test_adding_an_existing_client_id_is_refused(store: Store) -> None:
-    store.add_app(OAuthApp("CID", "one", 1, "a"))
-    with pytest.raises(ValueError):
-        store.add_app(OAuthApp("CID", "two", 1, "b"))
+    apps = store.collection(APPS)
+    apps.insert(OAuthApp("CID", "one", 1, "a"))
+    with pytest.raises(Conflict):
+        apps.insert(OAuthApp("CID", "two", 1, "b"))
+    assert apps.get("CID") == OAuthApp("CID", "one", 1, "a")
 
 
 def test_deleted_app_is_gone_and_deleting_twice_is_harmless(store: Store) -> None:
-    store.add_app(OAuthApp("CID", "one", 1, "a"))
-    store.delete_app("CID")
-    store.delete_app("CID")
-    assert store.get_app("CID") is None
-    assert store.list_apps() == []
+    apps = store.collection(APPS)
+    apps.insert(OAuthApp("CID", "one", 1, "a"))
+    assert apps.delete("CID") is True
+    assert apps.delete("CID") is False
+    assert apps.get("CID") is None
+    assert apps.select() == []
 
 
 # token rows
@@ -218,51 +256,57 @@ def token_row(
 
 
 def test_token_row_is_found_by_key_and_both_hashes(store: Store) -> None:
+    tokens = store.collection(TOKENS)
     row = token_row()
-    store.save_token_row(row)
-    assert store.get_token_row("CID", 1) == row
-    assert store.find_token_by_access_hash("a1") == row
-    assert store.find_token_by_refresh_hash("r1") == row
+    tokens.put(row)
+    assert tokens.get("CID", 1) == row
+    assert tokens.find("access_token_hash", "a1") == row
+    assert tokens.find("refresh_token_hash", "r1") == row
 
 
 def test_jwt_first_row_has_no_access_token_and_no_expiry(store: Store) -> None:
-    store.save_token_row(token_row(access=None))
-    row = store.get_token_row("CID", 1)
+    tokens = store.collection(TOKENS)
+    tokens.put(token_row(access=None))
+    row = tokens.get("CID", 1)
     assert row is not None and row.access_token_hash is None and row.expiry is None
-    assert store.find_token_by_refresh_hash("r1") == row
+    assert tokens.find("refresh_token_hash", "r1") == row
 
 
 def test_saving_a_token_row_forgets_the_previous_hashes(store: Store) -> None:
     # One row per (client, user): a new grant makes the previous tokens unknown at once.
-    store.save_token_row(token_row(refresh="r1", access="a1"))
-    store.save_token_row(token_row(refresh="r2", access="a2"))
-    assert store.find_token_by_access_hash("a1") is None
-    assert store.find_token_by_refresh_hash("r1") is None
-    assert store.find_token_by_access_hash("a2") == token_row(refresh="r2", access="a2")
-    assert len(store.list_token_rows()) == 1
+    tokens = store.collection(TOKENS)
+    tokens.put(token_row(refresh="r1", access="a1"))
+    tokens.put(token_row(refresh="r2", access="a2"))
+    assert tokens.find("access_token_hash", "a1") is None
+    assert tokens.find("refresh_token_hash", "r1") is None
+    assert tokens.find("access_token_hash", "a2") == token_row(refresh="r2", access="a2")
+    assert len(tokens.select()) == 1
 
 
 def test_token_rows_are_kept_per_client_and_user(store: Store) -> None:
-    store.save_token_row(token_row("C1", 1, "r1", "a1"))
-    store.save_token_row(token_row("C1", 2, "r2", "a2"))
-    store.save_token_row(token_row("C2", 1, "r3", "a3"))
-    assert store.delete_tokens_for_client("C1") == 2
-    assert [(r.client_id, r.user_id) for r in store.list_token_rows()] == [("C2", 1)]
-    assert store.find_token_by_access_hash("a1") is None
+    tokens = store.collection(TOKENS)
+    tokens.put(token_row("C1", 1, "r1", "a1"))
+    tokens.put(token_row("C1", 2, "r2", "a2"))
+    tokens.put(token_row("C2", 1, "r3", "a3"))
+    assert tokens.delete_where(client_id="C1") == 2
+    assert [(r.client_id, r.user_id) for r in tokens.select()] == [("C2", 1)]
+    assert tokens.find("access_token_hash", "a1") is None
 
 
 def test_delete_token_row_says_whether_there_was_one(store: Store) -> None:
-    store.save_token_row(token_row())
-    assert store.delete_token_row("CID", 1) is True
-    assert store.delete_token_row("CID", 1) is False
-    assert store.find_token_by_refresh_hash("r1") is None
+    tokens = store.collection(TOKENS)
+    tokens.put(token_row())
+    assert tokens.delete("CID", 1) is True
+    assert tokens.delete("CID", 1) is False
+    assert tokens.find("refresh_token_hash", "r1") is None
 
 
 def test_token_expiry_round_trips_to_the_microsecond(store: Store) -> None:
+    tokens = store.collection(TOKENS)
     row = token_row()
     row.expiry = datetime(2031, 2, 3, 4, 5, 6, 789_012, tzinfo=timezone.utc)
-    store.save_token_row(row)
-    fetched = store.get_token_row("CID", 1)
+    tokens.put(row)
+    fetched = tokens.get("CID", 1)
     assert fetched is not None and fetched.expiry == row.expiry
 
 
@@ -273,63 +317,73 @@ def test_document_round_trips_every_attribute(store: Store) -> None:
     document = make_document(100, tags="PCR,gradient", content="<p>61 &deg;C</p> ünïcode")
     document.tag_meta_data, document.version, document.signed = "meta", 3, True
     document.grand_parent_id = None
-    store.add_document(document)
-    assert store.get_document(100) == document
+    store.collection(DOCUMENTS).insert(document)
+    assert store.collection(DOCUMENTS).get(100) == document
 
 
 def test_documents_are_copied_in_and_out(store: Store) -> None:
+    documents = store.collection(DOCUMENTS)
     document = make_document(100)
-    store.add_document(document)
+    documents.insert(document)
     document.fields[0].content = "changed"
-    fetched = store.get_document(100)
+    fetched = documents.get(100)
     assert fetched is not None and fetched.fields[0].content == "<p>notes</p>"
     fetched.fields[0].content = "changed again"
-    again = store.get_document(100)
+    again = documents.get(100)
     assert again is not None and again.fields[0].content == "<p>notes</p>"
 
 
-def test_saving_an_unknown_document_raises_key_error(store: Store) -> None:
-    with pytest.raises(KeyError):
-        store.save_document(make_document(999))
+def test_saving_an_unknown_document_adds_it(store: Store) -> None:
+    store.collection(DOCUMENTS).put(make_document(999))
+    assert store.collection(DOCUMENTS).get(999) == make_document(999)
+    assert listing(store, owner_id=1) == (1, [999])
 
 
 def test_saved_document_replaces_the_stored_one(store: Store) -> None:
-    store.add_document(make_document(100, name="Before"))
+    documents = store.collection(DOCUMENTS)
+    documents.insert(make_document(100, name="Before"))
     updated = make_document(100, name="After", last_modified=T0 + timedelta(minutes=5))
     updated.version = 2
-    store.save_document(updated)
-    assert store.get_document(100) == updated
+    documents.put(updated)
+    assert documents.get(100) == updated
+    assert listing(store, owner_id=1, terms=(SearchTerm("name", "before"),)) == (0, [])
+    assert listing(store, owner_id=1, terms=(SearchTerm("name", "after"),)) == (1, [100])
 
 
 def test_listing_shows_only_the_owners_live_documents(store: Store) -> None:
-    store.add_document(make_document(100, owner_id=1))
-    store.add_document(make_document(101, owner_id=2))
-    store.add_document(make_document(102, owner_id=1, deleted=True))
+    documents = store.collection(DOCUMENTS)
+    documents.insert(make_document(100, owner_id=1))
+    documents.insert(make_document(101, owner_id=2))
+    documents.insert(make_document(102, owner_id=1, deleted=True))
     assert listing(store, owner_id=1) == (1, [100])
 
 
 def test_soft_deleting_a_document_removes_it_from_the_listing_and_total(store: Store) -> None:
+    documents = store.collection(DOCUMENTS)
     for i in range(3):
-        store.add_document(make_document(100 + i, created=T0 + timedelta(minutes=i)))
-    document = store.get_document(101)
+        documents.insert(make_document(100 + i, created=T0 + timedelta(minutes=i)))
+    document = documents.get(101)
     assert document is not None
     document.deleted = True
-    store.save_document(document)
+    documents.put(document)
     assert listing(store, owner_id=1) == (2, [102, 100])
+    assert listing(store, owner_id=1, terms=(SearchTerm("records", "SD101"),)) == (0, [])
 
 
 def test_default_listing_is_last_modified_newest_first(store: Store) -> None:
-    store.add_document(make_document(100, last_modified=T0 + timedelta(hours=2)))
-    store.add_document(make_document(101, last_modified=T0))
-    store.add_document(make_document(102, last_modified=T0 + timedelta(hours=1)))
+    documents = store.collection(DOCUMENTS)
+    documents.insert(make_document(100, last_modified=T0 + timedelta(hours=2)))
+    documents.insert(make_document(101, last_modified=T0))
+    documents.insert(make_document(102, last_modified=T0 + timedelta(hours=1)))
     assert listing(store, owner_id=1) == (3, [100, 102, 101])
 
 
 def test_name_order_ignores_case_and_breaks_ties_by_id_in_the_same_direction(
     store: Store,
 ) -> None:
+    documents = store.collection(DOCUMENTS)
     for document_id, name in [(100, "beta"), (101, "Alpha"), (102, "alpha"), (103, "Beta")]:
-        store.add_document(make_document(document_id, name=name))
+        documents.insert(make_document(document_id, name=name))
     assert listing(store, owner_id=1, order_field="name", ascending=True) == (
         4,
         [101, 102, 100, 103],
@@ -341,15 +395,17 @@ def test_name_order_ignores_case_and_breaks_ties_by_id_in_the_same_direction(
 
 
 def test_equal_timestamps_are_ordered_by_id(store: Store) -> None:
+    documents = store.collection(DOCUMENTS)
     for document_id in [105, 101, 103]:
-        store.add_document(make_document(document_id, created=T0))
+        documents.insert(make_document(document_id, created=T0))
     assert listing(store, owner_id=1, order_field="created", ascending=True)[1] == [101, 103, 105]
     assert listing(store, owner_id=1, order_field="created", ascending=False)[1] == [105, 103, 101]
 
 
 def test_pages_partition_the_listing(store: Store) -> None:
+    documents = store.collection(DOCUMENTS)
     for i in range(7):
-        store.add_document(make_document(100 + i, created=T0 + timedelta(seconds=i)))
+        documents.insert(make_document(100 + i, created=T0 + timedelta(seconds=i)))
     pages = [
         listing(
             store, owner_id=1, order_field="created", ascending=True, page_number=n, page_size=3
@@ -361,16 +417,18 @@ def test_pages_partition_the_listing(store: Store) -> None:
 
 
 def test_name_search_is_a_case_insensitive_substring(store: Store) -> None:
-    store.add_document(make_document(100, name="PCR optimisation"))
-    store.add_document(make_document(101, name="Western blot"))
+    documents = store.collection(DOCUMENTS)
+    documents.insert(make_document(100, name="PCR optimisation"))
+    documents.insert(make_document(101, name="Western blot"))
     terms = (SearchTerm("name", "pcr OPT"),)
     assert listing(store, owner_id=1, terms=terms) == (1, [100])
 
 
 def test_or_search_matches_any_term(store: Store) -> None:
-    store.add_document(make_document(100, name="PCR", created=T0))
-    store.add_document(make_document(101, name="Blot", tags="HSP70", created=T0))
-    store.add_document(make_document(102, name="Gel", created=T0))
+    documents = store.collection(DOCUMENTS)
+    documents.insert(make_document(100, name="PCR", created=T0))
+    documents.insert(make_document(101, name="Blot", tags="HSP70", created=T0))
+    documents.insert(make_document(102, name="Gel", created=T0))
     terms = (SearchTerm("name", "pcr"), SearchTerm("tag", "hsp"))
     assert listing(store, owner_id=1, terms=terms, operator="or", order_field="name") == (
         2,
@@ -380,22 +438,24 @@ def test_or_search_matches_any_term(store: Store) -> None:
 
 
 def test_full_text_search_ignores_markup(store: Store) -> None:
-    store.add_document(make_document(100, content="<p>gapdh <em>band</em></p>"))
-    store.add_document(make_document(101, content="<p>nothing</p>"))
+    documents = store.collection(DOCUMENTS)
+    documents.insert(make_document(100, content="<p>gapdh <em>band</em></p>"))
+    documents.insert(make_document(101, content="<p>nothing</p>"))
     assert listing(store, owner_id=1, terms=(SearchTerm("fullText", "GAPDH"),)) == (1, [100])
     assert listing(store, owner_id=1, terms=(SearchTerm("fullText", "em"),)) == (0, [])
 
 
 def test_owner_search_needs_the_owners_username(store: Store) -> None:
-    store.add_user(make_user(1, "alice"))
-    store.add_document(make_document(100))
+    store.collection(USERS).insert(make_user(1, "alice"))
+    store.collection(DOCUMENTS).insert(make_document(100))
     assert listing(store, owner_id=1, terms=(SearchTerm("owner", "ALICE"),)) == (1, [100])
     assert listing(store, owner_id=1, terms=(SearchTerm("owner", "bob"),)) == (0, [])
 
 
 def test_a_favorites_or_shared_filter_matches_nothing(store: Store) -> None:
-    store.add_document(make_document(100))
+    store.collection(DOCUMENTS).insert(make_document(100))
     assert listing(store, owner_id=1, filter="favorites") == (0, [])
+    assert listing(store, owner_id=1, filter="sharedWithMe") == (0, [])
 
 
 def edge_documents() -> list[Document]:
@@ -420,16 +480,16 @@ def edge_documents() -> list[Document]:
 def test_every_needle_finds_what_the_reference_meaning_finds(store: Store, kind: str) -> None:
     documents = edge_documents()
     for document in documents:
-        store.add_document(document)
+        store.collection(DOCUMENTS).insert(document)
     needles = [*NEEDLES, "b", "alphaomega", "sd102", "100,sd101", "hsp70,", "\x00name"]
     for needle in needles:
         query = DocumentQuery(owner_id=1, terms=(SearchTerm(kind, needle),), page_size=20)
-        total, page = store.query_documents(query)
+        total, page = search(store, query)
         assert (total, [d.id for d in page]) == reference_listing(documents, query), needle
 
 
-def test_a_needle_sqlite_cannot_take_is_still_answered(store: Store) -> None:
-    store.add_document(make_document(100, name="plain"))
+def test_a_needle_no_engine_can_store_is_still_answered(store: Store) -> None:
+    store.collection(DOCUMENTS).insert(make_document(100, name="plain"))
     for kind in ("name", "tag", "fullText", "global"):
         assert listing(store, owner_id=1, terms=(SearchTerm(kind, "\ud800"),)) == (0, []), kind
 
@@ -438,9 +498,9 @@ def test_a_needle_sqlite_cannot_take_is_still_answered(store: Store) -> None:
 
 
 def test_switches_default_to_on_and_can_be_saved(store: Store) -> None:
-    assert store.get_switches() == SystemSwitches()
-    store.save_switches(SystemSwitches(api_enabled=False, oauth_enabled=True))
-    assert store.get_switches() == SystemSwitches(api_enabled=False, oauth_enabled=True)
+    assert load_switches(store) == SystemSwitches()
+    save_switches(store, SystemSwitches(api_enabled=False, oauth_enabled=True))
+    assert load_switches(store) == SystemSwitches(api_enabled=False, oauth_enabled=True)
 
 
 def test_meta_values_are_set_and_replaced(store: Store) -> None:
@@ -451,20 +511,22 @@ def test_meta_values_are_set_and_replaced(store: Store) -> None:
 
 
 def test_clear_forgets_everything_and_restarts_sequences(store: Store) -> None:
-    store.add_user(make_user(1, "alice", api_key_hash="k"))
-    store.add_app(OAuthApp("CID", "one", 1, "a"))
-    store.save_token_row(token_row())
-    store.add_document(make_document(100))
-    store.save_switches(SystemSwitches(api_enabled=False))
+    store.collection(USERS).insert(make_user(1, "alice", api_key_hash="k"))
+    store.collection(APPS).insert(OAuthApp("CID", "one", 1, "a"))
+    store.collection(TOKENS).put(token_row())
+    store.collection(DOCUMENTS).insert(make_document(100))
+    save_switches(store, SystemSwitches(api_enabled=False))
     store.set_meta("k", "v")
     store.next_id("user")
     store.clear()
-    assert store.list_users() == [] and store.list_apps() == []
-    assert store.list_token_rows() == [] and store.get_document(100) is None
+    assert store.collection(USERS).select() == [] and store.collection(APPS).select() == []
+    assert store.collection(TOKENS).select() == []
+    assert store.collection(DOCUMENTS).get(100) is None
     assert listing(store, owner_id=1) == (0, [])
-    assert store.get_switches() == SystemSwitches() and store.get_meta("k") is None
+    assert listing(store, owner_id=1, terms=(SearchTerm("global", "notes"),)) == (0, [])
+    assert load_switches(store) == SystemSwitches() and store.get_meta("k") is None
     assert store.next_id("user") == 1
-    store.add_user(make_user(1, "alice"))  # the old username is free again
+    store.collection(USERS).insert(make_user(1, "alice"))  # the old username is free again
 
 
 # transactions
@@ -493,7 +555,7 @@ def test_concurrent_read_modify_writes_in_transactions_lose_no_update(store: Sto
     assert store.get_meta("counter") == "200"
 
 
-# the property: every backend lists exactly what the reference store lists
+# the property: every engine lists exactly what the reference meaning lists
 
 NAMES = ["alpha", "Alpha", "beta", "BETA gel", "Éclair", "éclair", "straße", "PCR run", "z"]
 TAGS = [None, "", "PCR", "pcr,gel", "HSP70, blot", "gel", " , ,", "a\x00b"]
@@ -557,17 +619,35 @@ queries_strategy = st.builds(
 )
 
 
-def seeded_pair(path: Path, documents: list[Document]) -> tuple[MemoryStore, SqliteStore]:
-    """The reference store and a SQLite store (emptied: hypothesis reuses ``path``), both
-    holding users 1-3 and ``documents``."""
-    reference, durable = MemoryStore(), SqliteStore(path)
-    durable.clear()
-    for backend in (reference, durable):
-        for user_id in (1, 2, 3):
-            backend.add_user(make_user(user_id, f"user{user_id}"))
-        for document in documents:
-            backend.add_document(document)
-    return reference, durable
+#: The property tests' engines: PostgreSQL apart, so that its known fault (names holding NUL,
+#: which the strategies draw in about one run in two: not strict) leaves the others checked.
+ENGINE_GROUPS = {
+    "local": tuple(e for e in ENGINES if e != "postgresql"),
+    "postgresql": ("postgresql",),
+}
+
+
+@pytest.fixture(params=["local", "postgresql"])
+def every_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Store]]:
+    """A store on each engine of a group, opened once for all the examples of a property
+    test (``seed`` empties them between examples)."""
+    with contextlib.ExitStack() as cleanup:
+        yield {
+            name: cleanup.enter_context(opened(name, tmp_path))
+            for name in ENGINE_GROUPS[request.param]
+        }
+
+
+def seed(stores: dict[str, Store], documents: list[Document]) -> None:
+    """Empty each store (hypothesis reuses them) and give it users 1-3 and ``documents``, in
+    one transaction (one commit, not one per write: the examples run 200 times each)."""
+    for store in stores.values():
+        with store.transaction():
+            store.clear()
+            for user_id in (1, 2, 3):
+                store.collection(USERS).insert(make_user(user_id, f"user{user_id}"))
+            for document in documents:
+                store.collection(DOCUMENTS).insert(document)
 
 
 def reference_listing(documents: list[Document], query: DocumentQuery) -> tuple[int, list[int]]:
@@ -582,32 +662,40 @@ def reference_listing(documents: list[Document], query: DocumentQuery) -> tuple[
 
 
 def assert_same_listing(
-    documents: list[Document], reference: Store, durable: Store, query: DocumentQuery
+    documents: list[Document], stores: dict[str, Store], query: DocumentQuery
 ) -> None:
+    """Every engine answers with the reference total and page, and the documents as written."""
     expected = reference_listing(documents, query)
-    expected_total, expected_page = reference.query_documents(query)
-    total, page = durable.query_documents(query)
-    assert (expected_total, [d.id for d in expected_page]) == expected, query
-    assert (total, [d.id for d in page]) == expected, query
-    assert page == expected_page
+    by_id = {d.id: d for d in documents}
+    for name, store in stores.items():
+        total, page = search(store, query)
+        assert (total, [d.id for d in page]) == expected, (name, query)
+        assert page == [by_id[d.id] for d in page], (name, query)
 
 
-PROPERTY_SETTINGS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+def property_settings(stores: dict[str, Store]) -> settings:
+    """200 examples, each on every engine of the group."""
+    return settings(
+        max_examples=200,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
 
 
-@PROPERTY_SETTINGS
-@given(documents=documents_strategy(), queries=st.lists(queries_strategy, min_size=1, max_size=4))
 def test_every_backend_lists_what_the_reference_store_lists(
-    tmp_path: Path, documents: list[Document], queries: list[DocumentQuery]
+    every_engine: dict[str, Store],
 ) -> None:
-    reference, durable = seeded_pair(tmp_path / "property.db", documents)
-    try:
+    @property_settings(every_engine)
+    @given(
+        documents=documents_strategy(),
+        queries=st.lists(queries_strategy, min_size=1, max_size=4),
+    )
+    def check(documents: list[Document], queries: list[DocumentQuery]) -> None:
+        seed(every_engine, documents)
         for query in queries:
-            assert_same_listing(documents, reference, durable, query)
-    finally:
-        durable.close()
+            assert_same_listing(documents, every_engine, query)
+
+    check()
 
 
 edits_strategy = st.fixed_dictionaries(
@@ -627,30 +715,30 @@ operations_strategy = st.lists(
 )
 
 
-@PROPERTY_SETTINGS
-@given(documents=documents_strategy(), operations=operations_strategy)
-def test_listings_after_edits_match_the_reference_store(
-    tmp_path: Path, documents: list[Document], operations: list[tuple[Any, ...]]
-) -> None:
+def test_listings_after_edits_match_the_reference_store(every_engine: dict[str, Store]) -> None:
     """Renames, re-dates and soft deletes between listings: every listing still agrees."""
-    reference, durable = seeded_pair(tmp_path / "edits.db", documents)
-    try:
+
+    @property_settings(every_engine)
+    @given(documents=documents_strategy(), operations=operations_strategy)
+    def check(documents: list[Document], operations: list[tuple[Any, ...]]) -> None:
+        seed(every_engine, documents)
         for operation in operations:
             if operation[0] == "edit":
                 _, index, changes = operation
-                document_id = documents[index % len(documents)].id
-                for backend in (reference, durable):
-                    stored = backend.get_document(document_id)
-                    assert stored is not None
+                position = index % len(documents)
+                for name, store in every_engine.items():
+                    stored = store.collection(DOCUMENTS).get(documents[position].id)
+                    assert stored is not None and stored == documents[position], name
                     stored.name = changes["name"]
                     stored.last_modified = changes["last_modified"]
                     stored.deleted = changes["deleted"]
-                    backend.save_document(stored)
-                    documents[index % len(documents)] = stored
+                    store.collection(DOCUMENTS).put(stored)
+                    edited = stored
+                documents[position] = edited
             else:
-                assert_same_listing(documents, reference, durable, operation[1])
-    finally:
-        durable.close()
+                assert_same_listing(documents, every_engine, operation[1])
+
+    check()
 
 
 # strings no response could carry
@@ -659,25 +747,28 @@ def test_listings_after_edits_match_the_reference_store(
 def test_no_store_keeps_a_string_that_is_not_unicode_text(store: Store) -> None:
     # A lone surrogate stored would break every later answer that includes it.
     lone = "\ud800"
+    users, apps = store.collection(USERS), store.collection(APPS)
+    tokens, documents = store.collection(TOKENS), store.collection(DOCUMENTS)
     refused: list[Any] = [
-        lambda: store.add_user(make_user(1, f"u{lone}")),
-        lambda: store.add_app(OAuthApp("CID", lone, 1, "a")),
-        lambda: store.save_token_row(token_row(client_id=lone)),
-        lambda: store.add_document(make_document(100, name=lone)),
+        lambda: users.insert(make_user(1, f"u{lone}")),
+        lambda: apps.insert(OAuthApp("CID", lone, 1, "a")),
+        lambda: tokens.put(token_row(client_id=lone)),
+        lambda: documents.insert(make_document(100, name=lone)),
         lambda: store.set_meta("note", lone),
     ]
     for attempt in refused:
         with pytest.raises(UnstorableText):
             attempt()
-    assert (store.list_users(), store.list_apps(), store.list_token_rows()) == ([], [], [])
-    assert store.get_document(100) is None and store.get_meta("note") is None
+    assert (users.select(), apps.select(), tokens.select()) == ([], [], [])
+    assert documents.get(100) is None and store.get_meta("note") is None
 
-    store.add_user(make_user(1, "u1"))
-    store.add_document(make_document(101))
+    users.insert(make_user(1, "u1"))
+    documents.insert(make_document(101))
     with pytest.raises(UnstorableText):
-        store.save_user(make_user(1, lone))
+        users.put(make_user(1, lone))
     with pytest.raises(UnstorableText):
-        store.save_document(make_document(101, content=f"<p>{lone}</p>"))
-    assert [u.username for u in store.list_users()] == ["u1"]
-    kept = store.get_document(101)
+        documents.put(make_document(101, content=f"<p>{lone}</p>"))
+    assert [u.username for u in users.select()] == ["u1"]
+    kept = documents.get(101)
     assert kept is not None and kept.fields[0].content == "<p>notes</p>"
+    assert listing(store, owner_id=1) == (1, [101])

@@ -11,10 +11,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import multiprocessing
-import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,41 +24,24 @@ from hypothesis import strategies as st
 from mock_server.domain.document_query import ORDER_FIELDS, sort_key
 from mock_server.domain.kinds import ALL_KINDS, APPS, DOCUMENTS, FIRST_IDS, TOKENS, USERS
 from mock_server.domain.models import Document, Field, OAuthApp, TokenRow, User
-from mock_server.domain.store import Conflict, Needle, SchemaMismatch, Store
+from mock_server.domain.store import (
+    ALWAYS,
+    NEVER,
+    AllOf,
+    AnyOf,
+    Between,
+    Conflict,
+    Contains,
+    OneOf,
+    SchemaMismatch,
+    Store,
+)
 from mock_server.storage.engines import open_engine
 from mock_server.storage.engines.memory import MemoryEngine
 from mock_server.storage.engines.sql import SqlEngine, open_postgres, open_sqlite
-from tests import postgres_helpers
+from tests.store_helpers import ENGINES, fresh_postgres_database, opened
 
 T0 = datetime(2026, 9, 14, 8, 31, 2, 120_000, tzinfo=timezone.utc)
-
-ENGINES = ["memory", "sqlite-file", "sqlite-memory", "postgresql"]
-
-
-@contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A new database on the test server (``make test`` starts one); without a server the
-    test is skipped, or fails in CI (``tests/postgres_helpers.py``)."""
-    with postgres_helpers.fresh_database(postgres_helpers.server_dsn(os.environ)) as dsn:
-        yield dsn
-
-
-@contextmanager
-def opened(name: str, folder: Path) -> Iterator[Store]:
-    """A new, empty store on the named engine, closed (and its database dropped) after."""
-    with contextlib.ExitStack() as cleanup:
-        engine: Store
-        if name == "memory":
-            engine = MemoryEngine(FIRST_IDS)
-        elif name == "sqlite-memory":
-            engine = open_sqlite(":memory:", ALL_KINDS, FIRST_IDS)
-        elif name == "sqlite-file":
-            engine = open_sqlite(folder / "state.sqlite", ALL_KINDS, FIRST_IDS)
-        else:
-            dsn = cleanup.enter_context(fresh_postgres_database())
-            engine = open_postgres(dsn, ALL_KINDS, FIRST_IDS)
-        cleanup.callback(engine.close)
-        yield engine
 
 
 @pytest.fixture(params=ENGINES)
@@ -362,12 +343,36 @@ def test_search_finds_substrings_of_the_text_columns(store: Store) -> None:
     documents.insert(make_document(100, name="Buffer prep", content="<p>NaCl 5 mM</p>"))
     documents.insert(make_document(101, name="Gel run", content="<b>agarose</b> 1%"))
     documents.insert(make_document(102, name="Buffer again", deleted=True))
-    found = documents.search(1, [Needle("name", "buffer")], "name")
+    found = documents.search(1, Contains("name", "buffer"), "name")
     assert [d.id for d in found[1]] == [100]
-    both = [Needle("fields", "agarose"), Needle("name", "buffer")]
-    assert documents.search(1, both, "name")[0] == 0
-    assert [d.id for d in documents.search(1, both, "name", match_all=False)[1]] == [100, 101]
-    assert documents.search(1, [Needle("fields", "<b>")], "name")[0] == 0  # markup is not text
+    both = (Contains("fields", "agarose"), Contains("name", "buffer"))
+    assert documents.search(1, AllOf(both), "name")[0] == 0
+    assert [d.id for d in documents.search(1, AnyOf(both), "name")[1]] == [100, 101]
+    assert documents.search(1, Contains("fields", "<b>"), "name")[0] == 0  # markup is not text
+
+
+def test_search_conditions_combine_text_ranges_and_indexed_values(store: Store) -> None:
+    documents = store.collection(DOCUMENTS)
+    day = timedelta(days=1)
+    for offset, document_id in enumerate((100, 101, 102, 103)):
+        documents.insert(make_document(document_id, created=T0 + offset * day))
+    by_id = OneOf("id", (101, 103, 999))
+    assert [d.id for d in documents.search(1, by_id, "created")[1]] == [101, 103]
+    days = Between("created_day", (T0 + day).date().isoformat(), (T0 + 2 * day).date().isoformat())
+    assert [d.id for d in documents.search(1, days, "created")[1]] == [101, 102]
+    open_end = Between("created_day", (T0 + 2 * day).date().isoformat(), None)
+    assert [d.id for d in documents.search(1, open_end, "created")[1]] == [102, 103]
+    assert [d.id for d in documents.search(1, AllOf((days, by_id)), "created")[1]] == [101]
+    assert documents.search(1, NEVER, "created")[0] == 0
+    assert documents.search(1, ALWAYS, "created")[0] == 4
+    assert documents.search(1, OneOf("id", ()), "created")[0] == 0
+    # Pages of a search: in order, ties by key, in the order's direction.
+    total, page = documents.search(1, ALWAYS, "created", ascending=False, offset=1, limit=2)
+    assert (total, [d.id for d in page]) == (4, [102, 101])
+    with pytest.raises(ValueError):
+        documents.search(1, Contains("no such column", "x"), "created")
+    with pytest.raises(ValueError):
+        documents.search(1, OneOf("name", ("x",)), "created")
 
 
 # sequences, meta, clear
@@ -494,7 +499,7 @@ def test_a_forked_process_opens_its_own_connections(tmp_path: Path) -> None:
 def test_a_changed_kind_definition_is_refused_naming_both_versions(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     open_sqlite(path, ALL_KINDS).close()
-    changed = dataclasses.replace(DOCUMENTS, lookups=("form_id",))
+    changed = dataclasses.replace(DOCUMENTS, lookups=("form_id", "parent_folder_id"))
     with pytest.raises(SchemaMismatch) as refused:
         open_sqlite(path, [USERS, changed])
     old_version = open_sqlite(tmp_path / "other.sqlite", ALL_KINDS).get_meta("schema:document")
@@ -580,7 +585,11 @@ operations = st.one_of(
         lambda a: _named(
             f"search {a}",
             lambda s: s.collection(DOCUMENTS).search(
-                a[0], [Needle("fields", a[1].lower()), Needle("name", "a")], "name", match_all=a[2]
+                a[0],
+                (AllOf if a[2] else AnyOf)(
+                    (Contains("fields", a[1].lower()), Contains("name", "a"))
+                ),
+                "name",
             ),
         )
     ),

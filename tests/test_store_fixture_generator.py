@@ -9,11 +9,11 @@ from types import ModuleType
 
 import pytest
 
-from mock_server.domain.document_query import DocumentQuery
+from mock_server.domain.kinds import APPS, DOCUMENTS, USERS
+from mock_server.domain.store import Store
 from mock_server.runtime import build_mock
 from mock_server.settings import Settings
-from mock_server.storage import MemoryStore, Store
-from mock_server.storage.sqlite import SqliteStore
+from mock_server.storage import open_state
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "make_fixture.py"
 
@@ -43,11 +43,11 @@ def test_a_generated_file_loads_into_every_store(backend: str, tmp_path: Path) -
     path = tmp_path / "fixture.json"
     load_generator().main(["--users", "30", "--documents", "300", "--apps", "2", "-o", str(path)])
     data = json.loads(path.read_text())
-    store: Store = MemoryStore() if backend == "memory" else SqliteStore(tmp_path / "s.db")
+    store: Store = open_state(None if backend == "memory" else str(tmp_path / "s.db"))
     mock = build_mock(Settings(fixtures=path), store=store)
-    assert len(store.list_users()) == 30
-    assert len(store.list_apps()) == 2
+    assert store.collection(USERS).count() == 30
+    assert store.collection(APPS).count() == 2
     bench = mock.directory.user_named("bench")
     owned = sum(1 for d in data["documents"] if d["owner"] == "bench")
-    assert store.query_documents(DocumentQuery(owner_id=bench.id))[0] == owned
+    assert store.collection(DOCUMENTS).page(bench.id, "lastModified")[0] == owned
     store.close()

@@ -10,11 +10,19 @@ import requests
 from mock_server.admin.throttle import Throttle, ThrottleLimits, java_float
 from mock_server.clock import Clock
 from mock_server.domain.errors import TooManyRequests
+from mock_server.storage.engines.memory import MemoryEngine
 from mock_server.testing import RSpaceMockHandle
 
 LIMIT_MESSAGE = (
     "Too many requests: please restrict requests to no more than 15 per 15  seconds on average"
 )
+
+
+def throttle_on(clock: Clock, limits: ThrottleLimits | None = None) -> Throttle:
+    """Throttling switched on, in a store of its own."""
+    throttle = Throttle(clock, MemoryEngine())
+    throttle.configure(True, limits or ThrottleLimits())
+    return throttle
 
 
 def frozen_clock() -> Clock:
@@ -24,7 +32,7 @@ def frozen_clock() -> Clock:
 
 
 def test_a_full_bucket_admits_14_requests_then_refuses_like_rspace() -> None:
-    throttle = Throttle(frozen_clock(), enabled=True)
+    throttle = throttle_on(frozen_clock())
     for _ in range(14):
         throttle.check("key")
     with pytest.raises(TooManyRequests) as refused:
@@ -35,7 +43,7 @@ def test_a_full_bucket_admits_14_requests_then_refuses_like_rspace() -> None:
 
 def test_the_bucket_refills_at_limit_per_period() -> None:
     clock = frozen_clock()
-    throttle = Throttle(clock, enabled=True)
+    throttle = throttle_on(clock)
     for _ in range(14):
         throttle.check("key")
     clock.advance(1)  # 15 per 15 s: one more request per second
@@ -45,14 +53,14 @@ def test_the_bucket_refills_at_limit_per_period() -> None:
 
 
 def test_identities_have_separate_buckets() -> None:
-    throttle = Throttle(frozen_clock(), enabled=True)
+    throttle = throttle_on(frozen_clock())
     for _ in range(14):
         throttle.check("alice-key")
     throttle.check("bob-key")
 
 
 def test_the_global_bucket_limits_everyone_together() -> None:
-    throttle = Throttle(frozen_clock(), enabled=True)
+    throttle = throttle_on(frozen_clock())
     for index in range(74):
         throttle.check(f"user-{index % 10}")
     with pytest.raises(TooManyRequests, match="no more than 75 per 15"):
@@ -61,7 +69,7 @@ def test_the_global_bucket_limits_everyone_together() -> None:
 
 def test_minimum_interval_gives_rspaces_too_frequent_message() -> None:
     clock = frozen_clock()
-    throttle = Throttle(clock, enabled=True, limits=ThrottleLimits(user_min_interval_ms=100))
+    throttle = throttle_on(clock, ThrottleLimits(user_min_interval_ms=100))
     throttle.check("key")
     clock.advance(0.04)
     with pytest.raises(TooManyRequests) as refused:
@@ -73,13 +81,13 @@ def test_minimum_interval_gives_rspaces_too_frequent_message() -> None:
 
 
 def test_disabled_throttle_never_refuses() -> None:
-    throttle = Throttle(frozen_clock())
+    throttle = Throttle(frozen_clock(), MemoryEngine())
     for _ in range(100):
         throttle.check("key")
 
 
 def test_header_values_follow_rspaces_wait_rule() -> None:
-    throttle = Throttle(frozen_clock(), enabled=True)
+    throttle = throttle_on(frozen_clock())
     for _ in range(14):
         throttle.check("key")
     headers = dict(throttle.headers("key"))
@@ -93,7 +101,7 @@ def test_header_values_follow_rspaces_wait_rule() -> None:
     with pytest.raises(TooManyRequests):
         throttle.check("key")
     # remaining stays 1.0 (< 1 is needed to go on): allowance - 1 > 0 fails at exactly 1
-    exhausted = dict(Throttle(frozen_clock(), enabled=True).exhausted_headers())
+    exhausted = dict(throttle_on(frozen_clock()).exhausted_headers())
     assert exhausted["X-Rate-Limit-Remaining"] == "0.0"
     assert exhausted["X-Rate-Limit-WaitTimeTillNextRequestMillis-quarter_min"] == "1001"
     assert exhausted["X-Rate-Limit-WaitTimeMillis"] == "1001"

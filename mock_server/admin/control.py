@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from ..clock import ClockRangeError
 from ..domain.errors import ApiProblem, NotFound
 from ..domain.fixtures import APP_KEYS, USER_KEYS, FixtureError, SeedReport, new_user_from_entry
+from ..domain.kinds import APPS, USERS
 from ..domain.models import OAuthApp, User
+from ..domain.system import load_switches, save_switches
 from ..settings import Quirks, token_ttl_problem
 from .faults import FaultRule, FaultRuleError, build_rule
 from .journal import JournalEntry
@@ -187,10 +189,10 @@ class MockControl:
         return user_json(user)
 
     def list_users(self) -> list[dict[str, Any]]:
-        return [user_json(u) for u in self.mock.store.list_users()]
+        return [user_json(u) for u in self.mock.store.collection(USERS).select()]
 
     def _user(self, username: str) -> User:
-        user = self.mock.store.find_user_by_username(username)
+        user = self.mock.store.collection(USERS).find("username", username)
         if user is None:
             raise AdminError(f"no user {username!r}", 404)
         return user
@@ -205,7 +207,7 @@ class MockControl:
                 user.account_locked = locked
             if api_access is not None:
                 user.api_access = api_access
-            self.mock.store.save_user(user)
+            self.mock.store.collection(USERS).put(user)
         return user_json(user)
 
     # -- OAuth apps -------------------------------------------------------------------------
@@ -233,8 +235,11 @@ class MockControl:
         return result
 
     def list_apps(self) -> list[dict[str, Any]]:
-        users = {u.id: u.username for u in self.mock.store.list_users()}
-        return [self._app_json(a, users.get(a.owner_id)) for a in self.mock.store.list_apps()]
+        users = {u.id: u.username for u in self.mock.store.collection(USERS).select()}
+        return [
+            self._app_json(a, users.get(a.owner_id))
+            for a in self.mock.store.collection(APPS).select()
+        ]
 
     def delete_app(self, client_id: str) -> dict[str, Any]:
         try:
@@ -272,7 +277,7 @@ class MockControl:
     # -- settings ---------------------------------------------------------------------------
 
     def get_settings(self) -> dict[str, Any]:
-        switches = self.mock.store.get_switches()
+        switches = load_switches(self.mock.store)
         throttle = self.mock.instruments.throttle
         return {
             "apiEnabled": switches.api_enabled,
@@ -316,12 +321,12 @@ class MockControl:
                 raise AdminError(str(exc)) from None
         if api is not None or oauth is not None:
             with self.mock.store.transaction():
-                switches = self.mock.store.get_switches()
+                switches = load_switches(self.mock.store)
                 if api is not None:
                     switches.api_enabled = api
                 if oauth is not None:
                     switches.oauth_enabled = oauth
-                self.mock.store.save_switches(switches)
+                save_switches(self.mock.store, switches)
         if quirks is not None and quirks.get("refreshKeepsExpiry") is not None:
             # A new object: the start-up settings stay as they were, for resets.
             self.mock.tokens.quirks = Quirks(refresh_keeps_expiry=quirks["refreshKeepsExpiry"])

@@ -10,12 +10,12 @@ action.
 from __future__ import annotations
 
 import fnmatch
-import itertools
+import json
 import random
-import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from ..domain.store import Store
 from ..domain.text import json_value_problem
 from .validation import as_whole, unknown_keys_problem
 
@@ -178,55 +178,104 @@ def build_rule(data: dict[str, Any]) -> FaultRule:
     )
 
 
-@dataclass
+def rule_from_json(data: dict[str, Any]) -> FaultRule:
+    """A rule as :meth:`FaultRule.to_json` wrote it (from the store)."""
+    action = FaultAction(**data["action"])
+    return FaultRule(
+        action=action,
+        method=data["method"],
+        path=data["path"],
+        user=data["user"],
+        nth=data["nth"],
+        probability=data["probability"],
+        times=data["times"],
+        id=data["id"],
+        matched=data["matched"],
+        fired=data["fired"],
+    )
+
+
+#: Store meta key of the plan: ``{"next_id": n, "rules": [rule, ...]}``.
+FAULTS_META = "instruments:faults"
+
+
 class FaultPlan:
     """The active rules, in the order added; the first rule that fires wins."""
 
-    seed: int | None = None
-    _rules: list[FaultRule] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, store: Store, seed: int | None = None) -> None:
+        self.store = store
+        self.seed = seed
+        self._unseeded = random.Random()
+        #: The last plan read, by its stored text: read on every request, parsed once.
+        self._seen: tuple[str | None, int, list[FaultRule]] = (None, 1, [])
 
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
-        self._ids = itertools.count(1)
+    def _snapshot(self) -> tuple[int, list[FaultRule]]:
+        """The next rule id and the rules as stored now; shared objects, only to read."""
+        text = self.store.get_meta(FAULTS_META)
+        seen, next_id, rules = self._seen
+        if text != seen:
+            data: dict[str, Any] = json.loads(text) if text else {"next_id": 1, "rules": []}
+            next_id, rules = int(data["next_id"]), [rule_from_json(r) for r in data["rules"]]
+            self._seen = (text, next_id, rules)
+        return next_id, rules
+
+    def _load(self) -> tuple[int, list[FaultRule]]:
+        """Like :meth:`_snapshot`, with rules of the caller's own to change."""
+        next_id, rules = self._snapshot()
+        return next_id, [replace(r) for r in rules]
+
+    def _live(self) -> list[FaultRule]:
+        return self._snapshot()[1]
+
+    def _save(self, next_id: int, rules: list[FaultRule]) -> None:
+        data = {"next_id": next_id, "rules": [r.to_json() for r in rules]}
+        self.store.set_meta(FAULTS_META, json.dumps(data, separators=(",", ":")))
 
     def add(self, rule: FaultRule) -> FaultRule:
-        with self._lock:
-            rule.id = next(self._ids)
-            self._rules.append(rule)
+        with self.store.transaction():
+            next_id, rules = self._load()
+            rule.id = next_id
+            rules.append(rule)
+            self._save(next_id + 1, rules)
             return rule
 
     def remove(self, rule_id: int) -> bool:
-        with self._lock:
-            before = len(self._rules)
-            self._rules = [r for r in self._rules if r.id != rule_id]
-            return len(self._rules) != before
+        with self.store.transaction():
+            next_id, rules = self._load()
+            kept = [r for r in rules if r.id != rule_id]
+            if len(kept) == len(rules):
+                return False
+            self._save(next_id, kept)
+            return True
 
     def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-            self._random = random.Random(self.seed)
-            self._ids = itertools.count(1)
+        """No rules; ids start again at 1."""
+        with self.store.transaction():
+            self._save(1, [])
 
     def rules(self) -> list[FaultRule]:
-        with self._lock:
-            return list(self._rules)
+        return self._load()[1]
+
+    def any_rules(self) -> bool:
+        return bool(self._live())
 
     def wants_user(self, method: str, path: str) -> bool:
         """Whether some live rule for this request needs the caller's username."""
-        with self._lock:
-            return any(
-                r.needs_user and not r.exhausted and r.matches_request(method, path, r.user)
-                for r in self._rules
-            )
+        return any(
+            r.needs_user and not r.exhausted and r.matches_request(method, path, r.user)
+            for r in self._live()
+        )
 
     def pick(self, method: str, path: str, user: str | None = None) -> FiredFault | None:
         """Count this request against every matching rule; return the fault to perform, if
-        any. Counting and firing happen under one lock, so concurrent requests never fire a
-        rule more than ``times`` times."""
-        with self._lock:
+        any. Counting and firing happen in one store transaction, so concurrent requests, in
+        any process, never fire a rule more than ``times`` times."""
+        if not any(not r.exhausted and r.matches_request(method, path, user) for r in self._live()):
+            return None
+        with self.store.transaction():
+            next_id, rules = self._load()
             chosen: FiredFault | None = None
-            for rule in self._rules:
+            for rule in rules:
                 if rule.exhausted or not rule.matches_request(method, path, user):
                     continue
                 rule.matched += 1
@@ -234,8 +283,16 @@ class FaultPlan:
                     continue
                 if rule.nth is not None and rule.matched < rule.nth:
                     continue
-                if rule.probability is not None and self._random.random() >= rule.probability:
+                if rule.probability is not None and self._draw(rule) >= rule.probability:
                     continue
                 rule.fired += 1
                 chosen = FiredFault(rule.id, rule.action)
+            self._save(next_id, rules)
             return chosen
+
+    def _draw(self, rule: FaultRule) -> float:
+        """The chance drawn for the rule's current match: from the seed, the same in every
+        process; unseeded, from an unpredictable generator."""
+        if self.seed is None:
+            return self._unseeded.random()
+        return random.Random(f"{self.seed}:{rule.id}:{rule.matched}").random()

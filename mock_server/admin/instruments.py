@@ -1,19 +1,21 @@
-"""The per-server test instruments, held next to the store and clock on ``MockRSpace``."""
+"""The test instruments of one fake RSpace, held next to its store and clock on ``MockRSpace``.
+
+All of them keep their state in the store, so that every worker process and host serving one
+state behaves as one fake: the fault plan and the throttle always; the journal too when the
+state is one other processes can open (``--state``; see :mod:`.journal`).
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..clock import Clock
-from ..storage.base import Store
+from ..domain.store import Store
 from .faults import FaultPlan
-from .journal import DEFAULT_CAPACITY, Journal
-from .throttle import Throttle, ThrottleLimits
+from .journal import DEFAULT_CAPACITY, Journal, LocalJournal, StoredJournal
+from .throttle import THROTTLE_META, Throttle
 
-#: Store meta key for the throttling switch and limits (kept across restarts by a durable
-#: store, like RSpace's ``api.throttling.enabled`` deployment property).
-THROTTLE_META = "throttling"
+__all__ = ["THROTTLE_META", "Instruments"]
 
 
 class Instruments:
@@ -27,25 +29,19 @@ class Instruments:
         throttling: bool = False,
         seed: int | None = None,
         journal_capacity: int = DEFAULT_CAPACITY,
+        shared: bool = False,
     ) -> None:
+        """``shared``: other processes may serve the same state (it was named by ``--state``);
+        else (in memory, or a throw-away file no other process knows) the journal stays in
+        this process's memory, where recording costs nothing."""
         self.store = store
-        self.default_throttling = throttling
-        self.journal = Journal(journal_capacity)
-        self.faults = FaultPlan(seed=seed)
-        self.throttle = Throttle(clock)
-        self._load_throttle_settings()
-
-    def _load_throttle_settings(self) -> None:
-        stored = self.store.get_meta(THROTTLE_META)
-        enabled, limits = self.default_throttling, ThrottleLimits()
-        if stored:
-            try:
-                data = json.loads(stored)
-                enabled = bool(data.get("enabled", enabled))
-                limits = ThrottleLimits().updated(data.get("limits", {}))
-            except ValueError:
-                pass
-        self.throttle.configure(enabled, limits)
+        self.journal: Journal = (
+            StoredJournal(store, journal_capacity)
+            if shared and not store.process_local
+            else LocalJournal(store, journal_capacity)
+        )
+        self.faults = FaultPlan(store, seed=seed)
+        self.throttle = Throttle(clock, store, default_enabled=throttling)
 
     def set_throttling(
         self, enabled: bool | None = None, limits: dict[str, Any] | None = None
@@ -53,12 +49,12 @@ class Instruments:
         """Switch throttling and change its limits; raises ValueError for a bad limit."""
         new_limits = self.throttle.limits.updated(limits or {})
         self.throttle.configure(enabled, new_limits)
-        self.store.set_meta(THROTTLE_META, json.dumps(self.throttle.to_json()))
 
     def reset(self) -> None:
         """Empty journal, no faults, throttling as configured at start with fresh buckets.
         (Call after the store has been reset, which forgets the stored throttle setting.)"""
-        self.journal.clear(restart_ids=True)
-        self.journal.enabled = True
-        self.faults.clear()
-        self._load_throttle_settings()
+        with self.store.transaction():
+            self.journal.clear(restart_ids=True)
+            self.journal.enabled = True
+            self.faults.clear()
+            self.throttle.reset()

@@ -1,20 +1,35 @@
 """The request journal: a bounded, thread-safe record of what clients sent and got back.
 
-Entries are masked before they are stored (see :mod:`.masking`), so the journal never holds a
-secret in clear, whoever reads it.
+Nothing leaves the journal unmasked (see :mod:`.masking`). Two keepers, one behaviour:
+
+* :class:`LocalJournal`, for a store that lives in this process (the default): a ring buffer
+  in memory, which masks an exchange when the journal is first read after it, so that
+  recording costs a request almost nothing;
+* :class:`StoredJournal`, for a store shared with other processes and hosts (``--state``): each
+  exchange is masked at once (no secret is ever written to a file or a database) and written
+  to the store, so that every worker's requests are in one journal, each once, under ids that
+  count up across all of them.
+
+Whether the journal records (``enabled``) is kept in the store either way.
 """
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import json
 import logging
+import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..domain.store import Store
+from .instrument_kinds import JOURNAL_ROWS, JournalRow
 from .masking import (
     MASK,
     FormReading,
@@ -89,6 +104,10 @@ class JournalEntry:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JournalEntry:
+        return cls(**data)
 
     @property
     def grant_type(self) -> str | None:
@@ -233,38 +252,36 @@ def _unmasked_placeholder(entry_id: int, exchange: RawExchange) -> JournalEntry:
     )
 
 
-class Journal:
-    """A ring buffer of the last ``capacity`` exchanges, safe to use from any thread."""
+#: Store meta key that says the journal is switched off (``"off"``); absent, it records.
+JOURNAL_SWITCH_META = "instruments:journal"
+#: The sequence of journal ids in the store.
+JOURNAL_SEQUENCE = "journal"
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self._lock = threading.Lock()
-        #: Masked entries, and exchanges not masked yet: an exchange is masked when the journal
-        #: is first read after it (the admin API, the plugin, the CLI), not while its response
-        #: is being sent, so that recording costs a request almost nothing. Nothing leaves the
-        #: journal unmasked.
-        self._entries: deque[JournalEntry | tuple[int, RawExchange]] = deque(maxlen=capacity)
-        self._ids = itertools.count(1)
-        self.enabled = True
+
+class Journal:
+    """What both keepers of the journal share: the switch, kept in the store."""
+
+    def __init__(self, store: Store, capacity: int) -> None:
+        self.store = store
+        self._capacity = capacity
 
     @property
     def capacity(self) -> int:
-        return self._entries.maxlen or 0
+        return self._capacity
+
+    @property
+    def enabled(self) -> bool:
+        return self.store.get_meta(JOURNAL_SWITCH_META) != "off"
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self.store.set_meta(JOURNAL_SWITCH_META, "on" if value else "off")
 
     def record(self, exchange: RawExchange) -> None:
-        if not self.enabled:
-            return
-        with self._lock:
-            self._entries.append((next(self._ids), exchange))
+        raise NotImplementedError
 
-    def _masked(self) -> list[JournalEntry]:
-        """Every entry, masking (once) the exchanges recorded since the last read; call with
-        the lock held."""
-        if any(isinstance(item, tuple) for item in self._entries):
-            self._entries = deque(
-                (_mask(*item) if isinstance(item, tuple) else item for item in self._entries),
-                maxlen=self._entries.maxlen,
-            )
-        return [item for item in self._entries if isinstance(item, JournalEntry)]
+    def _all(self) -> list[JournalEntry]:
+        raise NotImplementedError
 
     def entries(
         self,
@@ -276,13 +293,45 @@ class Journal:
         since_id: int | None = None,
     ) -> list[JournalEntry]:
         """Entries oldest first. ``path`` is exact, or a prefix when it ends with ``*``."""
-        with self._lock:
-            entries = self._masked()
-        return [e for e in entries if _matches(e, path, method, user, status, since_id)]
+        return [e for e in self._all() if _matches(e, path, method, user, status, since_id)]
 
     def clear(self, restart_ids: bool = False) -> int:
         """Forget all entries. Ids keep counting up (so a ``since`` mark taken before stays
         meaningful) unless ``restart_ids``, which a full reset uses."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+
+class LocalJournal(Journal):
+    """A ring buffer of the last ``capacity`` exchanges in this process's memory."""
+
+    def __init__(self, store: Store, capacity: int = DEFAULT_CAPACITY) -> None:
+        super().__init__(store, capacity)
+        self._lock = threading.Lock()
+        #: Masked entries, and exchanges not masked yet: an exchange is masked when the journal
+        #: is first read after it (the admin API, the plugin, the CLI), not while its response
+        #: is being sent, so that recording costs a request almost nothing. Nothing leaves the
+        #: journal unmasked.
+        self._entries: deque[JournalEntry | tuple[int, RawExchange]] = deque(maxlen=capacity)
+        self._ids = itertools.count(1)
+
+    def record(self, exchange: RawExchange) -> None:
+        with self._lock:
+            self._entries.append((next(self._ids), exchange))
+
+    def _all(self) -> list[JournalEntry]:
+        """Every entry, masking (once) the exchanges recorded since the last read."""
+        with self._lock:
+            if any(isinstance(item, tuple) for item in self._entries):
+                self._entries = deque(
+                    (_mask(*item) if isinstance(item, tuple) else item for item in self._entries),
+                    maxlen=self._entries.maxlen,
+                )
+            return [item for item in self._entries if isinstance(item, JournalEntry)]
+
+    def clear(self, restart_ids: bool = False) -> int:
         with self._lock:
             count = len(self._entries)
             self._entries.clear()
@@ -293,6 +342,106 @@ class Journal:
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+#: How often a process writes the exchanges it recorded to a shared journal (at most).
+FLUSH_SECONDS = 0.05
+#: How long a read of a shared journal waits for every other process's last flush.
+SETTLE_SECONDS = 4 * FLUSH_SECONDS
+
+
+class StoredJournal(Journal):
+    """The last ``capacity`` exchanges of every process, masked, in the store.
+
+    Recording costs a request an append to a buffer: a thread of each process masks what was
+    recorded and writes it in one transaction, every :data:`FLUSH_SECONDS` (so a request never
+    waits for the store's write lock, which a long save may hold). A read first writes this
+    process's buffer, then waits :data:`SETTLE_SECONDS`, in which every other process writes
+    its own: so a client that reads the journal right after its responses finds its requests,
+    whichever process served them. Entries are listed in the order they were recorded (by
+    the system time of each host); ids are given as entries are written, so across processes
+    they need not follow that order. Unmasked exchanges stay in this process's memory only.
+    """
+
+    def __init__(self, store: Store, capacity: int = DEFAULT_CAPACITY) -> None:
+        super().__init__(store, capacity)
+        self._rows = store.collection(JOURNAL_ROWS)
+        #: Exchanges recorded and not written yet, each with when (system time, microseconds).
+        self._pending: list[tuple[int, RawExchange]] = []
+        #: Held while a batch is written, so that a read's own flush waits for one under way.
+        self._writing = threading.Lock()
+        self._wake = threading.Condition()
+        self._flusher: threading.Thread | None = None
+        self._flusher_pid = 0
+
+    def record(self, exchange: RawExchange) -> None:
+        with self._wake:
+            self._pending.append((time.time_ns() // 1000, exchange))
+            if self._flusher is None or self._flusher_pid != os.getpid():
+                self._start_flusher()
+            self._wake.notify()
+
+    def _start_flusher(self) -> None:
+        # One per process (a thread does not survive a fork); call with ``_wake`` held.
+        self._flusher_pid = os.getpid()
+        self._flusher = threading.Thread(
+            target=self._flush_forever, name="rspace-mock-journal", daemon=True
+        )
+        self._flusher.start()
+        atexit.register(self.flush)
+
+    def _flush_forever(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending:
+                    self._wake.wait()
+            time.sleep(FLUSH_SECONDS)  # gather what arrives meanwhile into one batch
+            try:
+                self.flush()
+            except Exception as exc:  # the store is gone (closed, or its database stopped)
+                log.error("journal: could not write %s to the store", type(exc).__name__)
+
+    def flush(self) -> None:
+        """Write this process's recorded exchanges, masked, in one transaction."""
+        with self._writing:
+            with self._wake:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            masked = [(recorded, _mask(0, exchange)) for recorded, exchange in batch]
+            with self.store.transaction():
+                for recorded, entry in masked:
+                    entry_id = self.store.next_id(JOURNAL_SEQUENCE)
+                    # ASCII JSON: a lone surrogate a client sent is kept escaped, as text no
+                    # store refuses, and read back as the in-memory journal shows it.
+                    text = json.dumps({**entry.to_json(), "id": entry_id}, separators=(",", ":"))
+                    self._rows.insert(JournalRow(id=entry_id, entry=text, recorded=recorded))
+                    self._rows.delete(entry_id - self._capacity)
+
+    def _settle(self) -> None:
+        """Everything recorded before now, by any process, written."""
+        started = time.monotonic()
+        self.flush()
+        remaining = SETTLE_SECONDS - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+
+    def _all(self) -> list[JournalEntry]:
+        self._settle()
+        _, rows = self._rows.page(0, "recorded", limit=self._capacity)
+        return [JournalEntry.from_json(json.loads(row.entry)) for row in rows]
+
+    def clear(self, restart_ids: bool = False) -> int:
+        self._settle()
+        with self.store.transaction():
+            count = self._rows.delete_where()
+            if restart_ids:
+                self.store.set_sequence(JOURNAL_SEQUENCE, 1)
+            return count
+
+    def __len__(self) -> int:
+        self._settle()
+        return self._rows.count()
 
 
 def _mask(entry_id: int, exchange: RawExchange) -> JournalEntry:
@@ -328,4 +477,12 @@ def _matches(
     return since_id is None or entry.id > since_id
 
 
-__all__ = ["MASK", "Journal", "JournalEntry", "RawExchange", "mask_exchange"]
+__all__ = [
+    "MASK",
+    "Journal",
+    "JournalEntry",
+    "LocalJournal",
+    "RawExchange",
+    "StoredJournal",
+    "mask_exchange",
+]

@@ -9,14 +9,16 @@ does). Time comes from the mock's :class:`~mock_server.clock.Clock`, so tests mo
 
 from __future__ import annotations
 
+import hashlib
+import json
 import struct
-import threading
-from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ..clock import Clock
 from ..domain.errors import TooManyRequests
+from ..domain.store import Store
+from .instrument_kinds import THROTTLE_TRACKERS, ThrottleTracker
 from .validation import as_whole, unknown_keys_problem
 
 ANONYMOUS_KEY = "anonymousApiUser"
@@ -103,12 +105,6 @@ def identity_key(api_key: str | None, authorization: str | None) -> str:
     return ANONYMOUS_KEY
 
 
-@dataclass
-class _Tracker:
-    allowances: dict[str, float]
-    last_check: datetime | None = None
-
-
 @dataclass(frozen=True)
 class UsageStats:
     interval: str
@@ -125,81 +121,137 @@ class UsageStats:
         return max(wait, self.min_interval_ms)
 
 
-@dataclass
-class Throttle:
-    """Throttling state for one fake server. Off by default, like RSpace's
-    ``api.throttling.enabled``."""
+#: Store meta key of the throttling switch and limits (kept across restarts by a durable
+#: store, like RSpace's ``api.throttling.enabled`` deployment property).
+THROTTLE_META = "throttling"
 
-    clock: Clock
-    enabled: bool = False
-    limits: ThrottleLimits = field(default_factory=ThrottleLimits)
-    _trackers: dict[str, _Tracker] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+class Throttle:
+    """Throttling for one fake RSpace, in its store: the switch and limits (a meta value) and
+    every caller's buckets (:data:`THROTTLE_TRACKERS`, keyed by a hash of the identity, which
+    is a raw API key or token), so that every process and host counts against one set of
+    buckets. Off by default, like RSpace's ``api.throttling.enabled``."""
+
+    def __init__(self, clock: Clock, store: Store, *, default_enabled: bool = False) -> None:
+        self.clock = clock
+        self.store = store
+        self.default_enabled = default_enabled
+        self._trackers = store.collection(THROTTLE_TRACKERS)
+        self._seen: tuple[str | None, bool, ThrottleLimits] = (
+            None,
+            default_enabled,
+            ThrottleLimits(),
+        )
+
+    def _config(self) -> tuple[bool, ThrottleLimits]:
+        text = self.store.get_meta(THROTTLE_META)
+        seen, enabled, limits = self._seen
+        if text != seen:
+            enabled, limits = self.default_enabled, ThrottleLimits()
+            if text:
+                try:
+                    data = json.loads(text)
+                    enabled = bool(data.get("enabled", enabled))
+                    limits = ThrottleLimits().updated(data.get("limits", {}))
+                except ValueError:
+                    pass
+            self._seen = (text, enabled, limits)
+        return enabled, limits
+
+    @property
+    def enabled(self) -> bool:
+        return self._config()[0]
+
+    @property
+    def limits(self) -> ThrottleLimits:
+        return self._config()[1]
 
     def configure(self, enabled: bool | None = None, limits: ThrottleLimits | None = None) -> None:
-        with self._lock:
-            if enabled is not None:
-                self.enabled = enabled
-            if limits is not None:
-                self.limits = limits
-            self._trackers.clear()
+        """Switch throttling and change its limits; every bucket starts full again."""
+        with self.store.transaction():
+            now_enabled, now_limits = self._config()
+            data = {
+                "enabled": now_enabled if enabled is None else enabled,
+                "limits": (now_limits if limits is None else limits).to_json(),
+            }
+            self.store.set_meta(THROTTLE_META, json.dumps(data))
+            self._trackers.delete_where()
 
     def reset(self) -> None:
-        with self._lock:
-            self._trackers.clear()
+        """Every bucket full again."""
+        self._trackers.delete_where()
 
-    def _tracker(self, key: str, buckets: list[tuple[str, int, int]]) -> _Tracker:
+    def _tracker(self, key: str, buckets: list[tuple[str, int, int]]) -> ThrottleTracker:
         tracker = self._trackers.get(key)
         if tracker is None:
-            tracker = _Tracker({name: float(limit) for name, limit, _ in buckets})
-            self._trackers[key] = tracker
+            full = {name: float(limit) for name, limit, _ in buckets}
+            tracker = ThrottleTracker(key, json.dumps(full))
         return tracker
 
-    def _proceed(self, key: str, buckets: list[tuple[str, int, int]], min_ms: int) -> None:
+    def _proceed(
+        self, key: str, buckets: list[tuple[str, int, int]], min_ms: int
+    ) -> TooManyRequests | None:
+        """Count one request in the buckets of ``key``; what to refuse it with, if over."""
         tracker = self._tracker(key, buckets)
+        allowances: dict[str, float] = json.loads(tracker.allowances)
         now = self.clock.now()
         interval_ms = min_ms
+        refusal: TooManyRequests | None = None
         if tracker.last_check is not None:
             interval_ms = int((now - tracker.last_check).total_seconds() * 1000)
             if interval_ms < min_ms:
-                raise TooManyRequests(TOO_FREQUENT.format(min_ms=min_ms, interval_ms=interval_ms))
+                return TooManyRequests(TOO_FREQUENT.format(min_ms=min_ms, interval_ms=interval_ms))
         for name, limit, period in buckets:
             tracker.last_check = now
-            allowance = tracker.allowances[name] + (interval_ms / 1000) * (limit / period)
+            allowance = allowances.get(name, float(limit)) + (interval_ms / 1000) * (limit / period)
             allowance = min(allowance, float(limit))
-            tracker.allowances[name] = allowance
+            allowances[name] = allowance
             if not allowance - 1 > 0:
-                raise TooManyRequests(LIMIT_EXCEEDED.format(limit=limit, per=period))
-            tracker.allowances[name] = allowance - 1
+                refusal = TooManyRequests(LIMIT_EXCEEDED.format(limit=limit, per=period))
+                break
+            allowances[name] = allowance - 1
+        tracker.allowances = json.dumps(allowances)
+        self._trackers.put(tracker)
+        return refusal
 
-    def check(self, key: str) -> None:
-        """Count one request for ``key``; raises :class:`TooManyRequests` over a limit."""
-        if not self.enabled:
+    def check(self, identity: str) -> None:
+        """Count one request of ``identity``; raises :class:`TooManyRequests` over a limit."""
+        enabled, limits = self._config()
+        if not enabled:
             return
-        with self._lock:
-            self._proceed(key, self.limits.user_buckets(), self.limits.user_min_interval_ms)
-            self._proceed(
-                GLOBAL_KEY, self.limits.global_buckets(), self.limits.global_min_interval_ms
+        with self.store.transaction():
+            # What a refused request used up is kept (RSpace's buckets work so), so the
+            # refusal is raised once the transaction is done.
+            refusal = self._proceed(
+                _tracker_key(identity), limits.user_buckets(), limits.user_min_interval_ms
             )
-
-    def stats(self, key: str) -> list[UsageStats]:
-        with self._lock:
-            buckets = self.limits.user_buckets()
-            tracker = self._tracker(key, buckets)
-            return [
-                UsageStats(
-                    name,
-                    limit,
-                    period,
-                    tracker.allowances[name],
-                    self.limits.user_min_interval_ms,
+            if refusal is None:
+                refusal = self._proceed(
+                    GLOBAL_KEY, limits.global_buckets(), limits.global_min_interval_ms
                 )
-                for name, limit, period in buckets
-            ]
+        if refusal is not None:
+            raise refusal
 
-    def headers(self, key: str) -> list[tuple[str, str]]:
-        """The ``X-Rate-Limit-*`` headers for ``key`` while throttling is on."""
-        return headers_from_stats(self.stats(key))
+    def stats(self, identity: str) -> list[UsageStats]:
+        limits = self.limits
+        buckets = limits.user_buckets()
+        allowances: dict[str, float] = json.loads(
+            self._tracker(_tracker_key(identity), buckets).allowances
+        )
+        return [
+            UsageStats(
+                name,
+                limit,
+                period,
+                allowances.get(name, float(limit)),
+                limits.user_min_interval_ms,
+            )
+            for name, limit, period in buckets
+        ]
+
+    def headers(self, identity: str) -> list[tuple[str, str]]:
+        """The ``X-Rate-Limit-*`` headers for ``identity`` while throttling is on."""
+        return headers_from_stats(self.stats(identity))
 
     def exhausted_headers(self) -> list[tuple[str, str]]:
         """Headers as RSpace sends them with a 429 for a spent quarter-minute bucket (for
@@ -218,7 +270,15 @@ class Throttle:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"enabled": self.enabled, "limits": self.limits.to_json()}
+        enabled, limits = self._config()
+        return {"enabled": enabled, "limits": limits.to_json()}
+
+
+def _tracker_key(identity: str) -> str:
+    """Identities are raw API keys and tokens: the store keeps only a hash of each."""
+    if identity == ANONYMOUS_KEY:
+        return identity
+    return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def headers_from_stats(stats: list[UsageStats]) -> list[tuple[str, str]]:

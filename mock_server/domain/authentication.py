@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..clock import Clock
-from ..storage.base import Store
 from .credentials import API_KEY_PATTERN, looks_like_jwt, sha256_hex, token_format_problem
 from .errors import AuthenticationFailed
 from .jwt_tokens import JwtCodec, JwtRejected
+from .kinds import TOKENS, USERS
 from .models import TokenRow, User
+from .store import Store
+from .system import load_switches
 
 MSG_MISSING = (
     # The doubled quotes are sent literally: RSpace returns argument-less messages unformatted.
@@ -62,11 +64,11 @@ class ApiAuthenticator:
         raise AuthenticationFailed(MSG_MISSING)
 
     def _by_api_key(self, api_key: str) -> Principal:
-        if not self.store.get_switches().api_enabled:
+        if not load_switches(self.store).api_enabled:
             raise AuthenticationFailed(MSG_API_DISABLED)
         if not API_KEY_PATTERN.match(api_key):
             raise AuthenticationFailed(MSG_BAD_API_KEY)
-        user = self.store.find_user_by_api_key_hash(sha256_hex(api_key))
+        user = self.store.collection(USERS).find("api_key_hash", sha256_hex(api_key))
         if user is None:
             raise unknown_token(api_key)
         self._check_not_locked(user)
@@ -87,18 +89,18 @@ class ApiAuthenticator:
         row = self._jwt_row(token, server_url) if is_jwt else self._opaque_row(token)
         if row is None:
             raise unknown_token(token)
-        user = self.store.get_user(row.user_id)
+        user = self.store.collection(USERS).get(row.user_id)
         if user is None:
             raise unknown_token(token)
         self._check_not_locked(user)
-        if not self.store.get_switches().oauth_enabled:
+        if not load_switches(self.store).oauth_enabled:
             raise AuthenticationFailed(
                 f"Access through OAuth tokens has been disabled for user '{user.username}'"
             )
         return Principal(user, "jwt" if is_jwt else "bearer", row.client_id)
 
     def _opaque_row(self, token: str) -> TokenRow | None:
-        row = self.store.find_token_by_access_hash(sha256_hex(token))
+        row = self.store.collection(TOKENS).find("access_token_hash", sha256_hex(token))
         # A row with no expiry (JWT-first, then refreshed under the expiry quirk) would make
         # RSpace throw; the fake rejects the token instead.
         if row is None or row.expiry is None or row.expiry <= self.clock.now():
@@ -111,7 +113,7 @@ class ApiAuthenticator:
         except JwtRejected:
             return None
         # A JWT lives while its refresh token is current; the row's expiry is not checked.
-        return self.store.find_token_by_refresh_hash(refresh_hash)
+        return self.store.collection(TOKENS).find("refresh_token_hash", refresh_hash)
 
     @staticmethod
     def _check_not_locked(user: User) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..storage.base import Store
 from .credentials import API_KEY_PATTERN, CredentialFactory, hash_password, sha256_hex
 from .errors import IllegalArgument, NotFound
+from .kinds import APPS, TOKENS, USERS
 from .models import OAuthApp, User
+from .store import Store
 from .text import json_value_problem
 
 APP_NAME_MAX_LENGTH = 100
@@ -60,9 +61,11 @@ class Directory:
         if new.api_key is not None and not API_KEY_PATTERN.match(new.api_key):
             raise IllegalArgument("apiKey must match [A-Za-z_0-9]+")
         with self.store.transaction():
-            if self.store.find_user_by_username(new.username) is not None:
+            if self.store.collection(USERS).find("username", new.username) is not None:
                 raise IllegalArgument(f"User '{new.username}' already exists")
-            if new.api_key and self.store.find_user_by_api_key_hash(sha256_hex(new.api_key)):
+            if new.api_key and self.store.collection(USERS).find(
+                "api_key_hash", sha256_hex(new.api_key)
+            ):
                 raise IllegalArgument("That apiKey belongs to another user")
             user_id = self.store.next_id("user")
             home_folder_id = self.store.next_id("record")
@@ -81,11 +84,11 @@ class Directory:
                 api_inbox_folder_id=inbox_folder_id,
                 has_pi_role=new.has_pi_role,
             )
-            self.store.add_user(user)
+            self.store.collection(USERS).insert(user)
             return user
 
     def user_named(self, username: str) -> User:
-        user = self.store.find_user_by_username(username)
+        user = self.store.collection(USERS).find("username", username)
         if user is None:
             raise NotFound(f"User '{username}' not found")
         return user
@@ -104,7 +107,7 @@ class Directory:
             owner_user = self.user_named(owner)
             client_id = client_id or self.credentials.client_id()
             client_secret = client_secret or self.credentials.client_secret()
-            if self.store.get_app(client_id) is not None:
+            if self.store.collection(APPS).get(client_id) is not None:
                 raise IllegalArgument(f"Client id {client_id} already exists")
             app = OAuthApp(
                 client_id=client_id,
@@ -112,20 +115,20 @@ class Directory:
                 owner_id=owner_user.id,
                 client_secret_hash=sha256_hex(client_secret),
             )
-            self.store.add_app(app)
+            self.store.collection(APPS).insert(app)
             return CreatedApp(app, client_secret)
 
     def disconnect_app(self, username: str, client_id: str) -> bool:
         """The user's "disconnect app": deletes their token row (opaque tokens and JWTs die)."""
         with self.store.transaction():
             user = self.user_named(username)
-            return self.store.delete_token_row(client_id, user.id)
+            return self.store.collection(TOKENS).delete(client_id, user.id)
 
     def delete_app(self, client_id: str) -> int:
         """Deleting an app removes every token issued for it, then the app."""
         with self.store.transaction():
-            if self.store.get_app(client_id) is None:
+            if self.store.collection(APPS).get(client_id) is None:
                 raise NotFound(f"OAuth app with clientId {client_id} does not exist")
-            removed = self.store.delete_tokens_for_client(client_id)
-            self.store.delete_app(client_id)
+            removed = self.store.collection(TOKENS).delete_where(client_id=client_id)
+            self.store.collection(APPS).delete(client_id)
             return removed

@@ -1,9 +1,9 @@
 """What a document listing asks for: owner, search terms, order and page. Plain values only.
 
-Stores evaluate it (in SQL, see ``storage/sql_search.py``); :func:`matches` is the reference
-meaning of each search term. A search reads every document its owner has, so stores keep each
-document's :class:`SearchText` from when it was written, instead of lower-casing and stripping
-the markup of every document on every search.
+:func:`matches` is the reference meaning of each search term; :func:`search_condition` states
+the same as a storage :class:`~.store.Condition` on each document's :class:`SearchText`, which
+stores keep from when the document was written (a search reads every document its owner has, so
+lower-casing and stripping the markup of every document on every search would cost too much).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from .forms import all_forms
 from .models import Document
+from .store import ALWAYS, NEVER, AllOf, AnyOf, Between, Condition, Contains, OneOf
 
 ORDER_FIELDS = ("name", "created", "lastModified")
 
@@ -67,9 +69,23 @@ def _in_date_range(value: datetime, spec: str) -> bool:
 
 
 def term_matches(document: Document, term: SearchTerm, owner_username: str, form_name: str) -> bool:
-    """Case-insensitive matching of one term; an approximation of RSpace's Lucene search."""
+    """Case-insensitive matching of one term; an approximation of RSpace's Lucene search.
+
+    A full-text or global needle holding NUL matches nothing (stores join a document's units
+    of text with NUL, so that one substring test reads them all)."""
     needle = term.query.lower()
     kind = term.query_type
+    if UNIT_SEPARATOR in needle and kind not in (
+        "name",
+        "tag",
+        "created",
+        "lastModified",
+        "form",
+        "owner",
+        "records",
+        "attachment",
+    ):
+        return False
     if kind == "name":
         return needle in document.name.lower()
     if kind == "tag":
@@ -166,3 +182,65 @@ def sort_key(order_field: str) -> Callable[[Document], tuple[Any, int]]:
     if order_field == "created":
         return lambda d: (d.created, d.id)
     return lambda d: (d.last_modified, d.id)
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _exact_id(text: str) -> int | None:
+    """The id that ``text`` writes exactly as ``str`` would (:func:`term_matches` compares
+    strings, so ``+7``, ``07`` or ``٧`` name no document)."""
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    return number if str(number) == text and number in _INT64 else None
+
+
+def _in_one_unit(column: str, separator: str, needle: str) -> Condition:
+    """``needle`` is in one of the units that ``column`` joins, each after ``separator``."""
+    if separator in needle:
+        return NEVER
+    # An empty needle is in any unit: there must be one.
+    return Contains(column, needle or separator)
+
+
+def term_condition(term: SearchTerm, owner_username: str) -> Condition:
+    """:func:`term_matches` of one term, for a document of the user named ``owner_username``."""
+    needle = term.query.lower()
+    kind = term.query_type
+    if kind == "name":
+        return Contains("name", needle)
+    if kind == "tag":
+        return _in_one_unit("tag_list", TAG_SEPARATOR, needle)
+    if kind == "fullText":
+        return _in_one_unit("fields", UNIT_SEPARATOR, needle)
+    if kind in ("created", "lastModified"):
+        start, end = day_bounds(term.query)
+        column = "created_day" if kind == "created" else "last_modified_day"
+        return Between(column, start or None, end or None)
+    if kind == "form":
+        named = {f.id for f in all_forms() if f.name.lower() == needle}
+        if needle.startswith("fm"):
+            named.add(_exact_id(needle[2:]))  # type: ignore[arg-type]
+        return OneOf("form_id", tuple(i for i in named if i is not None))
+    if kind == "owner":
+        return ALWAYS if needle == owner_username.lower() else NEVER
+    if kind == "records":
+        wanted = {g.strip().lower() for g in term.query.split(",")}
+        ids = {_exact_id(w[2:] if w.startswith("sd") else w) for w in wanted}
+        return OneOf("id", tuple(sorted(i for i in ids if i is not None)))
+    if kind == "attachment":
+        return NEVER  # the fake stores no attachments
+    # "global", and any other kind, as term_matches reads it
+    if UNIT_SEPARATOR in needle:
+        return NEVER
+    by_id = _exact_id(needle[2:]) if needle.startswith("sd") else None
+    text = Contains("everything", needle)
+    return AnyOf((text, OneOf("id", (by_id,)))) if by_id is not None else text
+
+
+def search_condition(query: DocumentQuery, owner_username: str) -> Condition:
+    """The documents of ``query.owner_id`` (named ``owner_username``) that its terms match."""
+    parts = tuple(term_condition(t, owner_username) for t in query.terms)
+    return AllOf(parts) if query.operator == "and" else AnyOf(parts)

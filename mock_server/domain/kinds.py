@@ -59,6 +59,8 @@ DOCUMENTS: Kind[Document] = Kind(
     name="document",
     type=Document,
     key=("id",),
+    #: ``form_id``: form search terms (``document_query.term_condition``).
+    lookups=("form_id",),
     partition="owner_id",
     orders=(
         Order("name", _name_folded, str),

@@ -13,6 +13,7 @@ Each (grant type, is_jwt) pair is one small handler; :class:`TokenService` dispa
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from datetime import datetime, timedelta
 
 from ..clock import Clock
 from ..settings import Quirks
-from ..storage.base import Store
 from .credentials import (
     UNKNOWN_USER_PASSWORD_HASH,
     CredentialFactory,
@@ -31,7 +31,10 @@ from .credentials import (
 )
 from .errors import AuthenticationFailed, IllegalArgument, NotFound
 from .jwt_tokens import JwtCodec
+from .kinds import APPS, TOKENS, USERS
 from .models import TokenRow, User
+from .store import Store
+from .system import load_switches
 
 SCOPE = "all"
 
@@ -80,6 +83,11 @@ class IssuedTokens:
 GrantHandler = Callable[[TokenRequest, str], IssuedTokens]
 
 
+#: Store meta key of the token lifetime and quirks when changed at run time (the admin API);
+#: absent, the start-up settings hold.
+TOKEN_POLICY_META = "token_policy"
+
+
 class TokenService:
     """Issues tokens under RSpace's rules. All state changes run in one store transaction."""
 
@@ -96,14 +104,55 @@ class TokenService:
         self.clock = clock
         self.credentials = credentials
         self.jwt_codec = jwt_codec
-        self.token_ttl = timedelta(seconds=token_ttl_seconds)
-        self.quirks = quirks
+        self._default_ttl = timedelta(seconds=token_ttl_seconds)
+        self._default_quirks = quirks
+        #: The last policy read, by its stored text (read on every grant, parsed once).
+        self._seen: tuple[str | None, timedelta, Quirks] = (None, self._default_ttl, quirks)
         self._handlers: dict[tuple[str, bool], GrantHandler] = {
             ("password", False): self._password_grant,
             ("password", True): self._password_grant_jwt,
             ("refresh_token", False): self._refresh_grant,
             ("refresh_token", True): self._refresh_grant_jwt,
         }
+
+    # -- the token lifetime and quirks: kept in the store, so that every process agrees ----
+
+    def _policy(self) -> tuple[timedelta, Quirks]:
+        text = self.store.get_meta(TOKEN_POLICY_META)
+        seen, ttl, quirks = self._seen
+        if text != seen:
+            ttl, quirks = self._default_ttl, self._default_quirks
+            if text:
+                data = json.loads(text)
+                ttl = timedelta(seconds=int(data["ttl_seconds"]))
+                quirks = Quirks(refresh_keeps_expiry=bool(data["refresh_keeps_expiry"]))
+            self._seen = (text, ttl, quirks)
+        return ttl, quirks
+
+    def _save_policy(self, ttl: timedelta, quirks: Quirks) -> None:
+        data = {
+            "ttl_seconds": int(ttl.total_seconds()),
+            "refresh_keeps_expiry": quirks.refresh_keeps_expiry,
+        }
+        self.store.set_meta(TOKEN_POLICY_META, json.dumps(data, sort_keys=True))
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return self._policy()[0]
+
+    @token_ttl.setter
+    def token_ttl(self, ttl: timedelta) -> None:
+        with self.store.transaction():
+            self._save_policy(ttl, self._policy()[1])
+
+    @property
+    def quirks(self) -> Quirks:
+        return self._policy()[1]
+
+    @quirks.setter
+    def quirks(self, quirks: Quirks) -> None:
+        with self.store.transaction():
+            self._save_policy(self._policy()[0], quirks)
 
     # -- the endpoint ---------------------------------------------------------------------
 
@@ -113,7 +162,7 @@ class TokenService:
             raise AuthenticationFailed(MSG_CLIENT_ID_EMPTY)
         if not request.client_secret:
             raise AuthenticationFailed(MSG_CLIENT_SECRET_EMPTY)
-        switches = self.store.get_switches()
+        switches = load_switches(self.store)
         if not switches.api_enabled:
             raise AuthenticationFailed(MSG_API_DISABLED)
         if not switches.oauth_enabled:
@@ -129,7 +178,7 @@ class TokenService:
     def _authenticate_user(self, request: TokenRequest) -> User:
         if not request.username or not request.password:
             raise IllegalArgument(MSG_PASSWORD_PARAMS)
-        user = self.store.find_user_by_username(request.username)
+        user = self.store.collection(USERS).find("username", request.username)
         # The password is hashed on every path, an unknown username's included, so that the
         # answer takes as long whether or not the username exists; RSpace's checks (and their
         # order) then decide the answer.
@@ -156,7 +205,7 @@ class TokenService:
         refresh_token = self.credentials.opaque_token()
         expires_at = self.clock.now() + self.token_ttl
         # A new grant overwrites the row: the old pair and its JWTs stop working.
-        self.store.save_token_row(
+        self.store.collection(TOKENS).put(
             TokenRow(
                 client_id=request.client_id,
                 user_id=user.id,
@@ -169,7 +218,7 @@ class TokenService:
 
     def _password_grant_jwt(self, request: TokenRequest, server_url: str) -> IssuedTokens:
         user = self._authenticate_user(request)
-        row = self.store.get_token_row(request.client_id, user.id)
+        row = self.store.collection(TOKENS).get(request.client_id, user.id)
         new_refresh_token: str | None = None
         if row is None:
             # JWT-first: a refresh-only row (no access token, no expiry), returned once.
@@ -181,7 +230,7 @@ class TokenService:
                 refresh_token_hash=sha256_hex(new_refresh_token),
                 expiry=None,
             )
-            self.store.save_token_row(row)
+            self.store.collection(TOKENS).put(row)
         return self._jwt_response(row, server_url, new_refresh_token)
 
     # -- refresh grant --------------------------------------------------------------------
@@ -195,7 +244,9 @@ class TokenService:
         # RSpace answers 404, not 401, for a wrong client or an unknown refresh token.
         if not self._client_secret_correct(request):
             raise NotFound(MSG_CLIENT_INCORRECT)
-        row = self.store.find_token_by_refresh_hash(sha256_hex(request.refresh_token))
+        row = self.store.collection(TOKENS).find(
+            "refresh_token_hash", sha256_hex(request.refresh_token)
+        )
         if row is None or row.client_id != request.client_id:
             raise NotFound(MSG_REFRESH_NOT_FOUND)
         return row
@@ -209,7 +260,7 @@ class TokenService:
         row.refresh_token_hash = sha256_hex(refresh_token)
         if not self.quirks.refresh_keeps_expiry:
             row.expiry = expires_at
-        self.store.save_token_row(row)
+        self.store.collection(TOKENS).put(row)
         return IssuedTokens(access_token, refresh_token, expires_at, user_id=row.user_id)
 
     def _refresh_grant_jwt(self, request: TokenRequest, server_url: str) -> IssuedTokens:
@@ -220,7 +271,7 @@ class TokenService:
 
     def _client_secret_correct(self, request: TokenRequest) -> bool:
         """The secret is hashed for an unknown client id too (see ``secret_matches``)."""
-        app = self.store.get_app(request.client_id)
+        app = self.store.collection(APPS).get(request.client_id)
         return secret_matches(request.client_secret, app.client_secret_hash if app else None)
 
     def _jwt_response(

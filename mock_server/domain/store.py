@@ -16,7 +16,11 @@ The rules every engine keeps, and ``tests/test_store_engines.py`` checks on each
   same direction as the order (so pages never overlap or skip);
 * :meth:`Store.transaction` makes a read-modify-write atomic against other threads, and on a
   database engine against other processes and hosts; if its block raises, nothing it wrote
-  stays (entities, sequences, meta); nested calls join the outermost one.
+  stays (entities, sequences, meta); nested calls join the outermost one;
+* no engine keeps a string that is not Unicode text (:func:`check_storable`): every later
+  response that included it would fail;
+* a search (:meth:`Collection.search`) may read every entity of a partition: no engine runs it
+  as Python holding the GIL, so a long search never stalls the other requests.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
+
+from .text import is_unicode_text
 
 E = TypeVar("E")
 
@@ -126,11 +132,93 @@ class Kind(Generic[E]):
 
 
 @dataclass(frozen=True)
-class Needle:
-    """One substring test of a search: ``text`` occurs in the text column ``column``."""
+class Contains:
+    """The text column ``column`` holds ``text`` as a substring."""
 
     column: str
     text: str
+
+
+@dataclass(frozen=True)
+class Between:
+    """The text column ``column`` is at least ``low`` and at most ``high`` (by code point);
+    ``None`` leaves a side open."""
+
+    column: str
+    low: str | None = None
+    high: str | None = None
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """The indexed attribute ``attribute`` equals one of ``values`` (none of no values)."""
+
+    attribute: str
+    values: tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every part holds (so ``AllOf(())`` always holds)."""
+
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one part holds (so ``AnyOf(())`` never holds)."""
+
+    parts: tuple[Condition, ...]
+
+
+#: What a search asks of each entity: tests on its text columns and indexed attributes.
+Condition = Contains | Between | OneOf | AllOf | AnyOf
+
+ALWAYS: Condition = AllOf(())
+NEVER: Condition = AnyOf(())
+
+
+def check_equals(kind: Kind[Any], equals: Mapping[str, object]) -> None:
+    """Equalities may name only indexed attributes (every engine answers them by index)."""
+    for name in equals:
+        if name not in kind.indexed:
+            raise ValueError(f"kind {kind.name!r} has no index on {name!r}")
+
+
+class UnstorableText(ValueError):
+    """A string no store may keep: it holds a lone surrogate, which no response could carry."""
+
+
+#: Per entity class, the fields that can hold text (``str``, or a list of entities), found once.
+_TEXT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _text_fields(kind: type) -> tuple[str, ...]:
+    names = _TEXT_FIELDS.get(kind)
+    if names is None:
+        import dataclasses
+
+        fields = dataclasses.fields(kind) if dataclasses.is_dataclass(kind) else ()
+        # The annotations are strings ("str | None", "list[Field]"): postponed evaluation.
+        names = tuple(f.name for f in fields if "str" in str(f.type) or "list" in str(f.type))
+        _TEXT_FIELDS[kind] = names
+    return names
+
+
+def check_storable(*values: object) -> None:
+    """Refuse strings that are not Unicode text, in plain values or in an entity's fields
+    (and in lists of entities). The domain refuses them first, with RSpace's error; every
+    engine calls this on every write, so that none keeps one whatever the caller."""
+    pending = list(values)
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if not is_unicode_text(value):
+                raise UnstorableText(f"not Unicode text (a lone surrogate): {value[:60]!r}")
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif value is not None and not isinstance(value, (int, float, datetime)):
+            pending.extend(getattr(value, name) for name in _text_fields(type(value)))
 
 
 class Collection(Protocol[E]):
@@ -183,15 +271,14 @@ class Collection(Protocol[E]):
     def search(
         self,
         partition: object,
-        needles: Sequence[Needle],
+        condition: Condition,
         order: str,
         *,
-        match_all: bool = True,
         ascending: bool = True,
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[int, list[E]]:
-        """Like :meth:`page`, narrowed to entities whose text holds every needle (or any)."""
+        """Like :meth:`page`, narrowed to the entities for which ``condition`` holds."""
         ...
 
 
@@ -202,8 +289,17 @@ class Store(Protocol):
         """Atomic read-modify-write; re-entrant (nested calls join the outer one)."""
         ...
 
+    @property
+    def process_local(self) -> bool:
+        """Whether only this process sees the store (in memory), not other processes or hosts."""
+        ...
+
     def next_id(self, sequence: str) -> int:
         """The next value of a named sequence (``user``, ``record``, ``field``)."""
+        ...
+
+    def set_sequence(self, sequence: str, next_value: int) -> None:
+        """Make :meth:`next_id` answer ``next_value`` next."""
         ...
 
     def collection(self, kind: Kind[E]) -> Collection[E]: ...
@@ -211,6 +307,13 @@ class Store(Protocol):
     def get_meta(self, key: str) -> str | None: ...
 
     def set_meta(self, key: str, value: str) -> None: ...
+
+    def request_view(self) -> AbstractContextManager[None]:
+        """Within it, on this task (and the threads it hands work to), meta values are read
+        from one snapshot taken at its start, plus what it writes itself; a transaction still
+        reads afresh. A request reads several settings: a database engine answers them with
+        one query instead of one each (nothing to gain in memory)."""
+        ...
 
     def clear(self) -> None:
         """Forget every entity, sequence and meta value (used to reset to fixtures)."""

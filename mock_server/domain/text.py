@@ -5,7 +5,7 @@ JSON's ``"\\ud800"`` escape decodes to one, and so does ``json.loads`` of raw by
 encode one. No UTF-8 encoder can write it, so one stored would break every later response
 that includes it (a user's listing, the admin user list). Such strings are refused where
 they come in (request bodies, advancedQuery, fixture files, users and apps), and the stores
-refuse them again (:func:`mock_server.storage.base.check_storable`).
+refuse them again (:func:`mock_server.domain.store.check_storable`).
 
 Strings from the query string, a form or multipart body, a path or a header cannot hold
 one: Starlette decodes bad UTF-8 bytes there to U+FFFD, or headers as Latin-1.

@@ -16,6 +16,7 @@ from ..domain.authentication import Principal
 from ..domain.documents import ListingRequest, parse_listing
 from ..domain.errors import TypeMismatch, UnreadableBody, UnsupportedMediaType
 from ..domain.json_text import JsonTextError, parse_json
+from ..domain.kinds import USERS
 from ..domain.models import Document, User
 from .context import api_base, mock_of, server_url
 from .representations import document_csv, document_info, full_document, listing_links
@@ -106,7 +107,7 @@ async def _json_body(request: Request) -> object:
 def _owner_of(request: Request, document: Document, caller: User) -> User:
     if document.owner_id == caller.id:
         return caller
-    owner = mock_of(request).store.get_user(document.owner_id)
+    owner = mock_of(request).store.collection(USERS).get(document.owner_id)
     return owner or caller
 
 

@@ -10,16 +10,16 @@ from fastapi.routing import APIRoute
 from .. import __version__
 from ..clock import Clock
 from ..domain.errors import MethodNotAllowed
+from ..domain.store import Store
 from ..runtime import MockRSpace, build_mock
 from ..settings import Settings
-from ..storage.base import Store
 from . import api_router, oauth_router
 from .admin_router import AdminMount
 from .browser_guard import BrowserGuard
 from .errors import NoHandlerFound, install_error_handlers
 from .fault_middleware import FaultInjector
 from .journal_middleware import JournalRecorder
-from .middleware import UNMATCHED_FLAG, PathNormaliser, RateLimitHeaders
+from .middleware import UNMATCHED_FLAG, PathNormaliser, RateLimitHeaders, StoreView
 from .schemas import drop_fastapi_validation_errors, rate_limit_header_components
 from .secret_scope import SecretScope, install_log_masking
 from .throttle_middleware import ThrottleGate, rate_limit_headers
@@ -140,6 +140,8 @@ def create_app(
     app.add_middleware(AdminMount, mock=mock)
     # What a hostile web page sends never reaches the fake or its instruments.
     app.add_middleware(BrowserGuard, mock=mock)
+    if not mock.store.process_local:
+        app.add_middleware(StoreView, store=mock.store)
     # Outermost: every layer inside, and every log line written meanwhile, knows the
     # request's secrets.
     app.add_middleware(SecretScope)

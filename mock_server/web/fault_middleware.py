@@ -112,7 +112,7 @@ class FaultInjector:
             return
         instruments: Instruments = scope["app"].state.mock.instruments
         plan = instruments.faults
-        if not plan.rules():
+        if not plan.any_rules():
             await self.app(scope, receive, send)
             return
         method, path = scope["method"], normalise_path(scope["path"])

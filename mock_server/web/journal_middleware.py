@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..admin.instruments import Instruments
 from ..admin.journal import RawExchange
 from ..admin.masking import field_secrets, read_query
+from ..domain.kinds import USERS
 from ..runtime import MockRSpace
 from .context import TOKEN_OWNER_STATE_KEY
 from .fault_middleware import (
@@ -78,26 +79,23 @@ class JournalRecorder:
             secrets = request_secrets(scope)
             if form is not None:
                 secrets.update(field_secrets(form.fields))
-            self._record(
-                mock,
-                state,
-                RawExchange(
-                    time=started_at,
-                    method=scope["method"],
-                    path=normalise_path(scope["path"]),
-                    query=scope.get("query_string", b"").decode("latin-1"),
-                    request_headers=request_headers,
-                    request_body=body,
-                    status=None if outcome == "dropped" else status,
-                    response_headers=response_headers,
-                    response_body=bytes(response_body),
-                    fault=state.get(FAULT_STATE_KEY),
-                    outcome=outcome,
-                    duration_ms=(time.perf_counter() - started) * 1000,
-                    secrets=tuple(secrets.values),
-                    request_form=form,
-                ),
+            exchange = RawExchange(
+                time=started_at,
+                method=scope["method"],
+                path=normalise_path(scope["path"]),
+                query=scope.get("query_string", b"").decode("latin-1"),
+                request_headers=request_headers,
+                request_body=body,
+                status=None if outcome == "dropped" else status,
+                response_headers=response_headers,
+                response_body=bytes(response_body),
+                fault=state.get(FAULT_STATE_KEY),
+                outcome=outcome,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                secrets=tuple(secrets.values),
+                request_form=form,
             )
+            self._record(mock, state, exchange)
 
         state[FLUSH_STATE_KEY] = flush
 
@@ -136,7 +134,9 @@ class JournalRecorder:
             auth_method = getattr(principal, "method", None)
         elif exchange.path == "/oauth/token":
             owner_id = state.get(TOKEN_OWNER_STATE_KEY)
-            owner = mock.store.get_user(owner_id) if isinstance(owner_id, int) else None
+            owner = (
+                mock.store.collection(USERS).get(owner_id) if isinstance(owner_id, int) else None
+            )
             # A refused grant issued nothing: name the user it was for, if it said.
             username = owner.username if owner else _token_username(exchange)
         else:

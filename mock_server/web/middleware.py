@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..domain.store import Store
+
 _SLASHES = re.compile(r"/{2,}")
 
 #: ``X-Rate-Limit-*`` values RSpace sends while throttling is off (its default).
@@ -79,3 +81,21 @@ class RateLimitHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class StoreView:
+    """Each request reads the store's settings (switches, the instruments' plans, the clock)
+    from one snapshot taken as it starts (``Store.request_view``): on a database, one query
+    instead of one per setting, and a request that never waits on the GIL between them. Only
+    added for a store shared with other processes: in memory there is nothing to gain."""
+
+    def __init__(self, app: ASGIApp, store: Store) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with self.store.request_view():
+            await self.app(scope, receive, send)

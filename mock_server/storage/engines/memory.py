@@ -4,7 +4,9 @@ Per kind: ``key -> entity``; ``value -> key`` per unique attribute; ``value -> k
 and partition attribute; and per (partition value, order) a sorted list of ``(order value,
 *key)`` of the listed entities, built on the first listing in that order (a bulk load pays
 nothing) and then kept up to date by every write with ``bisect`` (a page costs the page, not
-the partition). Entities are copied in and out (:func:`~..codec.copier`).
+the partition). Entities are copied in and out (:func:`~..codec.copier`). A kind with search
+text also keeps its listed entities in a :class:`~.search_mirror.SearchMirror`, which answers
+searches in SQLite, off the GIL.
 
 While a transaction is open every write journals how to undo itself; if the outermost
 transaction's block raises, the journal is played back, so a failed read-modify-write leaves
@@ -14,25 +16,29 @@ nothing behind, as on the SQL engines.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import operator
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-from ...domain.store import Conflict, Kind, Needle
+from ...domain.store import (
+    AllOf,
+    AnyOf,
+    Condition,
+    Conflict,
+    Kind,
+    OneOf,
+    check_equals,
+    check_storable,
+)
 from ..codec import copier
+from .search_mirror import SearchMirror
 
 E = TypeVar("E")
 
 Key = tuple[Any, ...]
-
-
-def check_equals(kind: Kind[Any], equals: Mapping[str, object]) -> None:
-    """Equalities may name only indexed attributes (every engine answers them by index)."""
-    for name in equals:
-        if name not in kind.indexed:
-            raise ValueError(f"kind {kind.name!r} has no index on {name!r}")
 
 
 class _Journal:
@@ -54,7 +60,7 @@ class MemoryCollection(Generic[E]):
         self._key_of = _key_getter(kind.key)
         self._unique_names = kind.unique
         self._lookup_names = tuple(dict.fromkeys([*kind.lookups, *filter(None, [kind.partition])]))
-        self._text_columns = {c: i for i, c in enumerate(kind.text.columns)} if kind.text else {}
+        self._mirror: SearchMirror[E] | None = None
         self.clear()
 
     def clear(self) -> None:
@@ -63,14 +69,19 @@ class MemoryCollection(Generic[E]):
             self._unique: dict[str, dict[Any, Key]] = {n: {} for n in self._unique_names}
             self._lookups: dict[str, dict[Any, set[Key]]] = {n: {} for n in self._lookup_names}
             self._sorted: dict[tuple[Any, str], list[Key]] = {}
-            self._texts: dict[Key, Sequence[str]] = {}
+            # A search still running on the mirror this replaces keeps it until it is done.
+            self._mirror = SearchMirror(self.kind, self._lock) if self.kind.text else None
+
+    def close(self) -> None:
+        if self._mirror is not None:
+            self._mirror.close()
 
     def restorer(self) -> Callable[[], None]:
         """Puts back the present contents (for a :meth:`clear` in a failed transaction)."""
-        saved = (self._rows, self._unique, self._lookups, self._sorted, self._texts)
+        saved = (self._rows, self._unique, self._lookups, self._sorted, self._mirror)
 
         def restore() -> None:
-            self._rows, self._unique, self._lookups, self._sorted, self._texts = saved
+            self._rows, self._unique, self._lookups, self._sorted, self._mirror = saved
 
         return restore
 
@@ -125,6 +136,7 @@ class MemoryCollection(Generic[E]):
     # writes
 
     def insert(self, entity: E) -> None:
+        check_storable(entity)
         with self._lock:
             key = self._key_of(entity)
             if key in self._rows:
@@ -132,6 +144,7 @@ class MemoryCollection(Generic[E]):
             self._write(key, entity)
 
     def put(self, entity: E) -> None:
+        check_storable(entity)
         with self._lock:
             self._write(self._key_of(entity), entity)
 
@@ -191,9 +204,10 @@ class MemoryCollection(Generic[E]):
             if value is not None:
                 self._lookups[name].setdefault(value, set()).add(key)
         kind = self.kind
-        if kind.text is not None:
-            self._texts[key] = tuple(kind.text.values(entity))
-        if kind.orders and (kind.listed is None or kind.listed(entity)):
+        listed = kind.listed is None or kind.listed(entity)
+        if self._mirror is not None:
+            self._mirror.record(key, entity if listed else None)
+        if kind.orders and listed:
             partition = getattr(entity, kind.partition or "")
             for order in kind.orders:
                 entries = self._sorted.get((partition, order.name))
@@ -212,7 +226,8 @@ class MemoryCollection(Generic[E]):
                 keys.discard(key)
                 if not keys:
                     del self._lookups[name][value]
-        self._texts.pop(key, None)
+        if self._mirror is not None:
+            self._mirror.record(key, None)
         kind = self.kind
         if kind.orders and (kind.listed is None or kind.listed(entity)):
             partition = getattr(entity, kind.partition or "")
@@ -284,25 +299,28 @@ class MemoryCollection(Generic[E]):
     def search(
         self,
         partition: object,
-        needles: Sequence[Needle],
+        condition: Condition,
         order: str,
         *,
-        match_all: bool = True,
         ascending: bool = True,
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[int, list[E]]:
-        columns = self._text_columns
-        tests = [(columns[n.column], n.text) for n in needles if _known(columns, n, self.kind)]
-        combine: Callable[[Iterator[bool]], bool] = all if match_all else any
         with self._lock:
-            texts = self._texts
-            entries = [
-                entry
-                for entry in self._listing(partition, order)
-                if combine(text in texts[entry[1:]][column] for column, text in tests)
-            ]
-            return self._slice(entries, ascending, offset, limit)
+            mirror = self._mirror
+            if mirror is None:
+                # No search text: only tests on indexed attributes, one comparison each.
+                rows = self._rows
+                entries = [
+                    entry
+                    for entry in self._listing(partition, order)
+                    if _holds(condition, rows[entry[1:]], self.kind)
+                ]
+                return self._slice(entries, ascending, offset, limit)
+        # A search may be long: it runs in SQLite, without the engine's lock.
+        total, found = mirror.search(partition, condition, order, ascending, offset, limit)
+        copy = self._copy
+        return total, [copy(e) for e in found]
 
 
 def _key_getter(names: tuple[str, ...]) -> Callable[[Any], Key]:
@@ -313,10 +331,17 @@ def _key_getter(names: tuple[str, ...]) -> Callable[[Any], Key]:
     return operator.attrgetter(*names)
 
 
-def _known(columns: Mapping[str, int], needle: Needle, kind: Kind[Any]) -> bool:
-    if needle.column not in columns:
-        raise ValueError(f"kind {kind.name!r} has no text column {needle.column!r}")
-    return True
+def _holds(condition: Condition, entity: Any, kind: Kind[Any]) -> bool:
+    """``condition`` on a kind without search text (tests on indexed attributes only)."""
+    if isinstance(condition, AllOf):
+        return all(_holds(part, entity, kind) for part in condition.parts)
+    if isinstance(condition, AnyOf):
+        return any(_holds(part, entity, kind) for part in condition.parts)
+    if isinstance(condition, OneOf):
+        check_equals(kind, {condition.attribute: None})
+        value = getattr(entity, condition.attribute)
+        return value is not None and value in condition.values
+    raise ValueError(f"kind {kind.name!r} has no search text for {condition!r}")
 
 
 class MemoryEngine:
@@ -364,6 +389,15 @@ class MemoryEngine:
             else:
                 undo.append(lambda: values.pop(key, None))
 
+    @property
+    def process_local(self) -> bool:
+        return True
+
+    def set_sequence(self, sequence: str, next_value: int) -> None:
+        with self._lock:
+            self._remember(self._sequences, sequence)
+            self._sequences[sequence] = next_value
+
     def next_id(self, sequence: str) -> int:
         with self._lock:
             value = self._sequences.get(sequence, self._first_ids.get(sequence, 1))
@@ -385,7 +419,11 @@ class MemoryEngine:
     def get_meta(self, key: str) -> str | None:
         return self._meta.get(key)
 
+    def request_view(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
     def set_meta(self, key: str, value: str) -> None:
+        check_storable(key, value)
         with self._lock:
             self._remember(self._meta, key)
             self._meta[key] = value
@@ -409,4 +447,6 @@ class MemoryEngine:
             self._meta.clear()
 
     def close(self) -> None:
-        pass
+        with self._lock:
+            for collection in self._collections.values():
+                collection.close()

@@ -1,5 +1,6 @@
-"""What only a file-backed store promises: state survives a restart, several processes share
-it without losing writes, and a ``kill -9`` loses no acknowledged write."""
+"""Durability and concurrency of the engines that keep state on disk: a SQLite file and a
+PostgreSQL database. Each test that holds for both runs on both (``location``); the ones about
+a file's format and start-up checks are SQLite's alone."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from mock_server.domain.document_query import DocumentQuery, SearchTerm
+from mock_server.domain.kinds import APPS, DOCUMENTS, TOKENS, USERS
 from mock_server.domain.models import (
     Document,
     Field,
@@ -26,8 +28,11 @@ from mock_server.domain.models import (
     TokenRow,
     User,
 )
-from mock_server.storage.sql_search import SEARCH_COLUMNS
-from mock_server.storage.sqlite import SCHEMA_VERSION, SqliteStore, StateFileError
+from mock_server.domain.store import Store
+from mock_server.domain.system import load_switches, save_switches
+from mock_server.storage import StateFileError, open_state
+from mock_server.storage.engines.sqlite_file import ENGINE_USER_VERSION
+from tests import postgres_helpers
 
 T0 = datetime(2026, 9, 14, 8, 31, 2, 120_000, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parent.parent
@@ -47,6 +52,21 @@ def make_document(document_id: int, owner_id: int = 1) -> Document:
     )
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new state: a SQLite file, or a fresh database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "state.db")
+        return
+    server = postgres_helpers.server_dsn(os.environ)
+    with postgres_helpers.fresh_database(server) as dsn:
+        yield dsn
+
+
+def listed(store: Store, owner_id: int = 1) -> int:
+    return store.collection(DOCUMENTS).page(owner_id, "lastModified")[0]
+
+
 def run_python(code: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code), *args],
@@ -57,78 +77,50 @@ def run_python(code: str, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def test_state_survives_closing_and_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "state.db"
-    store = SqliteStore(path)
+def test_state_survives_closing_and_reopening(location: str) -> None:
+    store = open_state(location)
     user = User(1, "alice", "00$11", "a@x.org", "Alice", "Moreau", api_key_hash="k")
-    store.add_user(user)
-    store.add_app(OAuthApp("CID", "app", 1, "s"))
+    store.collection(USERS).insert(user)
+    store.collection(APPS).insert(OAuthApp("CID", "app", 1, "s"))
     row = TokenRow("CID", 1, "r", "a", T0 + timedelta(hours=1))
-    store.save_token_row(row)
-    store.add_document(make_document(100))
-    store.save_switches(SystemSwitches(api_enabled=True, oauth_enabled=False))
+    store.collection(TOKENS).put(row)
+    store.collection(DOCUMENTS).insert(make_document(100))
+    save_switches(store, SystemSwitches(api_enabled=True, oauth_enabled=False))
     store.set_meta("jwt_secret", "c2VjcmV0")
     store.set_meta("clock", "frozen at 2026-09-14T08:31:02.120000+00:00")
     store.next_id("record")
     store.close()
 
-    reopened = SqliteStore(path)
-    assert reopened.get_user(1) == user
-    assert reopened.get_app("CID") == OAuthApp("CID", "app", 1, "s")
-    assert reopened.find_token_by_access_hash("a") == row
-    assert reopened.get_document(100) == make_document(100)
-    assert reopened.query_documents(DocumentQuery(owner_id=1))[0] == 1
-    assert reopened.get_switches() == SystemSwitches(api_enabled=True, oauth_enabled=False)
+    reopened = open_state(location)
+    assert reopened.collection(USERS).get(1) == user
+    assert reopened.collection(APPS).get("CID") == OAuthApp("CID", "app", 1, "s")
+    assert reopened.collection(TOKENS).find("access_token_hash", "a") == row
+    assert reopened.collection(DOCUMENTS).get(100) == make_document(100)
+    assert listed(reopened) == 1
+    assert load_switches(reopened) == SystemSwitches(api_enabled=True, oauth_enabled=False)
     assert reopened.get_meta("jwt_secret") == "c2VjcmV0"
     assert reopened.get_meta("clock") == "frozen at 2026-09-14T08:31:02.120000+00:00"
     assert reopened.next_id("record") == 101
     reopened.close()
 
 
-def test_state_file_is_in_wal_mode_with_the_current_schema_version(tmp_path: Path) -> None:
-    SqliteStore(tmp_path / "state.db").close()
+def test_state_file_is_in_wal_mode_with_the_current_format_version(tmp_path: Path) -> None:
+    open_state(str(tmp_path / "state.db")).close()
     connection = sqlite3.connect(tmp_path / "state.db")
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == ENGINE_USER_VERSION
     connection.close()
 
 
-def test_a_state_file_from_a_newer_schema_is_refused(tmp_path: Path) -> None:
-    SqliteStore(tmp_path / "state.db").close()
+def test_a_state_file_of_a_newer_format_is_refused_naming_both_versions(tmp_path: Path) -> None:
+    open_state(str(tmp_path / "state.db")).close()
     connection = sqlite3.connect(tmp_path / "state.db")
-    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    connection.execute(f"PRAGMA user_version = {ENGINE_USER_VERSION + 1}")
     connection.close()
-    with pytest.raises(StateFileError, match="newer"):
-        SqliteStore(tmp_path / "state.db")
-
-
-def test_a_state_file_of_schema_1_gains_the_search_columns(tmp_path: Path) -> None:
-    path = tmp_path / "state.db"
-    store = SqliteStore(path)
-    store.add_document(make_document(100))
-    store.add_document(make_document(101))
-    store.close()
-    # What version 1 wrote: no search columns.
-    db = sqlite3.connect(path)
-    for column in SEARCH_COLUMNS:
-        db.execute(f"ALTER TABLE documents DROP COLUMN {column}")
-    db.execute("PRAGMA user_version = 1")
-    db.commit()
-    db.close()
-    reopened = SqliteStore(path)
-    try:
-        total, page = reopened.query_documents(
-            DocumentQuery(owner_id=1, terms=(SearchTerm("global", "DOCUMENT 101"),))
-        )
-        assert (total, [d.id for d in page]) == (1, [101])
-        total, _ = reopened.query_documents(
-            DocumentQuery(owner_id=1, terms=(SearchTerm("fullText", "x"),))
-        )
-        assert total == 2
-    finally:
-        reopened.close()
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    with pytest.raises(
+        StateFileError, match=f"{ENGINE_USER_VERSION + 1} is newer.*{ENGINE_USER_VERSION}"
+    ):
+        open_state(str(tmp_path / "state.db"))
 
 
 def test_a_foreign_database_is_refused(tmp_path: Path) -> None:
@@ -136,48 +128,48 @@ def test_a_foreign_database_is_refused(tmp_path: Path) -> None:
     connection.execute("CREATE TABLE notes (text TEXT)")
     connection.close()
     with pytest.raises(StateFileError, match="not an rspace-mock state file"):
-        SqliteStore(tmp_path / "other.db")
+        open_state(str(tmp_path / "other.db"))
 
 
 def test_a_file_that_is_not_a_database_is_refused_with_its_name(tmp_path: Path) -> None:
     path = tmp_path / "fixtures.json"
     path.write_text('{"users": []}\n' * 100)
     with pytest.raises(StateFileError, match="fixtures.json: not an rspace-mock state file"):
-        SqliteStore(path)
+        open_state(str(path))
 
 
 def test_a_state_file_in_a_missing_folder_is_refused_with_its_name(tmp_path: Path) -> None:
     with pytest.raises(StateFileError, match="cannot open the state file"):
-        SqliteStore(tmp_path / "no" / "such" / "folder" / "state.db")
+        open_state(str(tmp_path / "no" / "such" / "folder" / "state.db"))
 
 
-def test_an_exception_inside_a_transaction_rolls_back_all_its_writes(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "state.db")
+def test_an_exception_inside_a_transaction_rolls_back_all_its_writes(location: str) -> None:
+    store = open_state(location)
     store.set_meta("k", "before")
     with pytest.raises(RuntimeError), store.transaction():
         store.set_meta("k", "during")
-        store.add_document(make_document(100))
+        store.collection(DOCUMENTS).insert(make_document(100))
         raise RuntimeError("boom")
     assert store.get_meta("k") == "before"
-    assert store.get_document(100) is None
-    assert store.query_documents(DocumentQuery(owner_id=1))[0] == 0
+    assert store.collection(DOCUMENTS).get(100) is None
+    assert listed(store) == 0
     store.close()
 
 
 def test_a_write_outside_a_transaction_is_visible_to_another_connection_at_once(
-    tmp_path: Path,
+    location: str,
 ) -> None:
-    writer = SqliteStore(tmp_path / "state.db")
-    reader = SqliteStore(tmp_path / "state.db")
+    writer = open_state(location)
+    reader = open_state(location)
     writer.set_meta("k", "v")
     assert reader.get_meta("k") == "v"
     writer.close()
     reader.close()
 
 
-def test_uncommitted_writes_are_invisible_to_other_connections(tmp_path: Path) -> None:
-    writer = SqliteStore(tmp_path / "state.db")
-    reader = SqliteStore(tmp_path / "state.db")
+def test_uncommitted_writes_are_invisible_to_other_connections(location: str) -> None:
+    writer = open_state(location)
+    reader = open_state(location)
     with writer.transaction():
         writer.set_meta("k", "v")
         assert reader.get_meta("k") is None
@@ -186,9 +178,9 @@ def test_uncommitted_writes_are_invisible_to_other_connections(tmp_path: Path) -
     reader.close()
 
 
-def test_two_connections_never_hand_out_the_same_id(tmp_path: Path) -> None:
-    first = SqliteStore(tmp_path / "state.db")
-    second = SqliteStore(tmp_path / "state.db")
+def test_two_connections_never_hand_out_the_same_id(location: str) -> None:
+    first = open_state(location)
+    second = open_state(location)
     ids = []
     for _ in range(5):
         with first.transaction():
@@ -200,9 +192,9 @@ def test_two_connections_never_hand_out_the_same_id(tmp_path: Path) -> None:
     second.close()
 
 
-def test_ids_of_a_rolled_back_transaction_are_handed_out_again(tmp_path: Path) -> None:
+def test_ids_of_a_rolled_back_transaction_are_handed_out_again(location: str) -> None:
     # The documents that used them were rolled back too: the state stays gap-free.
-    store = SqliteStore(tmp_path / "state.db")
+    store = open_state(location)
     with pytest.raises(RuntimeError), store.transaction():
         store.next_id("record")
         raise RuntimeError("boom")
@@ -213,7 +205,7 @@ def test_ids_of_a_rolled_back_transaction_are_handed_out_again(tmp_path: Path) -
 def test_finished_threads_leave_no_open_connections_behind(tmp_path: Path) -> None:
     # The server's thread pool retires idle threads and starts new ones: over hours a
     # connection per dead thread would run out of file descriptors.
-    store = SqliteStore(tmp_path / "state.db")
+    store = open_state(str(tmp_path / "state.db"))
     store.set_meta("k", "v")
 
     at_once = 10
@@ -229,7 +221,7 @@ def test_finished_threads_leave_no_open_connections_behind(tmp_path: Path) -> No
         return len([p for p in Path("/proc/self/fd").iterdir() if _points_at(p, tmp_path)])
 
     open_files = churn(15)
-    assert len(store._states) == 1  # only the main thread's connection is open
+    assert len(store._states) == 1  # type: ignore[attr-defined]  # only the main thread's
     # SQLite may keep a closed connection's descriptors (database, WAL, shared memory) for
     # reuse while others hold locks on the file, so up to three per thread alive at once; a
     # connection kept per finished thread would be three per each of the 150 threads.
@@ -246,9 +238,9 @@ def _points_at(link: Path, directory: Path) -> bool:
 
 COUNTER_WORKER = """
     import os, sys, time
-    from mock_server.storage.sqlite import SqliteStore
+    from mock_server.storage import open_state
 
-    store = SqliteStore(sys.argv[1])
+    store = open_state(sys.argv[1])
     while not os.path.exists(sys.argv[3]):  # start together, to contend for the lock
         time.sleep(0.005)
     for _ in range(int(sys.argv[2])):
@@ -260,30 +252,30 @@ COUNTER_WORKER = """
 
 
 def test_processes_incrementing_one_counter_in_transactions_lose_no_increment(
-    tmp_path: Path,
+    location: str, tmp_path: Path
 ) -> None:
-    path = tmp_path / "state.db"
-    SqliteStore(path).close()
+    open_state(location).close()
     go = tmp_path / "go"
-    processes = [run_python(COUNTER_WORKER, str(path), "250", str(go)) for _ in range(4)]
+    processes = [run_python(COUNTER_WORKER, location, "250", str(go)) for _ in range(4)]
     go.touch()
     for process in processes:
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr
-    store = SqliteStore(path)
+    store = open_state(location)
     assert store.get_meta("counter") == "1000"
     store.close()
 
 
-def test_processes_opening_a_new_state_file_at_once_all_start_cleanly(tmp_path: Path) -> None:
-    path = tmp_path / "state.db"
+def test_processes_opening_a_new_state_at_once_all_start_cleanly(
+    location: str, tmp_path: Path
+) -> None:
     go = tmp_path / "go"
     go.touch()
-    processes = [run_python(COUNTER_WORKER, str(path), "5", str(go)) for _ in range(4)]
+    processes = [run_python(COUNTER_WORKER, location, "5", str(go)) for _ in range(4)]
     for process in processes:
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr
-    store = SqliteStore(path)
+    store = open_state(location)
     assert store.get_meta("counter") == "20"
     store.close()
 
@@ -291,26 +283,29 @@ def test_processes_opening_a_new_state_file_at_once_all_start_cleanly(tmp_path: 
 WRITE_BURST = """
     import sys
     from datetime import datetime, timezone
+    from mock_server.domain.kinds import DOCUMENTS, TOKENS
     from mock_server.domain.models import Document, Field, TokenRow
-    from mock_server.storage.sqlite import SqliteStore
+    from mock_server.storage import open_state
 
-    store = SqliteStore(sys.argv[1])
+    store = open_state(sys.argv[1])
     now = datetime(2026, 9, 14, tzinfo=timezone.utc)
     for document_id in range(100, 100_000_000):
         fields = [Field(document_id * 10, "Data", "text", "<p>" + "x" * 500 + "</p>", now, 0)]
-        store.add_document(Document(document_id, 1, f"doc {document_id}", 3, now, now, 11, 10,
-                                    fields))
+        store.collection(DOCUMENTS).insert(
+            Document(document_id, 1, f"doc {document_id}", 3, now, now, 11, 10, fields)
+        )
         with store.transaction():
-            store.save_token_row(TokenRow("CID", 1, f"r{document_id}", f"a{document_id}", now))
+            store.collection(TOKENS).put(
+                TokenRow("CID", 1, f"r{document_id}", f"a{document_id}", now)
+            )
             store.set_meta("last", str(document_id))
         print(document_id, flush=True)
 """
 
 
-def test_kill_9_during_a_write_burst_loses_no_acknowledged_write(tmp_path: Path) -> None:
-    path = tmp_path / "state.db"
-    SqliteStore(path).close()
-    writer = run_python(WRITE_BURST, str(path))
+def test_kill_9_during_a_write_burst_loses_no_acknowledged_write(location: str) -> None:
+    open_state(location).close()
+    writer = run_python(WRITE_BURST, location)
     assert writer.stdout is not None
     acknowledged: list[int] = []
     for line in writer.stdout:
@@ -322,18 +317,18 @@ def test_kill_9_during_a_write_burst_loses_no_acknowledged_write(tmp_path: Path)
     rest, _ = writer.communicate()
     acknowledged.extend(int(line) for line in rest.splitlines(keepends=True) if line.endswith("\n"))
 
-    store = SqliteStore(path)
-    db = sqlite3.connect(path)
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if not location.startswith("postgresql://"):
+        with contextlib.closing(sqlite3.connect(location)) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store = open_state(location)
+    documents = store.collection(DOCUMENTS)
     for document_id in acknowledged:
-        assert store.get_document(document_id) is not None, document_id
+        assert documents.get(document_id) is not None, document_id
     last = int(store.get_meta("last") or "0")
     assert last >= acknowledged[-1]
     # The token row and the meta value were written in one transaction: they agree.
-    row = store.get_token_row("CID", 1)
+    row = store.collection(TOKENS).get("CID", 1)
     assert row is not None and row.access_token_hash == f"a{last}"
     # The trigger-kept total agrees with the rows that survived.
-    stored = db.execute("SELECT count(*) FROM documents WHERE owner_id = 1").fetchone()[0]
-    assert store.query_documents(DocumentQuery(owner_id=1))[0] == stored
-    db.close()
+    assert listed(store) == documents.count(owner_id=1)
     store.close()

@@ -1,8 +1,9 @@
-"""RSpace's token and document rules hold when several server processes share one state file.
+"""RSpace's token and document rules hold when several server processes share one state.
 
-Each worker is a separate Python process with its own :class:`MockRSpace` on the same SQLite
-file, as ``rspace-mock serve --state FILE --workers N`` runs them. Workers wait for a start
-file, so their requests really overlap.
+Each worker is a separate Python process with its own :class:`MockRSpace` on the same state: a
+SQLite file, as ``rspace-mock serve --state FILE --workers N`` runs them, or a PostgreSQL
+database, as servers on several hosts share one. Workers wait for a start file, so their
+requests really overlap.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,11 @@ import pytest
 
 from mock_server.domain.credentials import sha256_hex
 from mock_server.domain.errors import ApiProblem
+from mock_server.domain.kinds import DOCUMENTS, TOKENS
 from mock_server.domain.oauth import TokenRequest
 from mock_server.runtime import MockRSpace, build_mock
 from mock_server.settings import DEFAULT_FIXTURES, Settings
-from mock_server.storage.sqlite import SqliteStore
+from mock_server.storage import open_state
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_URL = "http://127.0.0.1:8080"
@@ -33,10 +36,10 @@ WORKER = """
     from mock_server.domain.oauth import TokenRequest
     from mock_server.runtime import build_mock
     from mock_server.settings import Settings
-    from mock_server.storage.sqlite import SqliteStore
+    from mock_server.storage import open_state
 
     state, go, task = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-    mock = build_mock(Settings(fixtures=None), store=SqliteStore(state))
+    mock = build_mock(Settings(fixtures=None), store=open_state(state))
     while not os.path.exists(go):
         time.sleep(0.002)
     for _ in range(task["repeat"]):
@@ -55,12 +58,16 @@ WORKER = """
 """
 
 
-@pytest.fixture
-def seeded_state(tmp_path: Path) -> Path:
-    """A state file seeded once with the default fixtures, as the first worker would."""
-    path = tmp_path / "state.db"
-    build_mock(Settings(fixtures=DEFAULT_FIXTURES), store=SqliteStore(path)).store.close()
-    return path
+@pytest.fixture(params=["sqlite", "postgresql"])
+def seeded_state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A state seeded once with the default fixtures, as the first worker would: a SQLite file,
+    or a fresh database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        location = str(tmp_path / "state.db")
+    else:
+        location = request.getfixturevalue("postgres_dsn")
+    build_mock(Settings(fixtures=DEFAULT_FIXTURES), store=open_state(location)).store.close()
+    yield location
 
 
 def fixture_app_and_user() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -68,7 +75,7 @@ def fixture_app_and_user() -> tuple[dict[str, Any], dict[str, Any]]:
     return data["apps"][0], data["users"][0]
 
 
-def run_workers(tmp_path: Path, state: Path, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def run_workers(tmp_path: Path, state: str, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     go = tmp_path / "go"
     processes = [
         subprocess.Popen(
@@ -89,8 +96,8 @@ def run_workers(tmp_path: Path, state: Path, tasks: list[dict[str, Any]]) -> lis
     return results
 
 
-def open_mock(state: Path) -> MockRSpace:
-    return build_mock(Settings(fixtures=None), store=SqliteStore(state))
+def open_mock(state: str) -> MockRSpace:
+    return build_mock(Settings(fixtures=None), store=open_state(state))
 
 
 def accepted(mock: MockRSpace, access_token: str) -> bool:
@@ -114,7 +121,7 @@ def password_request(**extra: Any) -> dict[str, Any]:
 
 
 def test_concurrent_password_grants_in_several_processes_leave_exactly_one_valid_pair(
-    tmp_path: Path, seeded_state: Path
+    tmp_path: Path, seeded_state: str
 ) -> None:
     task = {"kind": "grant", "repeat": 16, "request": password_request(), "url": SERVER_URL}
     issued = run_workers(tmp_path, seeded_state, [task] * WORKERS)
@@ -122,7 +129,7 @@ def test_concurrent_password_grants_in_several_processes_leave_exactly_one_valid
 
     mock = open_mock(seeded_state)
     app, user = fixture_app_and_user()
-    rows = [r for r in mock.store.list_token_rows() if r.client_id == app["clientId"]]
+    rows = [r for r in mock.store.collection(TOKENS).select() if r.client_id == app["clientId"]]
     assert len(rows) == 1
     valid = [r for r in issued if accepted(mock, r["access"])]
     assert len(valid) == 1
@@ -131,7 +138,7 @@ def test_concurrent_password_grants_in_several_processes_leave_exactly_one_valid
 
 
 def test_concurrent_refreshes_with_one_refresh_token_succeed_exactly_once(
-    tmp_path: Path, seeded_state: Path
+    tmp_path: Path, seeded_state: str
 ) -> None:
     mock = open_mock(seeded_state)
     first = mock.tokens.grant(TokenRequest(**password_request()), SERVER_URL)
@@ -156,7 +163,7 @@ def test_concurrent_refreshes_with_one_refresh_token_succeed_exactly_once(
 
 
 def test_concurrent_document_updates_in_several_processes_lose_no_write(
-    tmp_path: Path, seeded_state: Path
+    tmp_path: Path, seeded_state: str
 ) -> None:
     mock = open_mock(seeded_state)
     _, user = fixture_app_and_user()
@@ -174,5 +181,5 @@ def test_concurrent_document_updates_in_several_processes_lose_no_write(
     assert len(outcomes) == 100 and not [o for o in outcomes if "error" in o]
     # Every update read the version the previous one wrote: the versions are 2..101, once each.
     assert sorted(o["version"] for o in outcomes) == list(range(2, 102))
-    stored = open_mock(seeded_state).store.get_document(document.id)
+    stored = open_mock(seeded_state).store.collection(DOCUMENTS).get(document.id)
     assert stored is not None and stored.version == 101
