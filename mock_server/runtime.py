@@ -19,6 +19,7 @@ from .domain.credentials import CredentialFactory
 from .domain.directory import Directory
 from .domain.documents import DocumentService
 from .domain.fixtures import FixtureError, SeedReport, read_fixture_file, seed
+from .domain.folders import FolderService
 from .domain.jwt_tokens import JwtCodec
 from .domain.kinds import ALL_KINDS, FIRST_IDS, USERS
 from .domain.models import SystemSwitches
@@ -96,8 +97,9 @@ class MockRSpace:
         self.clock = clock
         self.credentials = CredentialFactory(settings.random_seed)
         self.jwt_codec = JwtCodec(self._jwt_key())
-        self.directory = Directory(self.store, self.credentials)
-        self.documents = DocumentService(self.store, self.clock)
+        self.folders = FolderService(self.store, self.clock)
+        self.directory = Directory(self.store, self.credentials, self.folders)
+        self.documents = DocumentService(self.store, self.clock, self.folders)
         self.tokens = TokenService(
             self.store,
             self.clock,

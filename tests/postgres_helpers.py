@@ -114,7 +114,31 @@ def fresh_database(dsn: str) -> Iterator[str]:
     try:
         yield with_database(dsn, name)
     finally:
-        with psycopg.connect(dsn, autocommit=True) as admin:
+        drop_database(dsn, name)
+
+
+def drop_database(dsn: str, name: str, timeout: float = 30.0) -> None:
+    """Drop a database, closing this role's connections to it first. ``WITH (FORCE)`` would
+    also have to end the server's own processes on it (an autovacuum worker), which only a
+    superuser may: PostgreSQL stops those itself for a plain ``DROP DATABASE``, so a drop that
+    meets one is tried again until it has gone."""
+    import time
+
+    import psycopg
+    from psycopg import sql
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        while True:
             admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND usename = current_user AND pid <> pg_backend_pid()",
+                (name,),
             )
+            try:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+                return
+            except (psycopg.errors.ObjectInUse, psycopg.errors.InsufficientPrivilege):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)

@@ -40,13 +40,25 @@ def test_repeated_string_parameter_binds_its_values_joined_by_commas(client: Tes
     assert response.json()["data"]["validationErrors"][0]["rejectedValue"] == "name asc,name asc"
 
 
-@pytest.mark.parametrize("number", [101.0, 101.9, -4280.5])
+@pytest.mark.parametrize("fraction", [0.0, 0.9])
 def test_a_long_in_a_json_body_may_be_a_fractional_number(
-    client: TestClient, number: float
+    client: TestClient, fraction: float
 ) -> None:
-    # Jackson's ACCEPT_FLOAT_AS_INT is on by default: the fraction is cut off.
-    response = _create(client, {"parentFolderId": number, "form": {"id": 3.0}})
+    # Jackson's ACCEPT_FLOAT_AS_INT is on by default: the fraction is cut off, so the
+    # document goes into the folder the whole number names.
+    home = client.get("/api/v1/folders/tree", headers=HEADERS).json()
+    folder_id = home["folderId"]
+    response = _create(client, {"parentFolderId": folder_id + fraction, "form": {"id": 3.0}})
     assert response.status_code == 201, response.text
+    assert response.json()["parentFolderId"] == folder_id
+
+
+def test_a_fractional_long_naming_no_folder_is_refused_as_that_folder_would_be(
+    client: TestClient,
+) -> None:
+    response = _create(client, {"parentFolderId": -4280.5, "form": {"id": 3.0}})
+    assert response.status_code == 401, response.text
+    assert response.json()["message"].endswith("to open an unauthorised folder")
 
 
 def test_a_long_in_a_json_body_out_of_range_is_a_400(client: TestClient) -> None:

@@ -499,7 +499,7 @@ def test_a_forked_process_opens_its_own_connections(tmp_path: Path) -> None:
 def test_a_changed_kind_definition_is_refused_naming_both_versions(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     open_sqlite(path, ALL_KINDS).close()
-    changed = dataclasses.replace(DOCUMENTS, lookups=("form_id", "parent_folder_id"))
+    changed = dataclasses.replace(DOCUMENTS, lookups=("form_id",))
     with pytest.raises(SchemaMismatch) as refused:
         open_sqlite(path, [USERS, changed])
     old_version = open_sqlite(tmp_path / "other.sqlite", ALL_KINDS).get_meta("schema:document")

@@ -117,11 +117,12 @@ class MockControl:
 
     def reset(self, *, keep_clock: bool = False) -> dict[str, Any]:
         """Back to the loaded fixtures: store, journal, faults, throttling (and the clock)."""
+        if not keep_clock:
+            # First: what the fixtures make (folders, documents) is stamped with the clock.
+            self.mock.clock.reset()
         report = self.mock.reset()
         self.mock.instruments.reset()
         self._restore_runtime_settings()
-        if not keep_clock:
-            self.mock.clock.reset()
         return self._report(report)
 
     def load_fixtures(self, data: Any) -> dict[str, Any]:

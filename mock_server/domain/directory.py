@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .credentials import API_KEY_PATTERN, CredentialFactory, hash_password, sha256_hex
 from .errors import IllegalArgument, NotFound
+from .folders import FolderService
 from .kinds import APPS, TOKENS, USERS
 from .models import OAuthApp, User
 from .store import Store
@@ -43,9 +44,12 @@ def _require_text(**values: str | None) -> None:
 
 
 class Directory:
-    def __init__(self, store: Store, credentials: CredentialFactory) -> None:
+    def __init__(
+        self, store: Store, credentials: CredentialFactory, folders: FolderService
+    ) -> None:
         self.store = store
         self.credentials = credentials
+        self.folders = folders
 
     def create_user(self, new: NewUser) -> User:
         _require_text(
@@ -85,6 +89,8 @@ class Directory:
                 has_pi_role=new.has_pi_role,
             )
             self.store.collection(USERS).insert(user)
+            # RSpace initialises an account on first use; the fake does it at once.
+            self.folders.create_account_folders(user)
             return user
 
     def user_named(self, username: str) -> User:

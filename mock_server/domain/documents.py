@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
 from .document_query import DocumentQuery, SearchTerm, search_condition
@@ -26,6 +26,9 @@ from .kinds import DOCUMENTS, USERS
 from .models import Document, Field, User
 from .store import Store
 from .text import json_value_problem
+
+if TYPE_CHECKING:
+    from .folders import FolderService
 
 DEFAULT_NAME = "Untitled document"
 MAX_PAGE_SIZE = 100
@@ -88,9 +91,9 @@ def _parse_int(name: str, raw: str | None, default: int, errors: list[FieldError
         return default
 
 
-def parse_listing(params: Mapping[str, str], owner_id: int) -> ListingRequest:
-    """Validate listing parameters the way RSpace binds and checks them."""
-    errors: list[FieldError] = []
+def parse_paging(params: Mapping[str, str], errors: list[FieldError]) -> tuple[int, int, str]:
+    """``pageNumber``, ``pageSize`` and ``orderBy`` of RSpace's pagination criteria (documents,
+    folder trees, files), each failed constraint added to ``errors``."""
     page_number = _parse_int("pageNumber", params.get("pageNumber"), 0, errors)
     page_size = _parse_int("pageSize", params.get("pageSize"), DEFAULT_PAGE_SIZE, errors)
     if page_number < 0 and not errors:
@@ -121,6 +124,13 @@ def parse_listing(params: Mapping[str, str], owner_id: int) -> ListingRequest:
                 "documentApiPaginationCriteria",
             )
         )
+    return page_number, page_size, order_by
+
+
+def parse_listing(params: Mapping[str, str], owner_id: int) -> ListingRequest:
+    """Validate listing parameters the way RSpace binds and checks them."""
+    errors: list[FieldError] = []
+    page_number, page_size, order_by = parse_paging(params, errors)
     search_query = params.get("query") or None
     advanced_query = params.get("advancedQuery") or None
     filter_value = params.get("filter") or None
@@ -258,6 +268,8 @@ class DocumentChanges:
     tags: Any
     form: Any
     fields: list[FieldUpdate] | None
+    #: Where a new document goes (``None``: the Api Inbox).
+    parent_folder_id: int | None = None
 
     @classmethod
     def from_body(cls, body: object) -> DocumentChanges:
@@ -276,8 +288,9 @@ class DocumentChanges:
         if isinstance(form, dict):
             _long_value(form.get("id"), "form.id")
             _string_value(form, "globalId")
-        for key in ("parentFolderId", "grandParentId", "id"):
+        for key in ("grandParentId", "id"):
             _long_value(body.get(key), key)
+        parent_folder_id = _long_value(body.get("parentFolderId"), "parentFolderId")
         raw_fields = body.get("fields")
         fields: list[FieldUpdate] | None = None
         if raw_fields is not None:
@@ -300,7 +313,9 @@ class DocumentChanges:
                         content=None if content is _ABSENT else content,
                     )
                 )
-        return cls(name=name, tags=tags, form=form, fields=fields)
+        return cls(
+            name=name, tags=tags, form=form, fields=fields, parent_folder_id=parent_folder_id
+        )
 
 
 def _check_name(name: str) -> None:
@@ -324,9 +339,11 @@ def _normalise_tags(tags: str | None) -> str | None:
 
 
 class DocumentService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, folders: FolderService | None = None) -> None:
         self.store = store
         self.clock = clock
+        #: Where new documents go (``None``: into the Api Inbox, with no folder rules).
+        self.folders = folders
 
     def now(self) -> datetime:
         return truncate_to_millis(self.clock.now())
@@ -391,6 +408,12 @@ class DocumentService:
                     )
                 contents[index] = normalise_field_html(given.content or "")
         with self.store.transaction():
+            parent_id, grandparent_id = user.api_inbox_folder_id, user.home_folder_id
+            if self.folders is not None:
+                parent, grandparent_id = self.folders.document_target(
+                    user, changes.parent_folder_id
+                )
+                parent_id = parent.id
             now = self.now()
             created_at = truncate_to_millis(created) if created else now
             modified_at = truncate_to_millis(last_modified) if last_modified else created_at
@@ -401,8 +424,8 @@ class DocumentService:
                 form_id=form.id,
                 created=created_at,
                 last_modified=modified_at,
-                parent_folder_id=user.api_inbox_folder_id,
-                grand_parent_id=user.home_folder_id,
+                parent_folder_id=parent_id,
+                grand_parent_id=grandparent_id,
                 tags=_normalise_tags(changes.tags if isinstance(changes.tags, str) else None),
             )
             document.fields = [

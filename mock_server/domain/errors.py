@@ -100,7 +100,9 @@ class DocumentNotFound(NotFound):
 class FieldError:
     """One failed constraint on a bound value (Spring ``FieldError``)."""
 
-    def __init__(self, field: str, rejected_value: Any, message: str, object_name: str) -> None:
+    def __init__(
+        self, field: str | None, rejected_value: Any, message: str, object_name: str
+    ) -> None:
         self.field = field
         self.rejected_value = rejected_value
         self.message = message
@@ -116,7 +118,11 @@ class ValidationFailed(ApiProblem):
     def __init__(self, field_errors: list[FieldError]) -> None:
         super().__init__(
             f"Errors detected: {len(field_errors)}",
-            [f"{e.field}: {e.message}" for e in field_errors],
+            # A global error (``errors.reject``) has no field: it is named by its object.
+            [
+                f"{e.field if e.field is not None else e.object_name}: {e.message}"
+                for e in field_errors
+            ],
             data={
                 "validationErrors": [
                     {

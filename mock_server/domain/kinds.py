@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from .document_query import search_text
-from .models import Document, OAuthApp, TokenRow, User
+from .models import Document, Folder, OAuthApp, TokenRow, User
 from .store import Kind, Order, SearchText
 
 #: The first value of each sequence: RSpace's ids of different kinds never look alike.
@@ -59,8 +59,9 @@ DOCUMENTS: Kind[Document] = Kind(
     name="document",
     type=Document,
     key=("id",),
-    #: ``form_id``: form search terms (``document_query.term_condition``).
-    lookups=("form_id",),
+    #: ``form_id``: form search terms (``document_query.term_condition``); ``parent_folder_id``:
+    #: a folder's contents.
+    lookups=("form_id", "parent_folder_id"),
     partition="owner_id",
     orders=(
         Order("name", _name_folded, str),
@@ -74,4 +75,12 @@ DOCUMENTS: Kind[Document] = Kind(
     ),
 )
 
-ALL_KINDS: tuple[Kind[Any], ...] = (USERS, APPS, TOKENS, DOCUMENTS)
+#: Folders and notebooks, found by owner and by parent (a folder's contents).
+FOLDERS: Kind[Folder] = Kind(
+    name="folder",
+    type=Folder,
+    key=("id",),
+    lookups=("owner_id", "parent_id"),
+)
+
+ALL_KINDS: tuple[Kind[Any], ...] = (USERS, APPS, TOKENS, DOCUMENTS, FOLDERS)

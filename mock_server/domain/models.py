@@ -109,6 +109,43 @@ class Document:
 
 
 @dataclass
+class Folder:
+    """A folder or notebook of RSpace's record tree (``Folder``, ``Notebook``).
+
+    The fake gives each one parent (RSpace's group folders give some several); the home folder
+    has none.
+    """
+
+    id: int
+    owner_id: int
+    name: str
+    parent_id: int | None
+    created: datetime
+    last_modified: datetime
+    notebook: bool = False
+    #: RSpace's ``systemFolder``: made by RSpace for the account (the home folder included).
+    system: bool = False
+    #: RSpace's record type words after ``FOLDER``/``NOTEBOOK``, colon-joined: ``ROOT``,
+    #: ``SYSTEM``, ``SYSTEM:ROOT_MEDIA`` (the Gallery), ``SYSTEM:API_INBOX``, ``SYSTEM:TEMPLATE``.
+    types: str = ""
+    #: In the Gallery's tree (the Gallery itself included): its global id is ``GF``.
+    gallery: bool = False
+    #: The Gallery section (a direct child of the Gallery) it is in, or is; ``None`` for the
+    #: Gallery itself and for everything outside it.
+    media_type: str | None = None
+    deleted: bool = False
+
+    @property
+    def global_id(self) -> str:
+        if self.notebook:
+            return f"NB{self.id}"
+        return f"{'GF' if self.gallery else 'FL'}{self.id}"
+
+    def has_type(self, word: str) -> bool:
+        return word in self.types.split(":")
+
+
+@dataclass
 class SystemSwitches:
     """RSpace system settings a sysadmin can flip, kept with the rest of the state."""
 

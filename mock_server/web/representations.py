@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from ..domain.documents import DEFAULT_ORDER, DEFAULT_PAGE_SIZE, ListingRequest
 from ..domain.errors import ApiProblem
+from ..domain.folders import TreeListing
 from ..domain.forms import form_by_id
-from ..domain.models import Document, Form, User
+from ..domain.models import Document, Folder, Form, User
 from ..domain.oauth import IssuedTokens
 
 HTTP_STATUS_NAMES = {
@@ -223,20 +225,107 @@ def _listing_query(listing: ListingRequest, page_number: int) -> str:
     return urlencode(params, quote_via=quote)
 
 
-def listing_links(listing: ListingRequest, total_hits: int, api_base: str) -> list[dict[str, str]]:
-    """Navigation links in ``ApiPaginatedResultList.addNavigationLinks`` order."""
-    page = listing.query.page_number
-    size = listing.query.page_size
+def navigation_links(
+    url: str, page: int, size: int, total_hits: int, query: Callable[[int], str]
+) -> list[dict[str, str]]:
+    """Navigation links in ``ApiPaginatedResultList.addNavigationLinks`` order: ``url?`` and
+    the query string of each page."""
     last_page = max(0, (total_hits - 1) // size)
-    base = f"{api_base}/documents?"
+    base = f"{url}?"
     links = []
     if page > 0:
-        links.append(link(base + _listing_query(listing, page - 1), "prev"))
+        links.append(link(base + query(page - 1), "prev"))
         if page - 1 != 0:
-            links.append(link(base + _listing_query(listing, 0), "first"))
+            links.append(link(base + query(0), "first"))
     if total_hits > (page + 1) * size:
-        links.append(link(base + _listing_query(listing, page + 1), "next"))
+        links.append(link(base + query(page + 1), "next"))
         if page + 1 != last_page:
-            links.append(link(base + _listing_query(listing, last_page), "last"))
-    links.append(link(base + _listing_query(listing, page), "self"))
+            links.append(link(base + query(last_page), "last"))
+    links.append(link(base + query(page), "self"))
     return links
+
+
+def listing_links(listing: ListingRequest, total_hits: int, api_base: str) -> list[dict[str, str]]:
+    return navigation_links(
+        f"{api_base}/documents",
+        listing.query.page_number,
+        listing.query.page_size,
+        total_hits,
+        lambda page: _listing_query(listing, page),
+    )
+
+
+def _paging_query(page_size: int, order_by: str, page_number: int) -> str:
+    """``toMap()`` of the pagination criteria: pageSize unless 20, pageNumber, orderBy unless
+    the default."""
+    params: list[tuple[str, str]] = []
+    if page_size != DEFAULT_PAGE_SIZE:
+        params.append(("pageSize", str(page_size)))
+    params.append(("pageNumber", str(page_number)))
+    if order_by != DEFAULT_ORDER:
+        params.append(("orderBy", order_by))
+    return urlencode(params, quote_via=quote)
+
+
+def folder_json(
+    folder: Folder,
+    parent_folder_id: int | None,
+    path: list[dict[str, Any]] | None,
+    api_base: str | None,
+) -> dict[str, Any]:
+    """``ApiFolder``."""
+    return {
+        "id": folder.id,
+        "globalId": folder.global_id,
+        "name": folder.name,
+        "created": rspace_date(folder.created),
+        "lastModified": rspace_date(folder.last_modified),
+        "parentFolderId": parent_folder_id,
+        "notebook": folder.notebook,
+        "systemFolder": folder.system,
+        "sharedFolder": False,
+        "mediaType": folder.media_type if folder.gallery else None,
+        "pathToRootFolder": path,
+        "_links": [link(f"{api_base}/folders/{folder.id}", "self")] if api_base else [],
+    }
+
+
+_TREE_LINK_PATHS = {"FOLDER": "folders", "NOTEBOOK": "folders", "DOCUMENT": "documents"}
+
+
+def tree_listing(
+    listing: TreeListing, owners: Mapping[int, User], api_base: str, listed_by_id: bool
+) -> dict[str, Any]:
+    """``ApiRecordTreeItemListing``: ``folderId``, the page, its records and links."""
+    records = []
+    for item in listing.items:
+        record: dict[str, Any] = {
+            "id": item.id,
+            "globalId": item.global_id,
+            "name": item.name,
+            "created": rspace_date(item.created),
+            "lastModified": rspace_date(item.last_modified),
+            "parentFolderId": listing.folder.id,
+            "type": item.type,
+        }
+        if item.type == "FOLDER":
+            record["systemFolder"] = item.system
+            record["sharedFolder"] = item.shared
+        record["_links"] = [link(f"{api_base}/{_TREE_LINK_PATHS[item.type]}/{item.id}", "self")]
+        owner = owners.get(item.owner_id)
+        record["owner"] = user_info(owner) if owner is not None else None
+        records.append(record)
+    url = f"{api_base}/folders/tree" + (f"/{listing.folder.id}" if listed_by_id else "")
+    return {
+        "folderId": listing.folder.id,
+        "totalHits": listing.total,
+        "pageNumber": listing.page_number,
+        "records": records,
+        "_links": navigation_links(
+            url,
+            listing.page_number,
+            listing.page_size,
+            listing.total,
+            lambda page: _paging_query(listing.page_size, listing.order_by, page),
+        ),
+    }

@@ -1,0 +1,505 @@
+"""Folders and notebooks: the account's tree, ``/folders`` and where documents may go.
+
+RSpace's rules (``FolderApiController``, ``FolderManagerImpl``, ``DefaultUserFolderCreator``,
+``RecordDaoHibernate`` in rspace-web). Each account starts with a home folder holding
+``Shared`` (``LabGroups``, ``CollaborationGroups``, ``IndividualShareItems``), ``Examples``, the
+``Gallery`` with its media sections, and ``Templates``; ``Api Inbox`` is made the first time a
+document is created without a folder. A record is *in the workspace* when no folder on its path
+to the home folder is a system folder (the home folder aside): notebooks and documents may only
+go there (or, for documents, into the Api Inbox).
+
+Simplifications: one parent per folder (RSpace's group folders have several; there are no
+groups yet); a ``parentFolderId`` that names no folder gets the 404 of ``GET /folders/{id}``
+where rspace-web lets Hibernate's not-found error through as a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..clock import Clock
+from .documents import parse_paging, truncate_to_millis
+from .errors import (
+    ApiProblem,
+    AuthenticationFailed,
+    FieldError,
+    IllegalArgument,
+    NotFound,
+    UnreadableBody,
+    ValidationFailed,
+)
+from .kinds import DOCUMENTS, FOLDERS
+from .models import Document, Folder, User
+from .store import Store
+from .text import json_value_problem
+
+GALLERY = "Gallery"
+API_INBOX = "Api Inbox"
+SHARED = "Shared"
+TEMPLATES = "Templates"
+EXAMPLES = "Examples"
+#: The Gallery's sections, as an account gets them (``MediaUtils`` names), in creation order.
+GALLERY_SECTIONS = (
+    "Images",
+    "Audios",
+    "Videos",
+    "Chemistry",
+    "Documents",
+    "Miscellaneous",
+    "PdfDocuments",
+    "Snippets",
+)
+SHARED_CHILDREN = ("LabGroups", "CollaborationGroups", "IndividualShareItems")
+SNIPPETS_SHARED = "SNIPPETS_Shared"
+
+DEFAULT_FOLDER_NAME = "Untitled Folder"
+DEFAULT_NOTEBOOK_NAME = "Untitled Notebook"
+MAX_NAME_LENGTH = 255
+
+#: Folders RSpace gives the owner no CREATE_FOLDER permission in (``Shared`` and the snippet
+#: share tree): creating a folder there is refused.
+_NO_CREATE_FOLDER = frozenset({SHARED, *SHARED_CHILDREN, SNIPPETS_SHARED}) | {
+    f"SNIPPETS_{name}" for name in SHARED_CHILDREN
+}
+
+TREE_TYPES = ("notebook", "folder", "document", "snippet")
+_TREE_ORDERS = ("name desc", "name asc", "created desc", "created asc")
+TREE_ORDER_CHOICES = (*_TREE_ORDERS, "lastModified desc", "lastModified asc")
+
+
+def unauthorised(user: User) -> AuthenticationFailed:
+    return AuthenticationFailed(
+        f"Unauthorized attempt by {user.username} to open an unauthorised folder"
+    )
+
+
+def folder_not_found(folder_id: object) -> NotFound:
+    return NotFound(
+        f"Folder with id [{folder_id}] could not be retrieved - possibly it has been deleted, "
+        "does not exist, or you do not have permission to access it."
+    )
+
+
+@dataclass(frozen=True)
+class TreeItem:
+    """One record of a folder listing: a folder, a notebook or a document."""
+
+    id: int
+    global_id: str
+    name: str
+    created: datetime
+    last_modified: datetime
+    #: ``FOLDER``, ``NOTEBOOK`` or ``DOCUMENT``.
+    type: str
+    owner_id: int
+    #: For folders only.
+    system: bool | None = None
+    shared: bool | None = None
+
+
+@dataclass(frozen=True)
+class TreeListing:
+    folder: Folder
+    total: int
+    page_number: int
+    page_size: int
+    order_by: str
+    items: list[TreeItem]
+
+
+class FolderService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self.folders = store.collection(FOLDERS)
+
+    def now(self) -> datetime:
+        return truncate_to_millis(self.clock.now())
+
+    # -- the account's tree ----------------------------------------------------------------
+
+    def create_account_folders(self, user: User) -> None:
+        """What RSpace makes when an account is initialised (``initStandardFolderStructure``):
+        each folder 2 ms after the one before, the last one now."""
+        plan: list[tuple[str, str | None, str, bool, str | None]] = []
+        # (name, parent name, types, in the Gallery, section)
+        plan.append((SHARED, "home", "SYSTEM", False, None))
+        plan += [(name, SHARED, "SYSTEM", False, None) for name in SHARED_CHILDREN]
+        plan.append((EXAMPLES, "home", "SYSTEM", False, None))
+        plan.append((GALLERY, "home", "SYSTEM:ROOT_MEDIA", True, None))
+        for media in GALLERY_SECTIONS:
+            plan.append((media, GALLERY, "SYSTEM", True, media))
+            if media == "Images":
+                plan.append(("Images/Examples", media, "SYSTEM", True, media))
+            if media == "Snippets":
+                plan.append((SNIPPETS_SHARED, media, "SYSTEM", True, media))
+                plan += [
+                    (f"SNIPPETS_{name}", SNIPPETS_SHARED, "SYSTEM", True, media)
+                    for name in SHARED_CHILDREN
+                ]
+        plan.append((TEMPLATES, "home", "SYSTEM:TEMPLATE", False, None))
+        now = self.now()
+        step = timedelta(milliseconds=2)
+        first = now - step * len(plan)
+        with self.store.transaction():
+            home = Folder(
+                id=user.home_folder_id,
+                owner_id=user.id,
+                name=user.username[:MAX_NAME_LENGTH],
+                parent_id=None,
+                created=first,
+                last_modified=first,
+                system=True,
+                types="ROOT",
+            )
+            self.folders.put(home)
+            made: dict[str, Folder] = {"home": home}
+            for index, (key, parent_key, types, gallery, section) in enumerate(plan, start=1):
+                at = first + step * index
+                folder = Folder(
+                    id=self.store.next_id("record"),
+                    owner_id=user.id,
+                    name=key.rsplit("/", 1)[-1],
+                    parent_id=made[parent_key if parent_key is not None else "home"].id,
+                    created=at,
+                    last_modified=at,
+                    system=True,
+                    types=types,
+                    gallery=gallery,
+                    media_type=section,
+                )
+                self.folders.insert(folder)
+                made[key] = folder
+
+    def api_inbox(self, user: User) -> Folder:
+        """The home folder's ``Api Inbox``, made the first time it is needed."""
+        with self.store.transaction():
+            inbox = self.folders.get(user.api_inbox_folder_id)
+            if inbox is None:
+                now = self.now()
+                inbox = Folder(
+                    id=user.api_inbox_folder_id,
+                    owner_id=user.id,
+                    name=API_INBOX,
+                    parent_id=user.home_folder_id,
+                    created=now,
+                    last_modified=now,
+                    system=True,
+                    types="SYSTEM:API_INBOX",
+                )
+                self.folders.put(inbox)
+            return inbox
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, user: User, folder_id: int) -> Folder:
+        """``getFolderSafe``: 404 for no such folder, 401 for another's or a deleted one."""
+        folder = self.folders.get(folder_id)
+        if folder is None:
+            raise folder_not_found(folder_id)
+        self._check_open(user, folder)
+        return folder
+
+    def _check_open(self, user: User, folder: Folder) -> None:
+        if folder.owner_id != user.id:
+            raise unauthorised(user)
+        if folder.deleted:
+            raise AuthenticationFailed(
+                f"Unauthorized attempt by {user.username} to open a deleted folder"
+            )
+
+    def parent_of(self, folder: Folder) -> Folder | None:
+        return self.folders.get(folder.parent_id) if folder.parent_id is not None else None
+
+    def path_to_root(self, user: User, folder: Folder, parent_id: int | None) -> list[Folder]:
+        """The ancestors, nearest first, up to the home folder (or the Gallery, for a folder
+        in the Gallery); ``parent_id`` must name the folder's parent."""
+        if parent_id is not None:
+            if parent_id != folder.parent_id:
+                raise IllegalArgument(f"Folder {parent_id} is not a parent of {folder.id}")
+            self.get(user, parent_id)
+        path: list[Folder] = []
+        current = folder
+        while current.parent_id is not None:
+            parent = self.folders.get(current.parent_id)
+            if parent is None:
+                break
+            path.append(parent)
+            if parent.has_type("ROOT_MEDIA"):  # a path in the Gallery ends at the Gallery
+                break
+            current = parent
+        return path
+
+    def in_workspace(self, folder: Folder) -> bool:
+        """``BaseRecord.isInWorkspace``: no system folder but the home folder on the way up."""
+        current: Folder | None = folder
+        while current is not None:
+            if current.system and not current.has_type("ROOT"):
+                return False
+            current = self.parent_of(current)
+        return True
+
+    # -- creating and deleting --------------------------------------------------------------
+
+    def create(self, user: User, body: object) -> Folder:
+        """``POST /folders``: a folder, or a notebook with ``notebook: true``."""
+        request = _FolderRequest.from_body(body)
+        errors: list[FieldError] = []
+        if request.name is not None and len(request.name) > MAX_NAME_LENGTH:
+            errors.append(
+                FieldError(
+                    "name",
+                    request.name,
+                    f"Name cannot be longer than {MAX_NAME_LENGTH} characters",
+                    "apiFolder",
+                )
+            )
+        if request.parent_folder_id is not None and request.parent_folder_id < 1:
+            errors.append(
+                FieldError(
+                    "parentFolderId",
+                    request.parent_folder_id,
+                    "must be greater than or equal to 1",
+                    "apiFolder",
+                )
+            )
+        if errors:
+            raise ValidationFailed(errors)
+        with self.store.transaction():
+            if request.parent_folder_id is None:
+                target = self.get(user, user.home_folder_id)
+            else:
+                target = self.get(user, request.parent_folder_id)
+            if target.notebook:
+                raise _rejected("Notebooks and folders cannot be created inside notebooks.")
+            if target.has_type("ROOT_MEDIA"):
+                raise _rejected(
+                    "You cannot create a top-level folder in the Gallery; create folder in one "
+                    "of the sub-galleries, e.g. Images, Documents"
+                )
+            if request.notebook and not self.in_workspace(target):
+                raise _rejected(
+                    "You can only create a Notebook in the Workspace, not the Gallery folder tree"
+                )
+            if target.system and target.name in _NO_CREATE_FOLDER:
+                raise AuthenticationFailed(
+                    f"Unauthorized attempt by {user.username} to create a folder in [{target.id}]"
+                )
+            name = (request.name or "").strip()[:MAX_NAME_LENGTH]
+            if not name:
+                name = DEFAULT_NOTEBOOK_NAME if request.notebook else DEFAULT_FOLDER_NAME
+            now = self.now()
+            folder = Folder(
+                id=self.store.next_id("record"),
+                owner_id=user.id,
+                name=name,
+                parent_id=target.id,
+                created=now,
+                last_modified=now,
+                notebook=request.notebook,
+                gallery=target.gallery,
+                media_type=target.media_type,
+            )
+            self.folders.insert(folder)
+            return folder
+
+    def delete(self, user: User, folder_id: int) -> None:
+        """``DELETE /folders/{id}``: a folder or notebook and, recursively, all it holds."""
+        with self.store.transaction():
+            folder = self.get(user, folder_id)
+            if folder.system:
+                raise IllegalArgument("Cannot delete user home folder or a system folder")
+            documents = self.store.collection(DOCUMENTS)
+            pending = [folder]
+            while pending:
+                current = pending.pop()
+                current.deleted = True
+                self.folders.put(current)
+                for child in self.folders.select(parent_id=current.id):
+                    if not child.deleted:
+                        pending.append(child)
+                for document in documents.select(parent_folder_id=current.id):
+                    if not document.deleted:
+                        document.deleted = True
+                        documents.put(document)
+
+    # -- where a new document goes ------------------------------------------------------------
+
+    def document_target(self, user: User, parent_folder_id: int | None) -> tuple[Folder, int]:
+        """The folder or notebook a new document goes into, and its grandparent's id
+        (``getApiUploadTargetFolder`` for the workspace)."""
+        if parent_folder_id is None:
+            return self.api_inbox(user), user.home_folder_id
+        target = self.folders.get(parent_folder_id)
+        if target is None or target.owner_id != user.id:
+            raise unauthorised(user)
+        is_inbox = target.has_type("API_INBOX")
+        if not (is_inbox or self.in_workspace(target)):
+            raise IllegalArgument(
+                f"Workspace Target folder (id={target.id}) must be in the workspace, not in the "
+                "Gallery, Templates or Shared folders"
+            )
+        if target.deleted:
+            raise AuthenticationFailed(
+                f"Unauthorized attempt by {user.username} to open a deleted folder"
+            )
+        grandparent = target.parent_id if target.parent_id is not None else user.home_folder_id
+        return target, grandparent
+
+    # -- listing ---------------------------------------------------------------------------
+
+    def tree(
+        self, user: User, folder_id: int | None, params: Mapping[str, str], types: list[str]
+    ) -> TreeListing:
+        """``GET /folders/tree[/{id}]``: a page of what a folder holds."""
+        if folder_id is not None:
+            folder = self.get(user, folder_id)  # the folder first, then the parameters
+        errors: list[FieldError] = []
+        page_number, page_size, order_by = parse_paging(params, errors)
+        if errors:
+            for error in errors:
+                error.object_name = "documentApiPaginationCriteria"
+            raise ValidationFailed(errors)
+        # Spring binds "a,,b" and "" with the empty items dropped.
+        wanted = [t for t in types if t != ""]
+        if any(t not in TREE_TYPES for t in wanted):
+            raise IllegalArgument(
+                "typesToInclude terms must be one of: snippet, folder, document, and notebook"
+            )
+        if order_by not in TREE_ORDER_CHOICES:
+            raise IllegalArgument(
+                f"Problem parsing sort parameter: [{order_by}]. It must be one of "
+                "name desc, name asc, created desc, created asc, lastModified desc, and "
+                "lastModified asc."
+            )
+        if folder_id is None:
+            folder = self.get(user, user.home_folder_id)
+        items = self._children(folder, set(wanted))
+        field, direction = order_by.split(" ")
+        items.sort(key=_tree_key(field), reverse=direction == "desc")
+        start = page_number * page_size
+        return TreeListing(
+            folder=folder,
+            total=len(items),
+            page_number=page_number,
+            page_size=page_size,
+            order_by=order_by,
+            items=items[start : start + page_size],
+        )
+
+    def _children(self, folder: Folder, wanted: set[str]) -> list[TreeItem]:
+        items: list[TreeItem] = []
+        for child in self.folders.select(parent_id=folder.id):
+            if child.deleted:
+                continue
+            kind = "NOTEBOOK" if child.notebook else "FOLDER"
+            if wanted and kind.lower() not in wanted:
+                continue
+            items.append(
+                TreeItem(
+                    id=child.id,
+                    global_id=child.global_id,
+                    name=child.name,
+                    created=child.created,
+                    last_modified=child.last_modified,
+                    type=kind,
+                    owner_id=child.owner_id,
+                    system=None if child.notebook else child.system,
+                    shared=None if child.notebook else False,
+                )
+            )
+        if not wanted or "document" in wanted:
+            for document in self.store.collection(DOCUMENTS).select(parent_folder_id=folder.id):
+                if not document.deleted:
+                    items.append(_document_item(document))
+        return items
+
+
+def _document_item(document: Document) -> TreeItem:
+    return TreeItem(
+        id=document.id,
+        global_id=document.global_id,
+        name=document.name,
+        created=document.created,
+        last_modified=document.last_modified,
+        type="DOCUMENT",
+        owner_id=document.owner_id,
+    )
+
+
+def _tree_key(field: str) -> Callable[[TreeItem], Any]:
+    """RSpace's order for a listing's field, ties by id (as the database returns them)."""
+    if field == "name":
+        return lambda item: (item.name.lower(), item.id)
+    if field == "created":
+        return lambda item: (item.created, item.id)
+    return lambda item: (item.last_modified, item.id)
+
+
+def _is_iso_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _rejected(message: str) -> ValidationFailed:
+    """A global error of the ``apiFolder`` binding (``errors.reject``): 400, 40002."""
+    return ValidationFailed([FieldError(None, None, message, "apiFolder")])
+
+
+@dataclass(frozen=True)
+class _FolderRequest:
+    """The keys of an ``ApiFolder`` body that RSpace reads; the others are ignored."""
+
+    name: str | None
+    notebook: bool
+    parent_folder_id: int | None
+
+    @classmethod
+    def from_body(cls, body: object) -> _FolderRequest:
+        problem = json_value_problem(body)
+        if problem is not None:
+            raise UnreadableBody(f"JSON parse error: {problem}")
+        if not isinstance(body, dict):
+            raise UnreadableBody("JSON parse error: the body must be a JSON object")
+        name = body.get("name")
+        if name is not None and not isinstance(name, (str, int, float, bool)):
+            raise UnreadableBody("JSON parse error: name must be a string")
+        if isinstance(name, bool):
+            name = "true" if name else "false"
+        elif isinstance(name, (int, float)):
+            name = str(name)
+        notebook = body.get("notebook", False)
+        if isinstance(notebook, str) and notebook.lower() in ("true", "false"):
+            notebook = notebook.lower() == "true"
+        if notebook is None:
+            notebook = False
+        if not isinstance(notebook, bool):
+            raise UnreadableBody("JSON parse error: notebook must be a boolean")
+        for key in ("created", "lastModified"):
+            # ``ISO8601DateTimeDeserialiser``: read, then ignored; one it cannot read is
+            # Jackson's unreadable body.
+            value = body.get(key)
+            if value is not None and not _is_iso_datetime(value):
+                raise UnreadableBody(f"JSON parse error: {key} is not an ISO-8601 date")
+        parent = body.get("parentFolderId")
+        if parent is not None:
+            if isinstance(parent, bool) or not isinstance(parent, (int, float, str)):
+                raise UnreadableBody("JSON parse error: parentFolderId must be a number")
+            try:
+                parent = int(parent)
+            except ValueError:
+                raise UnreadableBody("JSON parse error: parentFolderId must be a number") from None
+            if not -(2**63) <= parent < 2**63:
+                raise UnreadableBody("JSON parse error: parentFolderId is out of range")
+        return cls(name=name, notebook=notebook, parent_folder_id=parent)
+
+
+__all__ = ["ApiProblem", "FolderService", "TreeItem", "TreeListing"]

@@ -1,0 +1,260 @@
+"""``/api/v1/folders``: folders and notebooks, and listings of what a folder holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from ..domain.errors import TypeMismatch
+from ..domain.kinds import USERS
+from ..domain.models import Folder, User
+from .api_router import _ID, _document_id, _json_body, authenticate, spring_bound
+from .context import api_base, mock_of
+from .representations import folder_json, tree_listing
+from .responses import RSpaceJSONResponse
+from .schemas import error_responses, success_response
+
+router = APIRouter(prefix="/api/v1")
+
+_FOLDER_ID = {
+    "parameters": [
+        {
+            "name": "id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "format": "int64"},
+            "description": "A folder's or notebook's id",
+        }
+    ]
+}
+_TREE_PARAMETERS = [
+    {
+        "name": "pageNumber",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+    },
+    {
+        "name": "pageSize",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+    },
+    {
+        "name": "orderBy",
+        "in": "query",
+        "schema": {
+            "type": "string",
+            "enum": [
+                "name asc",
+                "name desc",
+                "created asc",
+                "created desc",
+                "lastModified asc",
+                "lastModified desc",
+            ],
+        },
+    },
+    {
+        "name": "typesToInclude",
+        "in": "query",
+        "schema": {
+            "type": "string",
+            "pattern": r"^\s*(notebook|folder|document|snippet)?\s*"
+            r"(,\s*(notebook|folder|document|snippet)?\s*)*$",
+        },
+        "description": "Comma-separated: notebook, folder, document, snippet",
+    },
+]
+
+
+def _boolean(raw: str | None, name: str) -> bool:
+    """A Spring ``boolean`` request parameter (true/false/on/off/yes/no/1/0, any case)."""
+    if raw is None or raw == "":
+        return False
+    value = raw.strip().lower()
+    if value in ("true", "on", "yes", "1"):
+        return True
+    if value in ("false", "off", "no", "0"):
+        return False
+    raise TypeMismatch(name, raw, "boolean")
+
+
+def _long_parameter(name: str, raw: str) -> int:
+    """A Spring ``Long`` request parameter: 400 (40006) for what is not one."""
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise TypeMismatch(name, raw, "java.lang.Long") from None
+    if not -(2**63) <= value < 2**63:
+        raise TypeMismatch(name, raw, "java.lang.Long")
+    return value
+
+
+def _owner_ids(request: Request, ids: set[int], caller: User) -> dict[int, User]:
+    owners = {caller.id: caller}
+    users = mock_of(request).store.collection(USERS)
+    for user_id in ids - {caller.id}:
+        user = users.get(user_id)
+        if user is not None:
+            owners[user_id] = user
+    return owners
+
+
+def _folder_response(
+    request: Request,
+    folder: Folder,
+    caller: User,
+    status_code: int = 200,
+    *,
+    path: list[Folder] | None = None,
+    parent_id: int | None = None,
+) -> Response:
+    base = api_base(request)
+    parent = folder.parent_id if folder.owner_id == caller.id else None
+    if path is not None:
+        parent = path[0].id if path else parent
+        if parent_id is not None:
+            parent = parent_id
+    path_json = None
+    if path is not None:
+        path_json = [folder_json(p, _parent(p), None, None) for p in path]
+    body = folder_json(folder, parent, path_json, base)
+    return RSpaceJSONResponse(body, status_code=status_code)
+
+
+def _parent(folder: Folder) -> int | None:
+    return folder.parent_id
+
+
+@router.post(
+    "/folders",
+    status_code=201,
+    responses={
+        201: success_response("The new folder or notebook"),
+        **error_responses(400, 401, 404, 415),
+    },
+    tags=["Folders"],
+    summary="Create a folder, or a notebook with notebook: true",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": ["string", "null"], "maxLength": 255},
+                            "notebook": {"type": ["boolean", "null"]},
+                            "parentFolderId": {
+                                "type": ["integer", "null"],
+                                "format": "int64",
+                                "minimum": 1,
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def create_folder(request: Request) -> Response:
+    caller = authenticate(request)
+    body = await _json_body(request)
+    folder = mock_of(request).folders.create(caller.user, body)
+    return _folder_response(request, folder, caller.user, 201)
+
+
+async def _tree(request: Request, folder_id: int | None) -> Response:
+    caller = authenticate(request)
+    params = request.query_params
+    types = [t.strip() for value in params.getlist("typesToInclude") for t in value.split(",")]
+    listing = mock_of(request).folders.tree(caller.user, folder_id, spring_bound(params), types)
+    owners = _owner_ids(request, {item.owner_id for item in listing.items}, caller.user)
+    body: dict[str, Any] = tree_listing(listing, owners, api_base(request), folder_id is not None)
+    return RSpaceJSONResponse(body)
+
+
+@router.get(
+    "/folders/tree",
+    responses={
+        200: success_response("A page of your home folder"),
+        **error_responses(400, 401, 422),
+    },
+    tags=["Folders"],
+    summary="List your home folder",
+    openapi_extra={"parameters": _TREE_PARAMETERS},
+)
+async def home_tree(request: Request) -> Response:
+    return await _tree(request, None)
+
+
+@router.get(
+    "/folders/tree/{id}",
+    responses={
+        200: success_response("A page of the folder's contents"),
+        **error_responses(400, 401, 404, 422),
+    },
+    tags=["Folders"],
+    summary="List a folder or notebook",
+    openapi_extra={"parameters": [*_FOLDER_ID["parameters"], *_TREE_PARAMETERS]},
+)
+async def folder_tree(request: Request, id: str = _ID) -> Response:
+    return await _tree(request, _document_id(id))
+
+
+@router.get(
+    "/folders/{id}",
+    responses={200: success_response("The folder"), **error_responses(400, 401, 404, 422)},
+    tags=["Folders"],
+    summary="Get a folder or notebook",
+    openapi_extra={
+        "parameters": [
+            *_FOLDER_ID["parameters"],
+            {
+                "name": "includePathToRootFolder",
+                "in": "query",
+                "schema": {"type": "string", "pattern": "^(?i:true|false|on|off|yes|no|1|0)?$"},
+            },
+            {
+                "name": "parentId",
+                "in": "query",
+                "schema": {
+                    "type": "integer",
+                    "format": "int64",
+                    "minimum": -(2**63),
+                    "maximum": 2**63 - 1,
+                },
+            },
+        ]
+    },
+)
+async def get_folder(request: Request, id: str = _ID) -> Response:
+    caller = authenticate(request)
+    folder_id = _document_id(id)
+    params = request.query_params
+    with_path = _boolean(params.get("includePathToRootFolder"), "includePathToRootFolder")
+    raw_parent = params.get("parentId")
+    parent_id = None
+    if raw_parent not in (None, ""):
+        parent_id = _long_parameter("parentId", str(raw_parent))
+    folders = mock_of(request).folders
+    folder = folders.get(caller.user, folder_id)
+    if not with_path:
+        return _folder_response(request, folder, caller.user)
+    path = folders.path_to_root(caller.user, folder, parent_id)
+    return _folder_response(request, folder, caller.user, path=path, parent_id=parent_id)
+
+
+@router.delete(
+    "/folders/{id}",
+    status_code=204,
+    responses={204: success_response("Deleted"), **error_responses(400, 401, 404, 422)},
+    tags=["Folders"],
+    summary="Delete a folder or notebook, and all it holds",
+    openapi_extra=_FOLDER_ID,
+)
+async def delete_folder(request: Request, id: str = _ID) -> Response:
+    caller = authenticate(request)
+    mock_of(request).folders.delete(caller.user, _document_id(id))
+    return Response(status_code=204)
