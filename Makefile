@@ -74,9 +74,11 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e ".[test,bench]"
 	touch $(BENCH_STAMP)
 
-# Measures the fake against baselines started in the same run; writes benchmarks/results/.
+# Measures the fake against baselines started in the same run; writes benchmarks/results/. A
+# throw-away PostgreSQL server runs meanwhile for the PostgreSQL backend (a new database on it
+# per server start), its DSN in RSPACE_MOCK_TEST_POSTGRES; it is stopped afterwards.
 bench: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(POSTGRES) run -- $(BIN)/python benchmarks/run.py
 
 clean:
 	$(POSTGRES) destroy

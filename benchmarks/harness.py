@@ -37,6 +37,10 @@ START_REPEATS = 3
 NODE_PACKAGE = "oauth2-mock-server"
 BARE = "bare FastAPI"
 NODE = "Node oauth2-mock-server"
+#: A PostgreSQL server the bench may create databases on (``scripts/postgres.sh run`` sets it).
+POSTGRES_DSN_ENV = "RSPACE_MOCK_TEST_POSTGRES"
+#: The prefix of every database the bench creates, so that none is mistaken for another's.
+BENCH_DATABASE_PREFIX = "rspace_mock_bench_"
 
 
 def log(message: str) -> None:
@@ -175,6 +179,12 @@ def get_json(url: str, headers: dict[str, str], timeout: float = 5) -> tuple[int
     return _send(urllib.request.Request(url, headers=headers), timeout)
 
 
+def patch_json(url: str, body: dict[str, Any], timeout: float = 5) -> tuple[int, Any]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="PATCH")
+    request.add_header("Content-Type", "application/json")
+    return _send(request, timeout)
+
+
 def _send(request: urllib.request.Request, timeout: float) -> tuple[int, Any]:
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -196,7 +206,80 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# -- PostgreSQL --------------------------------------------------------------------------
+
+
+def without_password(dsn: str) -> str:
+    """The DSN as it may appear in a report."""
+    parts = urllib.parse.urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    userinfo, _, host_and_port = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host_and_port}"))
+
+
+class PostgresDatabases:
+    """Fresh, empty databases on one PostgreSQL server, one per server start (as a new SQLite
+    file is), all dropped by :meth:`drop_all`."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.created: list[str] = []
+
+    @classmethod
+    def from_environment(cls) -> tuple[PostgresDatabases | None, str]:
+        """The databases and the server's version, or None and why the backend is skipped."""
+        dsn = os.environ.get(POSTGRES_DSN_ENV, "").strip()
+        if not dsn:
+            return None, f"skipped: {POSTGRES_DSN_ENV} is not set (`make bench` sets it)"
+        try:
+            import psycopg
+        except ImportError:
+            return None, "skipped: psycopg is not installed (pip install -e '.[postgres]')"
+        try:
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as admin:
+                row = admin.execute("SHOW server_version").fetchone()
+                admin.execute(f"CREATE DATABASE {BENCH_DATABASE_PREFIX}probe_{os.getpid()}")
+                admin.execute(f"DROP DATABASE {BENCH_DATABASE_PREFIX}probe_{os.getpid()}")
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return None, f"skipped: cannot create databases on {without_password(dsn)}: {reason}"
+        return cls(dsn), f"PostgreSQL {str(row[0]).split()[0] if row else '(version unknown)'}"
+
+    def create(self) -> str:
+        """The DSN of a new, empty database."""
+        import psycopg
+
+        name = f"{BENCH_DATABASE_PREFIX}{os.getpid()}_{len(self.created)}"
+        with psycopg.connect(self.dsn, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name}")
+            admin.execute(f"CREATE DATABASE {name}")
+        self.created.append(name)
+        return urllib.parse.urlunsplit(urllib.parse.urlsplit(self.dsn)._replace(path=f"/{name}"))
+
+    def drop_all(self) -> None:
+        """Drop every database made (the servers are stopped by now). A plain drop, tried
+        again while the server's own autovacuum worker is still on one: ``WITH (FORCE)``
+        would have to end that process, which only a superuser may."""
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as admin:
+            while self.created:
+                name = self.created.pop()
+                for _ in range(100):
+                    try:
+                        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+                        break
+                    except (psycopg.errors.ObjectInUse, psycopg.errors.InsufficientPrivilege):
+                        time.sleep(0.1)
+
+
 # -- servers -----------------------------------------------------------------------------
+
+
+class StartTimeout(RuntimeError):
+    """The server did not answer within the time it was given."""
 
 
 @dataclass
@@ -235,13 +318,27 @@ class Server:
                 pass
             time.sleep(0.005)
         self.stop()
-        raise RuntimeError(f"{self.name} did not answer within {timeout} s")
+        raise StartTimeout(f"{self.name} did not answer within {timeout:g} s")
 
     def output(self) -> str:
         if self.log_file is None:
             return ""
         self.log_file.seek(0)
         return str(self.log_file.read().decode(errors="replace")[-2000:])
+
+    def error_lines(self, most: int = 5) -> list[str]:
+        """The first few distinct lines of the server's output that report an error."""
+        if self.log_file is None:
+            return []
+        self.log_file.seek(0)
+        found: list[str] = []
+        for line in self.log_file.read().decode(errors="replace").splitlines():
+            text = line.strip()[:300]
+            if ("ERROR" in text or "Traceback" in text) and text not in found:
+                found.append(text)
+                if len(found) == most:
+                    break
+        return found
 
     def rss_mb(self) -> float | None:
         if self.process is None:
@@ -348,6 +445,22 @@ def lua_static(method: str, body: str | None = None, headers: dict[str, str] | N
     for name, value in (headers or {}).items():
         lines.append(f"wrk.headers[{lua_string(name)}] = {lua_string(value)}")
     return "\n".join(lines) + "\n" + LUA_REPORT
+
+
+def lua_spread(ports: list[int], script: str) -> str:
+    """``script``, with wrk's threads spread round-robin over servers on these loopback ports
+    (every request still carries the first server's Host header)."""
+    table = ", ".join(str(p) for p in ports)
+    return (
+        f"local ports = {{{table}}}\nlocal next_thread = 0\n"
+        + r"""
+setup = function(thread)
+  thread.addr = wrk.lookup("127.0.0.1", tostring(ports[next_thread % #ports + 1]))[1]
+  next_thread = next_thread + 1
+end
+"""
+        + script
+    )
 
 
 def lua_refresh_chains(path: str, chains: list[tuple[str, str, str]]) -> str:

@@ -7,7 +7,9 @@ Starts each server itself (the fake on every backend, a bare FastAPI app, the No
 Nothing here is a test: numbers depend on the machine, so they are reported, never asserted.
 Environment: ``RSPACE_MOCK_BENCH_SECONDS`` (length of each wrk run, default 2),
 ``RSPACE_MOCK_BENCH_ROUNDS`` (rounds over all throughput cases, default 3),
-``RSPACE_MOCK_BENCH_CACHE`` (fixtures and the npm install; default ``~/.cache/rspace-mock-bench``).
+``RSPACE_MOCK_BENCH_CACHE`` (fixtures and the npm install; default ``~/.cache/rspace-mock-bench``),
+``RSPACE_MOCK_TEST_POSTGRES`` (a PostgreSQL server to create the PostgreSQL backend's databases
+on; without it that backend is reported as skipped).
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ from harness import (  # noqa: E402
     Credentials,
     Load,
     Pinning,
+    PostgresDatabases,
     Server,
+    StartTimeout,
     cli_has_state_flag,
     code_version,
     cpu_model,
@@ -58,13 +62,22 @@ from harness import (  # noqa: E402
     get_json,
     log,
     lua_refresh_chains,
+    lua_spread,
     lua_static,
+    patch_json,
     pinning,
     post_form,
     token_ready,
 )
 from make_fixture import make_fixture  # noqa: E402
-from report import chart, evaluate, markdown  # noqa: E402
+from report import (  # noqa: E402
+    JOURNAL_OFF,
+    SERVERS_KEY,
+    chart,
+    evaluate,
+    journal_off_key,
+    markdown,
+)
 
 # -- the fake ----------------------------------------------------------------------------
 
@@ -77,42 +90,103 @@ class Backend:
     note: str = ""
     #: Why this backend cannot be measured here, if it cannot.
     skip: str | None = None
+    #: Longest wait for a server of the scale case to seed its fixture and answer (None: the
+    #: servers' usual limit); a size that takes longer is reported as skipped.
+    seed_limit: float | None = None
 
     @property
     def label(self) -> str:
         return f"rspace-mock ({self.name})"
 
 
+def serve_argv(port: int, fixtures: Path | None, *flags: str) -> list[str]:
+    source = ["--fixtures", str(fixtures)] if fixtures else ["--no-fixtures"]
+    return [
+        str(RSPACE_MOCK),
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *flags,
+        *source,
+    ]
+
+
 def memory_backend() -> Backend:
     def command(fixtures: Path | None, port: int) -> list[str]:
-        source = ["--fixtures", str(fixtures)] if fixtures else ["--no-fixtures"]
-        return [str(RSPACE_MOCK), "serve", "--port", str(port), "--log-level", "warning", *source]
+        return serve_argv(port, fixtures)
 
     return Backend("memory", command, "rspace-mock serve")
 
 
-def sqlite_backend(state_dir: Path, workers: int = 1) -> Backend:
+JOURNAL_OFF_NOTE = ', the journal switched off (PATCH /_mock/settings {"journal": false})'
+
+
+def sqlite_backend(state_dir: Path, workers: int = 1, journal: bool = True) -> Backend:
     def command(fixtures: Path | None, port: int) -> list[str]:
         state = state_dir / f"state-{port}-{time.monotonic_ns()}.db"  # a fresh, empty state
-        source = ["--fixtures", str(fixtures)] if fixtures else ["--no-fixtures"]
-        return [
-            str(RSPACE_MOCK),
-            "serve",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--state",
-            str(state),
-            *(["--workers", str(workers)] if workers > 1 else []),
-            *source,
-        ]
+        workers_flag = ["--workers", str(workers)] if workers > 1 else []
+        return serve_argv(port, fixtures, "--state", str(state), *workers_flag)
 
     name = "sqlite" if workers == 1 else f"sqlite, {workers} workers"
+    name += "" if journal else f", {JOURNAL_OFF}"
     if not cli_has_state_flag():
         return Backend(name, command, skip="skipped: `rspace-mock serve` has no --state flag")
     flags = "--state FILE" if workers == 1 else f"--state FILE --workers {workers}"
-    return Backend(name, command, f"rspace-mock serve {flags} (a new file per start)")
+    note = f"rspace-mock serve {flags} (a new file per start)"
+    return Backend(name, command, note + ("" if journal else JOURNAL_OFF_NOTE))
+
+
+#: How long the PostgreSQL scale case may take to seed a fixture and answer.
+POSTGRES_SEED_LIMIT = 60.0
+
+
+def postgresql_backend(
+    databases: PostgresDatabases | None,
+    about: str,
+    servers: int = 1,
+    journal: bool = True,
+) -> Backend:
+    """The fake on PostgreSQL: ``servers`` consecutive starts share one new, empty database
+    (the first of them seeds it). ``about`` is why there are no ``databases``, else the
+    PostgreSQL server's version."""
+    starts = 0
+    state = ""
+
+    def command(fixtures: Path | None, port: int) -> list[str]:
+        nonlocal starts, state
+        if databases is None:
+            raise RuntimeError(about)
+        if starts % servers == 0:
+            state = databases.create()
+        starts += 1
+        return serve_argv(port, fixtures, "--state", state)
+
+    name = "postgresql" if servers == 1 else f"postgresql, {servers} servers"
+    name += "" if journal else f", {JOURNAL_OFF}"
+    if databases is None:
+        return Backend(name, command, skip=about)
+    if not cli_has_state_flag():
+        return Backend(name, command, skip="skipped: `rspace-mock serve` has no --state flag")
+    shared = (
+        "a new, empty database per start"
+        if servers == 1
+        else f"{servers} servers on one new database"
+    )
+    note = f"rspace-mock serve --state postgresql://... ({shared}; {about})"
+    return Backend(
+        name,
+        command,
+        note + ("" if journal else JOURNAL_OFF_NOTE),
+        seed_limit=POSTGRES_SEED_LIMIT,
+    )
+
+
+def switch_journal_off(server: Server) -> None:
+    status, body = patch_json(server.url + "/_mock/settings", {"journal": False})
+    if status != 200 or not isinstance(body, dict) or body.get("journal") is not False:
+        raise RuntimeError(f"{server.name}: cannot switch the journal off: {status} {body}")
 
 
 def fake_server(backend: Backend, fixtures: Path | None, creds: Credentials | None) -> Server:
@@ -216,7 +290,12 @@ def median_of(runs: list[dict[str, Any]], key: str) -> float:
     return round(statistics.median(r[key] for r in runs), 3)
 
 
-def fake_cases(backend: Backend, creds: Credentials) -> list[Case]:
+def fake_cases(
+    backend: Backend, creds: Credentials, journal_off: Backend | None = None
+) -> list[Case]:
+    """Every request kind on this backend; with ``journal_off`` (the same backend, its journal
+    switched off), also the API-key calls to that server, right after the same calls to this
+    one: the API-key row then gives journal on / journal off."""
     label = backend.label
     form = urllib.parse.urlencode(creds.password_form())
     jwt_form = urllib.parse.urlencode(creds.password_form(is_jwt="true"))
@@ -236,7 +315,8 @@ def fake_cases(backend: Backend, creds: Credentials) -> list[Case]:
     grants = ("bare:form", "node:password")
     gets = ("bare:get",)
     b = backend.name
-    return [
+    off = (journal_off_key(b),) if journal_off else ()
+    cases = [
         Case(
             f"{b}:password",
             label,
@@ -271,7 +351,7 @@ def fake_cases(backend: Backend, creds: Credentials) -> list[Case]:
             "API call, API key",
             STATUS,
             lambda _: lua_static("GET", headers=key),
-            gets,
+            (*gets, *off),
         ),
         Case(
             f"{b}:list",
@@ -290,6 +370,20 @@ def fake_cases(backend: Backend, creds: Credentials) -> list[Case]:
             gets,
         ),
     ]
+    if journal_off is not None:
+        after = next(i for i, c in enumerate(cases) if c.key == f"{b}:apikey") + 1
+        cases.insert(
+            after,
+            Case(
+                journal_off_key(b),
+                journal_off.label,
+                "API call, API key",
+                STATUS,
+                lambda _: lua_static("GET", headers=key),
+                gets,
+            ),
+        )
+    return cases
 
 
 STATUS = "/api/v1/status"
@@ -309,6 +403,26 @@ def workers_case(backend: Backend, creds: Credentials) -> Case:
         STATUS,
         lambda _: lua_static("GET", headers={"apiKey": creds.api_key}),
         ("sqlite:apikey",),
+    )
+
+
+#: Servers of the PostgreSQL servers row (compared with one PostgreSQL server).
+SERVERS = 2
+
+
+def servers_case(label: str, ports: list[int], load_threads: int, creds: Credentials) -> Case:
+    """API-key calls over keep-alive connections spread evenly over ``SERVERS`` servers on one
+    PostgreSQL database (each wrk thread keeps to one server), paired with the same calls to
+    one server: the cost of sharing one database between servers."""
+    threads = SERVERS * max(1, load_threads // SERVERS)
+    return Case(
+        SERVERS_KEY,
+        label,
+        "API call, API key",
+        STATUS,
+        lambda _: lua_spread(ports, lua_static("GET", headers={"apiKey": creds.api_key})),
+        ("postgresql:apikey",),
+        threads=threads,
     )
 
 
@@ -420,14 +534,29 @@ def measure_scale(
     creds: dict[str, Credentials],
 ) -> dict[str, Any]:
     """List and token-check latency on a small and a large state, one connection (service
-    time, no queueing), small and large measured alternately."""
+    time, no queueing), small and large measured alternately. A size whose server does not
+    answer within the backend's ``seed_limit`` is reported as skipped, with no ratio."""
     log(f"{backend.name}: scale (starting the small and the large fixture)")
     out: dict[str, Any] = {"startup_s": {}, "rss_mb": {}, "list": {}, "validate": {}}
     servers: dict[str, Server] = {}
     try:
         for size in ("small", "large"):
             server = fake_server(backend, fixtures[size], creds[size])
-            out["startup_s"][size] = round(server.start(pin.server), 2)
+            try:
+                if backend.seed_limit is None:
+                    started = server.start(pin.server)
+                else:
+                    started = server.start(pin.server, timeout=backend.seed_limit)
+            except StartTimeout:
+                out.setdefault("skipped", {})[size] = (
+                    f"skipped: seeding the fixture ({meta_fixture(size)}) and answering a first "
+                    f"token request took more than {backend.seed_limit:g} s"
+                )
+                log(f"{backend.name}: {size} fixture {out['skipped'][size]}")
+                out["startup_s"][size] = None
+                out["rss_mb"][size] = None
+                continue
+            out["startup_s"][size] = round(started, 2)
             servers[size] = server
             time.sleep(0.5)
             out["rss_mb"][size] = server.rss_mb()
@@ -454,6 +583,9 @@ def measure_scale(
                 "errors": sum(r["errors"] for r in measured),
             }
         for measure in ("list", "validate"):
+            if len(servers) < 2:
+                out[measure]["ratio"] = None
+                continue
             paired = [
                 large["p50_ms"] / small["p50_ms"]
                 for small, large in zip(
@@ -471,9 +603,17 @@ def measure_scale(
 # -- main --------------------------------------------------------------------------------
 
 
+FIXTURE_SIZES = {"small": (10, 1_000), "large": (10_000, 100_000)}
+
+
+def meta_fixture(size: str) -> str:
+    users, documents = FIXTURE_SIZES[size]
+    return f"{users:,} users, {documents:,} documents"
+
+
 def prepare_fixtures() -> dict[str, Path]:
     CACHE.mkdir(parents=True, exist_ok=True)
-    specs = {"small": (10, 1_000), "large": (10_000, 100_000)}
+    specs = FIXTURE_SIZES
     paths = {}
     for name, (users, documents) in specs.items():
         path = CACHE / f"fixture-{users}u-{documents}d.json"
@@ -485,6 +625,147 @@ def prepare_fixtures() -> dict[str, Path]:
             tmp.replace(path)
         paths[name] = path
     return paths
+
+
+def measure_all(
+    results: dict[str, Any],
+    workdir: Path,
+    wrk: str,
+    pin: Pinning,
+    modules: Path | None,
+    fixtures: dict[str, Path],
+    creds: dict[str, Credentials],
+    databases: PostgresDatabases | None,
+) -> None:
+    servers_info = results["servers"]
+    default = creds["default"]
+    postgres_note = results["meta"]["postgresql"]
+    load = Load(wrk, pin.load, workdir)
+    load_threads = max(1, NPROC - 1) if pin.load else NPROC
+    backends = []
+    for backend in (
+        memory_backend(),
+        sqlite_backend(workdir),
+        postgresql_backend(databases, postgres_note),
+    ):
+        if backend.skip:
+            log(f"{backend.name}: {backend.skip}")
+            servers_info[backend.label] = {"skipped": backend.skip}
+        else:
+            servers_info[backend.label] = {"note": backend.note, "rss_mb": {}}
+            backends.append(backend)
+    names = {b.name for b in backends}
+
+    for name, runs in measure_startups(backends, modules, default, pin).items():
+        if len(runs) < START_REPEATS:
+            continue  # the node peer failed to start in some round
+        servers_info[name]["startup_runs_s"] = runs
+        servers_info[name]["startup_s"] = round(statistics.median(runs), 3)
+    for name, rss in measure_idle_rss(backends, pin).items():
+        servers_info[name]["rss_mb"]["idle"] = rss
+
+    log("starting every server for the throughput rounds")
+    running: dict[str, Server] = {}
+    journal_off: dict[str, Backend] = {}
+    if "sqlite" in names:
+        journal_off["sqlite"] = sqlite_backend(workdir, journal=False)
+    if "postgresql" in names:
+        journal_off["postgresql"] = postgresql_backend(databases, postgres_note, journal=False)
+    workers = sqlite_backend(workdir, WORKERS)
+    shared = postgresql_backend(databases, postgres_note, servers=SERVERS)
+    shared_ports: list[int] = []
+    try:
+        running[BARE] = bare_server(default)
+        if modules is not None:
+            running[NODE] = node_server(modules, default)
+        for backend in backends:
+            running[backend.label] = fake_server(backend, DEFAULT_FIXTURES, default)
+        for backend in journal_off.values():
+            servers_info[backend.label] = {"note": backend.note}
+            running[backend.label] = fake_server(backend, DEFAULT_FIXTURES, default)
+        if "sqlite" in names:
+            servers_info[workers.label] = {"note": workers.note}
+            running[workers.label] = fake_server(workers, DEFAULT_FIXTURES, default)
+        if "postgresql" in names:
+            servers_info[shared.label] = {"note": shared.note}
+            # Started one after the other, in this order: the first seeds the shared database.
+            for number in range(1, SERVERS + 1):
+                server = fake_server(shared, DEFAULT_FIXTURES, default)
+                if number > 1:
+                    server.name = f"{shared.label} #{number}"
+                running[server.name] = server
+                shared_ports.append(server.port)
+        for name, server in list(running.items()):
+            try:
+                server.start(pin.server)
+            except RuntimeError as exc:
+                if name != NODE:
+                    raise
+                # The peer is optional: report it unavailable and go on without it.
+                servers_info[NODE] = {"available": False, "note": f"did not start: {exc}"}
+                del running[NODE]
+        for backend in journal_off.values():
+            switch_journal_off(running[backend.label])
+        time.sleep(0.5)
+        servers_info[BARE]["rss_mb"] = {"idle": running[BARE].rss_mb()}
+        if NODE in running:
+            servers_info[NODE]["rss_mb"] = {"idle": running[NODE].rss_mb()}
+        for backend in backends:
+            servers_info[backend.label]["rss_mb"]["default_fixtures"] = running[
+                backend.label
+            ].rss_mb()
+
+        form = urllib.parse.urlencode(default.password_form())
+        cases = [
+            Case(
+                "bare:form",
+                BARE,
+                "form POST",
+                "/oauth/token",
+                lambda _: lua_static("POST", form, FORM),
+            ),
+        ]
+        if NODE in running:
+            node_body = urllib.parse.urlencode(node_form(default))
+            cases.append(
+                Case(
+                    "node:password",
+                    NODE,
+                    "password grant",
+                    "/token",
+                    lambda _: lua_static("POST", node_body, FORM),
+                    ("bare:form",),
+                )
+            )
+        cases.append(
+            Case("bare:get", BARE, "JSON GET", "/api/v1/documents", lambda _: lua_static("GET"))
+        )
+        for backend in backends:
+            cases.extend(fake_cases(backend, default, journal_off.get(backend.name)))
+        if workers.label in running:
+            cases.append(workers_case(workers, default))
+        if shared.label in running:
+            cases.append(servers_case(shared.label, shared_ports, load_threads, default))
+        run_rounds(load, running, cases, default)
+        results["throughput"] = summarise(cases)
+        for name, server in running.items():
+            if name.startswith("rspace-mock") and (errors := server.error_lines()):
+                # The second server of the servers row is reported with the first.
+                info = servers_info[name.partition(" #")[0]]
+                info["log_errors"] = info.get("log_errors", []) + errors
+    finally:
+        for server in running.values():
+            server.stop()
+
+    for backend in backends:
+        try:
+            scale = measure_scale(backend, load, pin, fixtures, creds)
+        except RuntimeError as exc:
+            log(f"{backend.name}: scale failed: {exc}")
+            continue
+        results["scale"][backend.name] = scale
+        servers_info[backend.label]["rss_mb"]["small_fixture"] = scale["rss_mb"]["small"]
+        servers_info[backend.label]["rss_mb"]["large_fixture"] = scale["rss_mb"]["large"]
 
 
 def main() -> int:
@@ -502,7 +783,6 @@ def main() -> int:
         "default": Credentials.from_fixture(json.loads(DEFAULT_FIXTURES.read_text())),
         **{k: Credentials.from_fixture(json.loads(p.read_text())) for k, p in fixtures.items()},
     }
-    default = creds["default"]
     modules, node_note = ensure_node_peer()
     results: dict[str, Any] = {
         "meta": {
@@ -518,8 +798,8 @@ def main() -> int:
             "rounds": ROUNDS,
             "connections": 2 * NPROC,
             "load_average_before": load_before,
-            "small_fixture": "10 users, 1,000 documents",
-            "large_fixture": "10,000 users, 100,000 documents",
+            "small_fixture": meta_fixture("small"),
+            "large_fixture": meta_fixture("large"),
         },
         "servers": {
             BARE: {"note": "benchmarks/baselines/bare_fastapi.py (uvicorn, as the fake is run)"},
@@ -528,100 +808,14 @@ def main() -> int:
         "throughput": [],
         "scale": {},
     }
-    servers_info = results["servers"]
-    with tempfile.TemporaryDirectory(prefix="rspace-bench-") as workdir:
-        load = Load(wrk, pin.load, Path(workdir))
-        backends = []
-        for backend in (memory_backend(), sqlite_backend(Path(workdir))):
-            if backend.skip:
-                log(f"{backend.name}: {backend.skip}")
-                servers_info[backend.label] = {"skipped": backend.skip}
-            else:
-                servers_info[backend.label] = {"note": backend.note, "rss_mb": {}}
-                backends.append(backend)
-
-        for name, runs in measure_startups(backends, modules, default, pin).items():
-            if len(runs) < START_REPEATS:
-                continue  # the node peer failed to start in some round
-            servers_info[name]["startup_runs_s"] = runs
-            servers_info[name]["startup_s"] = round(statistics.median(runs), 3)
-        for name, rss in measure_idle_rss(backends, pin).items():
-            servers_info[name]["rss_mb"]["idle"] = rss
-
-        log("starting every server for the throughput rounds")
-        running: dict[str, Server] = {}
-        try:
-            running[BARE] = bare_server(default)
-            if modules is not None:
-                running[NODE] = node_server(modules, default)
-            for backend in backends:
-                running[backend.label] = fake_server(backend, DEFAULT_FIXTURES, default)
-            workers = sqlite_backend(Path(workdir), WORKERS)
-            if any(b.name == "sqlite" for b in backends):
-                servers_info[workers.label] = {"note": workers.note}
-                running[workers.label] = fake_server(workers, DEFAULT_FIXTURES, default)
-            for name, server in list(running.items()):
-                try:
-                    server.start(pin.server)
-                except RuntimeError as exc:
-                    if name != NODE:
-                        raise
-                    # The peer is optional: report it unavailable and go on without it.
-                    servers_info[NODE] = {"available": False, "note": f"did not start: {exc}"}
-                    del running[NODE]
-            time.sleep(0.5)
-            servers_info[BARE]["rss_mb"] = {"idle": running[BARE].rss_mb()}
-            if NODE in running:
-                servers_info[NODE]["rss_mb"] = {"idle": running[NODE].rss_mb()}
-            for backend in backends:
-                servers_info[backend.label]["rss_mb"]["default_fixtures"] = running[
-                    backend.label
-                ].rss_mb()
-
-            form = urllib.parse.urlencode(default.password_form())
-            cases = [
-                Case(
-                    "bare:form",
-                    BARE,
-                    "form POST",
-                    "/oauth/token",
-                    lambda _: lua_static("POST", form, FORM),
-                ),
-            ]
-            if NODE in running:
-                node_body = urllib.parse.urlencode(node_form(default))
-                cases.append(
-                    Case(
-                        "node:password",
-                        NODE,
-                        "password grant",
-                        "/token",
-                        lambda _: lua_static("POST", node_body, FORM),
-                        ("bare:form",),
-                    )
-                )
-            cases.append(
-                Case("bare:get", BARE, "JSON GET", "/api/v1/documents", lambda _: lua_static("GET"))
-            )
-            for backend in backends:
-                cases.extend(fake_cases(backend, default))
-            if workers.label in running:
-                cases.append(workers_case(workers, default))
-            run_rounds(load, running, cases, default)
-            results["throughput"] = summarise(cases)
-        finally:
-            for server in running.values():
-                server.stop()
-
-        for backend in backends:
-            try:
-                scale = measure_scale(backend, load, pin, fixtures, creds)
-            except RuntimeError as exc:
-                log(f"{backend.name}: scale failed: {exc}")
-                continue
-            results["scale"][backend.name] = scale
-            servers_info[backend.label]["rss_mb"]["small_fixture"] = scale["rss_mb"]["small"]
-            servers_info[backend.label]["rss_mb"]["large_fixture"] = scale["rss_mb"]["large"]
+    databases, postgres_note = PostgresDatabases.from_environment()
+    results["meta"]["postgresql"] = postgres_note
+    try:
+        with tempfile.TemporaryDirectory(prefix="rspace-bench-") as workdir:
+            measure_all(results, Path(workdir), wrk, pin, modules, fixtures, creds, databases)
+    finally:
+        if databases is not None:
+            databases.drop_all()
     results["targets"] = evaluate(results)
     results["meta"]["bench_seconds"] = round(time.perf_counter() - began, 1)
     results["chart_note"] = chart(results, RESULTS / "latest.png")
