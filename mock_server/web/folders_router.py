@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ..domain.errors import TypeMismatch
+from ..domain.folders import TREE_ORDER_CHOICES
 from ..domain.kinds import USERS
 from ..domain.models import Folder, User
 from .api_router import _ID, _document_id, _json_body, authenticate, spring_bound
@@ -43,17 +44,7 @@ _TREE_PARAMETERS = [
     {
         "name": "orderBy",
         "in": "query",
-        "schema": {
-            "type": "string",
-            "enum": [
-                "name asc",
-                "name desc",
-                "created asc",
-                "created desc",
-                "lastModified asc",
-                "lastModified desc",
-            ],
-        },
+        "schema": {"type": "string", "enum": list(TREE_ORDER_CHOICES)},
     },
     {
         "name": "typesToInclude",
