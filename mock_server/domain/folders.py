@@ -326,6 +326,58 @@ class FolderService:
                         document.deleted = True
                         documents.put(document)
 
+    # -- moving -------------------------------------------------------------------------------
+
+    def move(self, user: User, body: object) -> None:
+        """``POST /documents/move``: a document, folder or notebook into another folder or
+        notebook (``WorkspaceServiceImpl.moveRecords``), checks in RSpace's order."""
+        request = _MoveRequest.from_body(body)
+        with self.store.transaction():
+            target = self.get(user, request.target_folder_id)
+            if request.target_folder_id == request.source_folder_id:
+                raise IllegalArgument(
+                    f"Source and target folder are the same. Id: {request.source_folder_id}"
+                )
+            documents = self.store.collection(DOCUMENTS)
+            document = documents.get(request.doc_id)
+            folder = None if document is not None else self.folders.get(request.doc_id)
+            item_owner = (
+                document.owner_id
+                if document is not None and not document.deleted
+                else folder.owner_id
+                if folder is not None and not folder.deleted
+                else None
+            )
+            if item_owner is None:
+                raise folder_not_found(request.doc_id)
+            if item_owner != user.id or (target.system and target.name in _NO_CREATE_FOLDER):
+                raise AuthenticationFailed(
+                    f"User: {user.id} does not have permission to move record with ID: "
+                    f"{request.doc_id}"
+                )
+            if request.doc_id == request.target_folder_id:
+                raise IllegalArgument(f"Attempt to move record with ID: {request.doc_id} to itself")
+            current_parent = document.parent_folder_id if document else folder.parent_id  # type: ignore[union-attr]
+            if current_parent == target.id:
+                raise IllegalArgument(f"Record with ID: {request.doc_id} already in target folder")
+            if document is not None:
+                document.parent_folder_id = target.id
+                document.grand_parent_id = (
+                    target.parent_id if target.parent_id is not None else user.home_folder_id
+                )
+                documents.put(document)
+                return
+            assert folder is not None
+            if folder.system or target.notebook or folder.gallery != target.gallery:
+                raise IllegalArgument("Error performing move. ")
+            ancestor: Folder | None = target
+            while ancestor is not None:  # into itself or below itself
+                if ancestor.id == folder.id:
+                    raise IllegalArgument("Error performing move. ")
+                ancestor = self.parent_of(ancestor)
+            folder.parent_id = target.id
+            self.folders.put(folder)
+
     # -- where a new document goes ------------------------------------------------------------
 
     def document_target(self, user: User, parent_folder_id: int | None) -> tuple[Folder, int]:
@@ -452,6 +504,39 @@ def _is_iso_datetime(value: object) -> bool:
 def _rejected(message: str) -> ValidationFailed:
     """A global error of the ``apiFolder`` binding (``errors.reject``): 400, 40002."""
     return ValidationFailed([FieldError(None, None, message, "apiFolder")])
+
+
+@dataclass(frozen=True)
+class _MoveRequest:
+    """``MoveRequest``: primitive longs, so an absent or null id reads as 0."""
+
+    doc_id: int
+    source_folder_id: int
+    target_folder_id: int
+
+    @classmethod
+    def from_body(cls, body: object) -> _MoveRequest:
+        problem = json_value_problem(body)
+        if problem is not None:
+            raise UnreadableBody(f"JSON parse error: {problem}")
+        if not isinstance(body, dict):
+            raise UnreadableBody("JSON parse error: the body must be a JSON object")
+        values = []
+        for key in ("docId", "sourceFolderId", "targetFolderId", "currentGrandparentId"):
+            value = body.get(key)
+            if value is None:
+                values.append(0)
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise UnreadableBody(f"JSON parse error: {key} is not a number")
+            try:
+                number = int(value)
+            except (ValueError, OverflowError):
+                raise UnreadableBody(f"JSON parse error: {key} is not a number") from None
+            if not -(2**63) <= number < 2**63:
+                raise UnreadableBody(f"JSON parse error: {key} is out of range")
+            values.append(number)
+        return cls(doc_id=values[0], source_folder_id=values[1], target_folder_id=values[2])
 
 
 @dataclass(frozen=True)

@@ -249,3 +249,38 @@ async def delete_folder(request: Request, id: str = _ID) -> Response:
     caller = authenticate(request)
     mock_of(request).folders.delete(caller.user, _document_id(id))
     return Response(status_code=204)
+
+
+@router.post(
+    "/documents/move",
+    status_code=204,
+    responses={204: success_response("Moved"), **error_responses(400, 401, 404, 415, 422)},
+    tags=["Documents"],
+    summary="Move a document, folder or notebook into another folder or notebook",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "docId": {"type": ["integer", "null"], "format": "int64"},
+                            "sourceFolderId": {"type": ["integer", "null"], "format": "int64"},
+                            "targetFolderId": {"type": ["integer", "null"], "format": "int64"},
+                            "currentGrandparentId": {
+                                "type": ["integer", "null"],
+                                "format": "int64",
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def move_document(request: Request) -> Response:
+    caller = authenticate(request)
+    body = await _json_body(request)
+    mock_of(request).folders.move(caller.user, body)
+    return Response(status_code=204)
