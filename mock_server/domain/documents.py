@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
+from .bodies import json_object, long_value
 from .document_query import DocumentQuery, SearchTerm, search_condition
 from .errors import (
     DocumentNotFound,
@@ -237,21 +238,6 @@ def _string_value(body: Mapping[str, Any], key: str) -> Any:
     )
 
 
-def _long_value(value: Any, what: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise UnreadableBody(f"JSON parse error: {what} is not a number")
-    try:
-        # Jackson's ACCEPT_FLOAT_AS_INT (on by default): 12.0 and 12.7 both read as 12.
-        number = int(value)
-    except (ValueError, OverflowError):  # OverflowError: 1e400 reads as infinity
-        raise UnreadableBody(f"JSON parse error: {what} is not a number") from None
-    if not -(2**63) <= number < 2**63:
-        raise UnreadableBody(f"JSON parse error: {what} is out of range")
-    return number
-
-
 @dataclass(frozen=True)
 class FieldUpdate:
     id: int | None
@@ -275,22 +261,18 @@ class DocumentChanges:
     def from_body(cls, body: object) -> DocumentChanges:
         # Every document body (API, admin, fixtures) comes through here: any string in it,
         # read or not, must be Unicode text, or RSpace's unreadable-body 400 answers.
-        text_problem = json_value_problem(body)
-        if text_problem is not None:
-            raise UnreadableBody(f"JSON parse error: {text_problem}")
-        if not isinstance(body, dict):
-            raise UnreadableBody("JSON parse error: the body must be a JSON object")
+        body = json_object(body)
         name = _string_value(body, "name")
         tags = _string_value(body, "tags")
         form = body.get("form")
         if form is not None and not isinstance(form, dict):
             raise UnreadableBody("JSON parse error: form must be an object")
         if isinstance(form, dict):
-            _long_value(form.get("id"), "form.id")
+            long_value(form.get("id"), "form.id")
             _string_value(form, "globalId")
         for key in ("grandParentId", "id"):
-            _long_value(body.get(key), key)
-        parent_folder_id = _long_value(body.get("parentFolderId"), "parentFolderId")
+            long_value(body.get(key), key)
+        parent_folder_id = long_value(body.get("parentFolderId"), "parentFolderId")
         raw_fields = body.get("fields")
         fields: list[FieldUpdate] | None = None
         if raw_fields is not None:
@@ -307,7 +289,7 @@ class DocumentChanges:
                 content = _string_value(raw, "content")
                 fields.append(
                     FieldUpdate(
-                        id=_long_value(raw.get("id"), "fields.id"),
+                        id=long_value(raw.get("id"), "fields.id"),
                         name=None if field_name is _ABSENT else field_name,
                         type=None if field_type is _ABSENT else field_type,
                         content=None if content is _ABSENT else content,

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..clock import Clock
+from .bodies import json_object, long_value
 from .documents import parse_paging, truncate_to_millis
 from .errors import (
     ApiProblem,
@@ -34,7 +35,6 @@ from .errors import (
 from .kinds import DOCUMENTS, FOLDERS
 from .models import Document, Folder, User
 from .store import Store
-from .text import json_value_problem
 
 GALLERY = "Gallery"
 API_INBOX = "Api Inbox"
@@ -516,27 +516,12 @@ class _MoveRequest:
 
     @classmethod
     def from_body(cls, body: object) -> _MoveRequest:
-        problem = json_value_problem(body)
-        if problem is not None:
-            raise UnreadableBody(f"JSON parse error: {problem}")
-        if not isinstance(body, dict):
-            raise UnreadableBody("JSON parse error: the body must be a JSON object")
-        values = []
-        for key in ("docId", "sourceFolderId", "targetFolderId", "currentGrandparentId"):
-            value = body.get(key)
-            if value is None:
-                values.append(0)
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise UnreadableBody(f"JSON parse error: {key} is not a number")
-            try:
-                number = int(value)
-            except (ValueError, OverflowError):
-                raise UnreadableBody(f"JSON parse error: {key} is not a number") from None
-            if not -(2**63) <= number < 2**63:
-                raise UnreadableBody(f"JSON parse error: {key} is out of range")
-            values.append(number)
-        return cls(doc_id=values[0], source_folder_id=values[1], target_folder_id=values[2])
+        fields = json_object(body)
+        ids = [
+            long_value(fields.get(key), key) or 0
+            for key in ("docId", "sourceFolderId", "targetFolderId", "currentGrandparentId")
+        ]
+        return cls(doc_id=ids[0], source_folder_id=ids[1], target_folder_id=ids[2])
 
 
 @dataclass(frozen=True)
@@ -549,11 +534,7 @@ class _FolderRequest:
 
     @classmethod
     def from_body(cls, body: object) -> _FolderRequest:
-        problem = json_value_problem(body)
-        if problem is not None:
-            raise UnreadableBody(f"JSON parse error: {problem}")
-        if not isinstance(body, dict):
-            raise UnreadableBody("JSON parse error: the body must be a JSON object")
+        body = json_object(body)
         name = body.get("name")
         if name is not None and not isinstance(name, (str, int, float, bool)):
             raise UnreadableBody("JSON parse error: name must be a string")
@@ -574,16 +555,7 @@ class _FolderRequest:
             value = body.get(key)
             if value is not None and not _is_iso_datetime(value):
                 raise UnreadableBody(f"JSON parse error: {key} is not an ISO-8601 date")
-        parent = body.get("parentFolderId")
-        if parent is not None:
-            if isinstance(parent, bool) or not isinstance(parent, (int, float, str)):
-                raise UnreadableBody("JSON parse error: parentFolderId must be a number")
-            try:
-                parent = int(parent)
-            except ValueError:
-                raise UnreadableBody("JSON parse error: parentFolderId must be a number") from None
-            if not -(2**63) <= parent < 2**63:
-                raise UnreadableBody("JSON parse error: parentFolderId is out of range")
+        parent = long_value(body.get("parentFolderId"), "parentFolderId")
         return cls(name=name, notebook=notebook, parent_folder_id=parent)
 
 
