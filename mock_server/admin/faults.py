@@ -15,7 +15,7 @@ import random
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
-from ..domain.store import Store
+from ..domain.store import MetaReading, Store
 from ..domain.text import json_value_problem
 from .validation import as_whole, unknown_keys_problem
 
@@ -199,6 +199,11 @@ def rule_from_json(data: dict[str, Any]) -> FaultRule:
 FAULTS_META = "instruments:faults"
 
 
+def _parse_plan(text: str | None) -> tuple[int, list[FaultRule]]:
+    data: dict[str, Any] = json.loads(text) if text else {"next_id": 1, "rules": []}
+    return int(data["next_id"]), [rule_from_json(r) for r in data["rules"]]
+
+
 class FaultPlan:
     """The active rules, in the order added; the first rule that fires wins."""
 
@@ -206,18 +211,12 @@ class FaultPlan:
         self.store = store
         self.seed = seed
         self._unseeded = random.Random()
-        #: The last plan read, by its stored text: read on every request, parsed once.
-        self._seen: tuple[str | None, int, list[FaultRule]] = (None, 1, [])
+        #: Read on every request.
+        self._plan = MetaReading(FAULTS_META, _parse_plan)
 
     def _snapshot(self) -> tuple[int, list[FaultRule]]:
         """The next rule id and the rules as stored now; shared objects, only to read."""
-        text = self.store.get_meta(FAULTS_META)
-        seen, next_id, rules = self._seen
-        if text != seen:
-            data: dict[str, Any] = json.loads(text) if text else {"next_id": 1, "rules": []}
-            next_id, rules = int(data["next_id"]), [rule_from_json(r) for r in data["rules"]]
-            self._seen = (text, next_id, rules)
-        return next_id, rules
+        return self._plan.read(self.store)
 
     def _load(self) -> tuple[int, list[FaultRule]]:
         """Like :meth:`_snapshot`, with rules of the caller's own to change."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..domain.errors import TooManyRequests
-from ..domain.store import Store
+from ..domain.store import MetaReading, Store
 from .instrument_kinds import THROTTLE_TRACKERS, ThrottleTracker
 from .validation import as_whole, unknown_keys_problem
 
@@ -137,26 +137,22 @@ class Throttle:
         self.store = store
         self.default_enabled = default_enabled
         self._trackers = store.collection(THROTTLE_TRACKERS)
-        self._seen: tuple[str | None, bool, ThrottleLimits] = (
-            None,
-            default_enabled,
-            ThrottleLimits(),
-        )
+        #: Read on every request.
+        self._setting = MetaReading(THROTTLE_META, self._parse)
+
+    def _parse(self, text: str | None) -> tuple[bool, ThrottleLimits]:
+        enabled, limits = self.default_enabled, ThrottleLimits()
+        if text:
+            try:
+                data = json.loads(text)
+                enabled = bool(data.get("enabled", enabled))
+                limits = ThrottleLimits().updated(data.get("limits", {}))
+            except ValueError:
+                pass
+        return enabled, limits
 
     def _config(self) -> tuple[bool, ThrottleLimits]:
-        text = self.store.get_meta(THROTTLE_META)
-        seen, enabled, limits = self._seen
-        if text != seen:
-            enabled, limits = self.default_enabled, ThrottleLimits()
-            if text:
-                try:
-                    data = json.loads(text)
-                    enabled = bool(data.get("enabled", enabled))
-                    limits = ThrottleLimits().updated(data.get("limits", {}))
-                except ValueError:
-                    pass
-            self._seen = (text, enabled, limits)
-        return enabled, limits
+        return self._setting.read(self.store)
 
     @property
     def enabled(self) -> bool:

@@ -33,7 +33,7 @@ from .errors import AuthenticationFailed, IllegalArgument, NotFound
 from .jwt_tokens import JwtCodec
 from .kinds import APPS, TOKENS, USERS
 from .models import TokenRow, User
-from .store import Store
+from .store import MetaReading, Store
 from .system import load_switches
 
 SCOPE = "all"
@@ -106,8 +106,8 @@ class TokenService:
         self.jwt_codec = jwt_codec
         self._default_ttl = timedelta(seconds=token_ttl_seconds)
         self._default_quirks = quirks
-        #: The last policy read, by its stored text (read on every grant, parsed once).
-        self._seen: tuple[str | None, timedelta, Quirks] = (None, self._default_ttl, quirks)
+        #: Read on every grant.
+        self._stored_policy = MetaReading(TOKEN_POLICY_META, self._parse_policy)
         self._handlers: dict[tuple[str, bool], GrantHandler] = {
             ("password", False): self._password_grant,
             ("password", True): self._password_grant_jwt,
@@ -117,17 +117,15 @@ class TokenService:
 
     # -- the token lifetime and quirks: kept in the store, so that every process agrees ----
 
+    def _parse_policy(self, text: str | None) -> tuple[timedelta, Quirks]:
+        if not text:
+            return self._default_ttl, self._default_quirks
+        data = json.loads(text)
+        ttl = timedelta(seconds=int(data["ttl_seconds"]))
+        return ttl, Quirks(refresh_keeps_expiry=bool(data["refresh_keeps_expiry"]))
+
     def _policy(self) -> tuple[timedelta, Quirks]:
-        text = self.store.get_meta(TOKEN_POLICY_META)
-        seen, ttl, quirks = self._seen
-        if text != seen:
-            ttl, quirks = self._default_ttl, self._default_quirks
-            if text:
-                data = json.loads(text)
-                ttl = timedelta(seconds=int(data["ttl_seconds"]))
-                quirks = Quirks(refresh_keeps_expiry=bool(data["refresh_keeps_expiry"]))
-            self._seen = (text, ttl, quirks)
-        return ttl, quirks
+        return self._stored_policy.read(self.store)
 
     def _save_policy(self, ttl: timedelta, quirks: Quirks) -> None:
         data = {

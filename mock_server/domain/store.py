@@ -282,6 +282,28 @@ class Collection(Protocol[E]):
         ...
 
 
+T = TypeVar("T")
+
+
+class MetaReading(Generic[T]):
+    """A meta value read as what ``parse`` makes of its text (``None`` when there is none),
+    parsed once per text: settings that every request reads. The last parse is kept by its
+    text, so one reading may serve any store. Treat what it answers as read-only."""
+
+    def __init__(self, key: str, parse: Callable[[str | None], T]) -> None:
+        self.key = key
+        self._parse = parse
+        self._seen: tuple[str | None, T] | None = None
+
+    def read(self, store: Store) -> T:
+        text = store.get_meta(self.key)
+        seen = self._seen
+        if seen is None or seen[0] != text:
+            seen = (text, self._parse(text))
+            self._seen = seen
+        return seen[1]
+
+
 class Store(Protocol):
     """Everything the fake remembers, one :class:`Collection` per kind."""
 

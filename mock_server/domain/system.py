@@ -6,27 +6,26 @@ import dataclasses
 import json
 
 from .models import SystemSwitches
-from .store import Store
+from .store import MetaReading, Store
 
 #: Store meta key of the switches, as JSON.
 SWITCHES_META = "switches"
 
 _ATTRIBUTES = {f.name: f.name for f in dataclasses.fields(SystemSwitches)}
 
-#: The last switches read, by their stored text: read on every request, parsed once.
-_last: tuple[str | None, SystemSwitches] = (None, SystemSwitches())
+
+def _parse(text: str | None) -> SystemSwitches:
+    values = json.loads(text) if text else {}
+    return SystemSwitches(**{k: bool(v) for k, v in values.items() if k in _ATTRIBUTES})
+
+
+#: Read on every request.
+_SWITCHES = MetaReading(SWITCHES_META, _parse)
 
 
 def load_switches(store: Store) -> SystemSwitches:
     """The stored switches (RSpace's defaults where none are kept); a copy to change freely."""
-    global _last
-    text = store.get_meta(SWITCHES_META)
-    seen, switches = _last
-    if text != seen:
-        values = json.loads(text) if text else {}
-        switches = SystemSwitches(**{k: bool(v) for k, v in values.items() if k in _ATTRIBUTES})
-        _last = (text, switches)
-    return dataclasses.replace(switches)
+    return dataclasses.replace(_SWITCHES.read(store))
 
 
 def save_switches(store: Store, switches: SystemSwitches) -> None:
