@@ -64,14 +64,19 @@ _ID = Path(include_in_schema=False)
 _DOCUMENT_ID = {"parameters": [DOCUMENT_ID_PARAMETER]}
 
 
-def _document_id(raw: str) -> int:
+def long_parameter(name: str, raw: str) -> int:
+    """A Spring ``Long`` path or request parameter: 400 (40006) for what is not one."""
     try:
         value = int(raw)
     except ValueError:
-        raise TypeMismatch("id", raw, "java.lang.Long") from None
+        raise TypeMismatch(name, raw, "java.lang.Long") from None
     if not -(2**63) <= value < 2**63:
-        raise TypeMismatch("id", raw, "java.lang.Long")
+        raise TypeMismatch(name, raw, "java.lang.Long")
     return value
+
+
+def _document_id(raw: str) -> int:
+    return long_parameter("id", raw)
 
 
 #: The listing criteria's Integer properties; the others are Strings.

@@ -11,7 +11,14 @@ from ..domain.errors import TypeMismatch
 from ..domain.folders import TREE_ORDER_CHOICES
 from ..domain.kinds import USERS
 from ..domain.models import Folder, User
-from .api_router import _ID, _document_id, _json_body, authenticate, spring_bound
+from .api_router import (
+    _ID,
+    _document_id,
+    _json_body,
+    authenticate,
+    long_parameter,
+    spring_bound,
+)
 from .context import api_base, mock_of
 from .representations import folder_json, tree_listing
 from .responses import RSpaceJSONResponse
@@ -71,17 +78,6 @@ def _boolean(raw: str | None, name: str) -> bool:
     raise TypeMismatch(name, raw, "boolean")
 
 
-def _long_parameter(name: str, raw: str) -> int:
-    """A Spring ``Long`` request parameter: 400 (40006) for what is not one."""
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise TypeMismatch(name, raw, "java.lang.Long") from None
-    if not -(2**63) <= value < 2**63:
-        raise TypeMismatch(name, raw, "java.lang.Long")
-    return value
-
-
 def _owner_ids(request: Request, ids: set[int], caller: User) -> dict[int, User]:
     owners = {caller.id: caller}
     users = mock_of(request).store.collection(USERS)
@@ -109,13 +105,9 @@ def _folder_response(
             parent = parent_id
     path_json = None
     if path is not None:
-        path_json = [folder_json(p, _parent(p), None, None) for p in path]
+        path_json = [folder_json(p, p.parent_id, None, None) for p in path]
     body = folder_json(folder, parent, path_json, base)
     return RSpaceJSONResponse(body, status_code=status_code)
-
-
-def _parent(folder: Folder) -> int | None:
-    return folder.parent_id
 
 
 @router.post(
@@ -228,7 +220,7 @@ async def get_folder(request: Request, id: str = _ID) -> Response:
     raw_parent = params.get("parentId")
     parent_id = None
     if raw_parent not in (None, ""):
-        parent_id = _long_parameter("parentId", str(raw_parent))
+        parent_id = long_parameter("parentId", str(raw_parent))
     folders = mock_of(request).folders
     folder = folders.get(caller.user, folder_id)
     if not with_path:
