@@ -18,20 +18,18 @@ import os
 import sqlite3
 import typing
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from ...domain.models import Document, Field, OAuthApp, TokenRow, User
 from ...domain.store import Kind
+from ..codec import from_micros
 from .sql import SqlEngine, SqliteDialect
 
 #: The ``user_version`` of the files rspace-mock 0.1.0 wrote (2 added search columns).
 LEGACY_VERSIONS = (1, 2)
 #: What a file gets once upgraded (the tables then carry their own versions, see ``sql.py``).
 ENGINE_USER_VERSION = 3
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class StateFileError(RuntimeError):
@@ -139,10 +137,6 @@ def _damaged(path: Path, problems: list[str]) -> str:
     )
 
 
-def _from_micros(value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=value)
-
-
 class LegacyState:
     """Everything a 0.1.0 state file holds, read into today's entities."""
 
@@ -179,7 +173,7 @@ class LegacyState:
                 user_id=r[1],
                 refresh_token_hash=r[2],
                 access_token_hash=r[3],
-                expiry=_from_micros(r[4]) if r[4] is not None else None,
+                expiry=from_micros(r[4]) if r[4] is not None else None,
                 scope=r[5],
             )
             for r in db.execute(
@@ -193,8 +187,8 @@ class LegacyState:
                 owner_id=r[1],
                 name=r[2],
                 form_id=r[3],
-                created=_from_micros(r[4]),
-                last_modified=_from_micros(r[5]),
+                created=from_micros(r[4]),
+                last_modified=from_micros(r[5]),
                 parent_folder_id=r[6],
                 grand_parent_id=r[7],
                 tags=r[8],
@@ -208,7 +202,7 @@ class LegacyState:
                         name=f["name"],
                         type=f["type"],
                         content=f["content"],
-                        last_modified=_from_micros(f["lastModified"]),
+                        last_modified=from_micros(f["lastModified"]),
                         column_index=f["columnIndex"],
                     )
                     for f in json.loads(r[13])
@@ -253,21 +247,16 @@ def _tables(db: sqlite3.Connection) -> set[str]:
 def _refuse_foreign(path: Path, db: sqlite3.Connection) -> bool:
     """Whether the file is a 0.1.0 state file; refuses one that is neither that nor ours."""
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    tables = _tables(db)
-    if not tables or "store_meta" in tables:
-        if version > ENGINE_USER_VERSION:
-            raise StateFileError(
-                f"{path}: state file format {version} is newer than this server's"
-                f" ({ENGINE_USER_VERSION}); upgrade rspace-mock or use another state file"
-            )
-        return False
-    if version in LEGACY_VERSIONS and {"meta", "users", "documents"} <= tables:
-        return True
     if version > ENGINE_USER_VERSION:
         raise StateFileError(
             f"{path}: state file format {version} is newer than this server's"
             f" ({ENGINE_USER_VERSION}); upgrade rspace-mock or use another state file"
         )
+    tables = _tables(db)
+    if not tables or "store_meta" in tables:
+        return False
+    if version in LEGACY_VERSIONS and {"meta", "users", "documents"} <= tables:
+        return True
     raise StateFileError(f"{path}: not an rspace-mock state file")
 
 
