@@ -665,8 +665,7 @@ class SqlCollection(Generic[E]):
         )
         with self._engine.connection() as db:
             rows = db.execute(sql, values).fetchall()
-        decode = self._decode
-        return [decode(json.loads(r[0])) for r in rows]
+        return self._decoded(rows)
 
     def count(self, **equals: object) -> int:
         found = self._conditions(equals)
@@ -754,23 +753,7 @@ class SqlCollection(Generic[E]):
         conditions.insert(1, "listed = 1")
         return conditions, values
 
-    def _rows(
-        self,
-        db: Connection,
-        conditions: list[str],
-        values: list[Any],
-        order: str,
-        ascending: bool,
-        offset: int,
-        limit: int,
-    ) -> list[E]:
-        direction = "ASC" if ascending else "DESC"
-        ordering = ", ".join(f"{c} {direction}" for c in (f"o_{order}", *self._schema.key_columns))
-        sql = (
-            f"SELECT body FROM {self._schema.table}{self._where(conditions)}"
-            f" ORDER BY {ordering} LIMIT {self._p} OFFSET {self._p}"
-        )
-        rows = db.execute(sql, [*values, limit, offset]).fetchall()
+    def _decoded(self, rows: list[Any]) -> list[E]:
         decode = self._decode
         return [decode(json.loads(r[0])) for r in rows]
 
@@ -789,6 +772,9 @@ class SqlCollection(Generic[E]):
             return 0, []
         conditions, values = found
         schema = self._schema
+        count, rows = listing_sql(
+            schema, self._p, " AND ".join(conditions), order, ascending, "body"
+        )
         with self._engine.snapshot() as db:
             if schema.counts is not None and not where:
                 row = db.execute(
@@ -796,13 +782,12 @@ class SqlCollection(Generic[E]):
                 ).fetchone()
                 total = int(row[0]) if row else 0
             else:
-                sql = f"SELECT count(*) FROM {schema.table}{self._where(conditions)}"
-                total = int(db.execute(sql, values).fetchone()[0])
+                total = int(db.execute(count, values).fetchone()[0])
             if total == 0 or offset >= total:
                 return total, []
             # Walks the (partition, listed, order, key) index: the cost grows with the page
             # and the offset, not with the partition.
-            return total, self._rows(db, conditions, values, order, ascending, offset, limit)
+            return total, self._decoded(db.execute(rows, [*values, limit, offset]).fetchall())
 
     def search(
         self,
@@ -830,8 +815,7 @@ class SqlCollection(Generic[E]):
             if total == 0 or offset >= total:
                 return total, []
             found_rows = db.execute(rows, [*values, limit, offset]).fetchall()
-        decode = self._decode
-        return total, [decode(json.loads(r[0])) for r in found_rows]
+        return total, self._decoded(found_rows)
 
 
 class SqlEngine:
