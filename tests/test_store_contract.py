@@ -30,6 +30,7 @@ from mock_server.domain.document_query import (
     sort_key,
 )
 from mock_server.domain.documents import DocumentService, ListingRequest
+from mock_server.domain.folders import FolderService
 from mock_server.domain.forms import form_by_id
 from mock_server.domain.kinds import APPS, DOCUMENTS, TOKENS, USERS
 from mock_server.domain.models import (
@@ -115,7 +116,7 @@ def search(store: Store, query: DocumentQuery) -> tuple[int, list[Document]]:
         advanced_query=None,
         filter=query.filter,
     )
-    return DocumentService(store, CLOCK).search(request)
+    return DocumentService(store, CLOCK, FolderService(store, CLOCK)).search(request)
 
 
 def listing(store: Store, **query: object) -> tuple[int, list[int]]:

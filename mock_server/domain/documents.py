@@ -321,10 +321,10 @@ def _normalise_tags(tags: str | None) -> str | None:
 
 
 class DocumentService:
-    def __init__(self, store: Store, clock: Clock, folders: FolderService | None = None) -> None:
+    def __init__(self, store: Store, clock: Clock, folders: FolderService) -> None:
         self.store = store
         self.clock = clock
-        #: Where new documents go (``None``: into the Api Inbox, with no folder rules).
+        #: Where new documents may go.
         self.folders = folders
 
     def now(self) -> datetime:
@@ -390,12 +390,7 @@ class DocumentService:
                     )
                 contents[index] = normalise_field_html(given.content or "")
         with self.store.transaction():
-            parent_id, grandparent_id = user.api_inbox_folder_id, user.home_folder_id
-            if self.folders is not None:
-                parent, grandparent_id = self.folders.document_target(
-                    user, changes.parent_folder_id
-                )
-                parent_id = parent.id
+            parent, grandparent_id = self.folders.document_target(user, changes.parent_folder_id)
             now = self.now()
             created_at = truncate_to_millis(created) if created else now
             modified_at = truncate_to_millis(last_modified) if last_modified else created_at
@@ -406,7 +401,7 @@ class DocumentService:
                 form_id=form.id,
                 created=created_at,
                 last_modified=modified_at,
-                parent_folder_id=parent_id,
+                parent_folder_id=parent.id,
                 grand_parent_id=grandparent_id,
                 tags=_normalise_tags(changes.tags if isinstance(changes.tags, str) else None),
             )
