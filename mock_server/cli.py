@@ -17,6 +17,7 @@ from typing import Any
 
 from . import __version__
 from .admin.cli_commands import ADMIN_COMMANDS, add_admin_commands, run_admin_command
+from .domain.files import MAX_UPLOAD_BYTES
 from .domain.kinds import APPS, USERS
 from .domain.system import load_switches
 from .settings import (
@@ -134,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
         "rule holds across them",
     )
     serve.add_argument(
+        "--max-upload",
+        type=int,
+        metavar="BYTES",
+        help=f"largest upload request to /files, like RSpace's files.maxUploadSize (default: "
+        f"{MAX_UPLOAD_BYTES}, 50 MiB)",
+    )
+    serve.add_argument(
         "--seed",
         type=int,
         metavar="N",
@@ -190,6 +198,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         ("log_level", "log_level"),
         ("seed", "random_seed"),
         ("workers", "workers"),
+        ("max_upload", "max_upload_bytes"),
     ):
         value = getattr(args, flag)
         if value is not None:

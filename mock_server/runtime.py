@@ -18,6 +18,7 @@ from .domain.authentication import ApiAuthenticator
 from .domain.credentials import CredentialFactory
 from .domain.directory import Directory
 from .domain.documents import DocumentService
+from .domain.files import FileService
 from .domain.fixtures import FixtureError, SeedReport, read_fixture_file, seed
 from .domain.folders import FolderService
 from .domain.jwt_tokens import JwtCodec
@@ -100,6 +101,7 @@ class MockRSpace:
         self.folders = FolderService(self.store, self.clock)
         self.directory = Directory(self.store, self.credentials, self.folders)
         self.documents = DocumentService(self.store, self.clock, self.folders)
+        self.files = FileService(self.store, self.clock, self.folders)
         self.tokens = TokenService(
             self.store,
             self.clock,
@@ -143,6 +145,7 @@ class MockRSpace:
     ) -> SeedReport:
         """Seed from a file or a dict (camelCase fixture format). Raises FixtureError."""
         source = "fixtures"
+        base = None
         if data is None:
             path = path or self.settings.fixtures
             if path is None:
@@ -150,8 +153,11 @@ class MockRSpace:
             else:
                 data = read_fixture_file(Path(path))
                 source = str(path)
+                base = Path(path).parent
+        elif self.settings.fixtures is not None:
+            base = Path(self.settings.fixtures).parent
         with self.store.transaction():
-            report = seed(data, self.directory, self.documents, source)
+            report = seed(data, self.directory, self.documents, source, files=self.files, base=base)
         self.fixture_data = data
         self.seed_report = report
         return report

@@ -11,6 +11,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .domain.files import MAX_UPLOAD_BYTES
 from .domain.text import is_unicode_text
 
 #: ``fixtures/default.json`` of the source tree; an installed package carries the same file
@@ -89,6 +90,8 @@ class Settings:
     #: RSpace's global ``api.available`` switch.
     api_enabled: bool = True
     rspace_version: str = RSPACE_VERSION
+    #: RSpace's ``files.maxUploadSize``: the largest upload request, in bytes (``--max-upload``).
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
     log_level: str = "info"
     quirks: Quirks = field(default_factory=Quirks)
     #: Seed for generated ids, secrets and tokens; ``None`` uses the OS's secure random source.
@@ -178,6 +181,8 @@ class Settings:
         """Refuse combinations that cannot work, with a message that says what to do."""
         if self.workers < 1:
             raise ValueError("--workers must be at least 1")
+        if self.max_upload_bytes < 1:
+            raise ValueError("--max-upload must be at least 1 byte")
         if self.workers > 1 and not self.durable:
             raise ValueError(
                 "--workers needs --state FILE or --state postgresql://...: the in-memory store "

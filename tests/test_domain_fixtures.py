@@ -106,5 +106,5 @@ def test_missing_fixture_file(tmp_path: Path) -> None:
 
 def test_default_fixtures_load() -> None:
     mock = build_mock(Settings(random_seed=1))
-    assert mock.seed_report.users == 4 and mock.seed_report.documents == 6
+    assert mock.seed_report.users == 4 and mock.seed_report.documents == 8
     assert mock.seed_report.generated_credentials == []

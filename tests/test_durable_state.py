@@ -104,7 +104,7 @@ def test_fixtures_seed_only_an_empty_state_file(serve_mock: Serve, tmp_path: Pat
     listing = requests.get(
         f"{second.url}/api/v1/documents", headers={"apiKey": API_KEYS["alice"]}, timeout=10
     ).json()
-    assert listing["totalHits"] == 3  # the fixtures' four, less the deleted one; not reseeded
+    assert listing["totalHits"] == 5  # the fixtures' six, less the deleted one; not reseeded
 
 
 def test_memory_store_refuses_workers(serve_mock: Serve) -> None:
@@ -277,3 +277,34 @@ def test_kill_9_during_a_write_burst_loses_no_acknowledged_write(
         f"{restarted.url}/api/v1/documents?pageSize=1", headers=headers, timeout=10
     ).json()
     assert listing["totalHits"] >= 4 + len(acknowledged)
+
+
+def test_uploaded_files_and_their_versions_survive_a_restart(
+    serve_mock: Serve, tmp_path: Path
+) -> None:
+    state = tmp_path / "state.db"
+    headers = {"apiKey": API_KEYS["alice"]}
+    first = serve_mock("--state", str(state))
+    data = bytes(range(256)) * 40
+    made = requests.post(
+        f"{first.url}/api/v1/files",
+        files={"file": ("raw.bin", data)},
+        headers=headers,
+        timeout=10,
+    ).json()
+    replaced = requests.post(
+        f"{first.url}/api/v1/files/{made['id']}/file",
+        files={"file": ("raw-2.bin", data[::-1])},
+        headers=headers,
+        timeout=10,
+    ).json()
+    assert replaced["version"] == 2
+    first.stop_cleanly()
+    second = serve_mock("--state", str(state))
+    info = requests.get(f"{second.url}/api/v1/files/{made['id']}", headers=headers, timeout=10)
+    kept = {k: v for k, v in replaced.items() if k != "_links"}  # another port now
+    assert {k: v for k, v in info.json().items() if k != "_links"} == kept
+    download = requests.get(
+        f"{second.url}/api/v1/files/{made['id']}/file", headers=headers, timeout=10
+    )
+    assert download.content == data[::-1]

@@ -88,7 +88,7 @@ def new_client_with_docs(count: int) -> TestClient:
 def test_listing_shape_and_key_order(seeded: TestClient) -> None:
     body = seeded.get("/api/v1/documents", headers=ALICE).json()
     assert list(body) == ["totalHits", "pageNumber", "documents", "_links"]
-    assert body["totalHits"] == 4 and body["pageNumber"] == 0
+    assert body["totalHits"] == 6 and body["pageNumber"] == 0
     for document in body["documents"]:
         assert list(document) == SUMMARY_KEYS
         assert re.fullmatch(r"SD\d+", document["globalId"])
@@ -300,7 +300,7 @@ def test_advanced_query_terms_and_operators(seeded: TestClient) -> None:
     assert total("or", ("PCR", "tag"), ("buffers", "tag")) == 2
     assert total("and", ("PCR", "tag"), ("buffers", "tag")) == 0
     assert total("and", ("2026-09-01;2026-09-30", "created")) == 2
-    assert total("and", ("Basic Document", "form")) == 4
+    assert total("and", ("Basic Document", "form")) == 6
 
 
 def test_query_is_repeated_in_links(seeded: TestClient) -> None:

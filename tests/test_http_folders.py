@@ -187,12 +187,13 @@ class Api:
         if self._account is None:
             home = self.tree()
             ids = {"home": home["folderId"]}
-            ids.update({r["name"]: r["id"] for r in home["records"] if r["type"] == "FOLDER"})
+            ids.update({r["name"]: r["id"] for r in home["records"] if _standard(r)})
             for top in ("Shared", "Gallery"):
                 for record in self.tree(ids[top])["records"]:
                     ids[f"{top}/{record['name']}"] = record["id"]
             for record in self.tree(ids["Gallery/Images"])["records"]:
-                ids[f"Gallery/Images/{record['name']}"] = record["id"]
+                if _standard(record):
+                    ids[f"Gallery/Images/{record['name']}"] = record["id"]
             shares = "Gallery/Snippets/SNIPPETS_Shared"
             ids[shares] = by_name(self.tree(ids["Gallery/Snippets"]))["SNIPPETS_Shared"]["id"]
             for record in self.tree(ids[shares])["records"]:
@@ -202,6 +203,11 @@ class Api:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _standard(record: dict[str, Any]) -> bool:
+    """A folder RSpace made for the account (not one the fixtures or a test made)."""
+    return record["type"] == "FOLDER" and bool(record.get("systemFolder"))
 
 
 def by_name(listing: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -338,9 +344,10 @@ def test_templates_and_examples_start_empty(erin: Api) -> None:
 
 def test_a_fixture_user_with_documents_has_an_api_inbox_holding_them(alice: Api) -> None:
     home = alice.tree()
-    assert home["totalHits"] == 5
-    assert sorted(r["name"] for r in home["records"]) == sorted([*HOME_ORDER, "Api Inbox"])
-    assert [n for n in alice.names() if n != "Api Inbox"] == HOME_ORDER
+    assert home["totalHits"] == 6
+    mine = ["Api Inbox", "Projects"]  # the fixtures' own folder, besides RSpace's
+    assert sorted(r["name"] for r in home["records"]) == sorted([*HOME_ORDER, *mine])
+    assert [n for n in alice.names() if n not in mine] == HOME_ORDER
     stamps = [r["lastModified"] for r in home["records"]]
     assert stamps == sorted(stamps, reverse=True)
     inbox = by_name(home)["Api Inbox"]
@@ -348,7 +355,9 @@ def test_a_fixture_user_with_documents_has_an_api_inbox_holding_them(alice: Api)
     assert inbox["systemFolder"] is True and inbox["sharedFolder"] is False
     documents = alice.tree(inbox["id"])
     assert documents["totalHits"] == 4
-    expected = {d["name"] for d in alice.get("/documents", pageSize=100).json()["documents"]}
+    everywhere = alice.get("/documents", pageSize=100).json()["documents"]
+    expected = {d["name"] for d in everywhere if d["parentFolderId"] == inbox["id"]}
+    assert len(expected) == 4 and len(everywhere) == 6  # two are notebook entries
     assert {r["name"] for r in documents["records"]} == expected
     for record in documents["records"]:
         assert list(record) == RECORD_KEYS
@@ -945,7 +954,7 @@ def test_system_and_home_folders_cannot_be_deleted(alice: Api) -> None:
         assert response.status_code == 422, path
         assert_api_error(response, 422, 42201, SYSTEM_DELETE, [SYSTEM_DELETE])
     after = alice.tree()
-    assert after["totalHits"] == 5
+    assert after["totalHits"] == 6  # with the fixtures' Projects
     assert alice.tree(ids["Gallery"])["totalHits"] == 8
 
 
@@ -1097,12 +1106,12 @@ def test_walking_next_links_visits_every_record_once(alice: Api, ticking: Any) -
 
 def test_a_page_past_the_end_is_empty(alice: Api) -> None:
     body = alice.get("/folders/tree", pageNumber=9).json()
-    assert body["records"] == [] and body["totalHits"] == 5 and body["pageNumber"] == 9
+    assert body["records"] == [] and body["totalHits"] == 6 and body["pageNumber"] == 9
 
 
 def test_page_size_bounds(alice: Api) -> None:
     assert len(alice.get("/folders/tree", pageSize=1).json()["records"]) == 1
-    assert len(alice.get("/folders/tree", pageSize=100).json()["records"]) == 5
+    assert len(alice.get("/folders/tree", pageSize=100).json()["records"]) == 6
 
 
 @pytest.mark.parametrize("tree_of_id", [False, True])
@@ -1228,7 +1237,7 @@ def test_the_gallery_is_listed_at_home_only_with_folder(alice: Api) -> None:
     listing = alice.tree(typesToInclude="notebook,document")
     assert [r["id"] for r in listing["records"]] == [notebook["id"]]
     with_folders = alice.names(typesToInclude="folder,notebook")
-    assert sorted(with_folders) == sorted([*HOME_ORDER, "Api Inbox", "book"])
+    assert sorted(with_folders) == sorted([*HOME_ORDER, "Api Inbox", "Projects", "book"])
 
 
 def test_documents_filter_in_the_api_inbox(alice: Api) -> None:

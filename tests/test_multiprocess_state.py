@@ -48,6 +48,14 @@ WORKER = """
                 issued = mock.tokens.grant(TokenRequest(**task["request"]), task["url"])
                 print(json.dumps({"access": issued.access_token,
                                   "refresh": issued.refresh_token}), flush=True)
+            elif task["kind"] == "upload":
+                from mock_server.domain.files import Upload
+                user = mock.directory.user_named(task["username"])
+                name = f"{os.getpid()}-{_}.bin"
+                data = (name * 4000).encode()
+                made = mock.files.upload(user, Upload(name, data), None, None)
+                print(json.dumps({"id": made.id, "name": name,
+                                  "folder": made.parent_folder_id}), flush=True)
             else:
                 user = mock.directory.user_named(task["username"])
                 document = mock.documents.update(user, task["document_id"],
@@ -183,3 +191,22 @@ def test_concurrent_document_updates_in_several_processes_lose_no_write(
     assert sorted(o["version"] for o in outcomes) == list(range(2, 102))
     stored = open_mock(seeded_state).store.collection(DOCUMENTS).get(document.id)
     assert stored is not None and stored.version == 101
+
+
+def test_concurrent_uploads_in_several_processes_lose_and_mix_up_no_file(
+    tmp_path: Path, seeded_state: str
+) -> None:
+    _, user = fixture_app_and_user()
+    task = {"kind": "upload", "repeat": 10, "username": user["username"]}
+    outcomes = run_workers(tmp_path, seeded_state, [task] * WORKERS)
+
+    assert len(outcomes) == 10 * WORKERS and not [o for o in outcomes if "error" in o]
+    assert len({o["id"] for o in outcomes}) == len(outcomes)
+    # The first upload of each process made the Miscellaneous Api Inbox: one, for all of them.
+    assert len({o["folder"] for o in outcomes}) == 1
+    mock = open_mock(seeded_state)
+    owner = mock.directory.user_named(user["username"])
+    for outcome in outcomes:
+        file, data = mock.files.content(owner, outcome["id"])
+        assert file.name == outcome["name"]
+        assert data == (outcome["name"] * 4000).encode()

@@ -86,8 +86,8 @@ def test_get_folder_by_number_and_by_global_id(sdk: ELNClient) -> None:
 def test_list_folder_tree_of_home_and_of_a_folder(sdk: ELNClient) -> None:
     home = sdk.list_folder_tree()
     names = [r["name"] for r in home["records"]]
-    assert {"Shared", "Examples", "Gallery", "Templates", "Api Inbox"} <= set(names)
-    assert home["totalHits"] == len(names) == 5
+    assert {"Shared", "Examples", "Gallery", "Templates", "Api Inbox", "Projects"} <= set(names)
+    assert home["totalHits"] == len(names) == 6
     folder = sdk.create_folder("listed")
     sdk.create_folder("sub", parent_folder_id=folder["id"])
     sdk.create_folder("book", parent_folder_id=folder["id"], notebook=True)
@@ -223,23 +223,23 @@ def test_gallery_filesystem_getinfo_of_a_section(
 def test_gallery_filesystem_makedir_and_removedir(
     rspace_mock: RSpaceMockHandle, sdk: ELNClient
 ) -> None:
-    documents = gallery_ids(sdk)["Documents"]
+    videos = gallery_ids(sdk)["Videos"]
     gallery_fs = GalleryFilesystem(rspace_mock.base_url, API_KEYS["alice"])
-    assert gallery_fs.listdir(f"/GF{documents}") == []
-    gallery_fs.makedir(f"/GF{documents}/papers")
-    (made,) = gallery_fs.listdir(f"/GF{documents}")
+    assert gallery_fs.listdir(f"/GF{videos}") == []
+    gallery_fs.makedir(f"/GF{videos}/papers")
+    (made,) = gallery_fs.listdir(f"/GF{videos}")
     assert made.startswith("GF")
-    info = gallery_fs.getinfo(f"/GF{documents}/{made}")
+    info = gallery_fs.getinfo(f"/GF{videos}/{made}")
     assert info.raw["rspace"]["name"] == "papers"
-    assert info.raw["rspace"]["mediaType"] == "Documents"
-    assert info.raw["rspace"]["parentFolderId"] == documents
-    gallery_fs.makedir(f"/GF{documents}/{made}/inner")
+    assert info.raw["rspace"]["mediaType"] == "Videos"
+    assert info.raw["rspace"]["parentFolderId"] == videos
+    gallery_fs.makedir(f"/GF{videos}/{made}/inner")
     with pytest.raises(fs_errors.DirectoryNotEmpty):
-        gallery_fs.removedir(f"/GF{documents}/{made}")
-    (inner,) = gallery_fs.listdir(f"/GF{documents}/{made}")
-    gallery_fs.removedir(f"/GF{documents}/{made}/{inner}")
-    gallery_fs.removedir(f"/GF{documents}/{made}")
-    assert gallery_fs.listdir(f"/GF{documents}") == []
+        gallery_fs.removedir(f"/GF{videos}/{made}")
+    (inner,) = gallery_fs.listdir(f"/GF{videos}/{made}")
+    gallery_fs.removedir(f"/GF{videos}/{made}/{inner}")
+    gallery_fs.removedir(f"/GF{videos}/{made}")
+    assert gallery_fs.listdir(f"/GF{videos}") == []
     with pytest.raises(AuthenticationError):
         sdk.get_folder(made[2:])
 

@@ -12,6 +12,7 @@ http://127.0.0.1:8080) and prints the admin API's JSON answer.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import math
@@ -86,6 +87,18 @@ def add_admin_commands(commands: Any) -> None:
     document.add_argument("--name")
     document.add_argument("--tags")
 
+    folder = add("create-folder", "create a folder (or notebook) at a path, e.g. Projects/PCR")
+    folder.add_argument("--owner", required=True)
+    folder.add_argument("--path", required=True, help="from the home folder, e.g. Projects/PCR")
+    folder.add_argument("--notebook", action="store_true", help="make the last one a notebook")
+
+    upload = add("upload-file", "put a local file into a user's Gallery")
+    upload.add_argument("file", type=Path, help="the local file to upload")
+    upload.add_argument("--owner", required=True)
+    upload.add_argument("--name", help="its name in RSpace (default: the local file's name)")
+    upload.add_argument("--folder", help="a Gallery folder path, e.g. Gallery/Images/Gels")
+    upload.add_argument("--caption")
+
     settings = add("settings", "show or change runtime settings")
     settings.add_argument("--oauth", action=argparse.BooleanOptionalAction)
     settings.add_argument("--api", action=argparse.BooleanOptionalAction)
@@ -141,6 +154,8 @@ ADMIN_COMMANDS = frozenset(
         "delete-app",
         "disconnect-app",
         "create-document",
+        "create-folder",
+        "upload-file",
         "settings",
         "clock",
         "journal",
@@ -236,6 +251,23 @@ def _dispatch(args: argparse.Namespace) -> Any:
             if getattr(args, key):
                 body[key] = getattr(args, key)
         return _call(args, "POST", "/documents", body)
+    if command == "create-folder":
+        body = {"owner": args.owner, "path": args.path, "notebook": args.notebook}
+        return _call(args, "POST", "/folders", body)
+    if command == "upload-file":
+        try:
+            data = args.file.read_bytes()
+        except OSError as exc:
+            raise AdminCallFailed(f"cannot read {args.file}: {exc.strerror}") from None
+        body = {
+            "owner": args.owner,
+            "name": args.name or args.file.name,
+            "base64": base64.b64encode(data).decode("ascii"),
+        }
+        for key in ("folder", "caption"):
+            if getattr(args, key):
+                body[key] = getattr(args, key)
+        return _call(args, "POST", "/files", body)
     if command == "settings":
         body = {}
         for flag, key in (

@@ -10,7 +10,20 @@ from typing import TYPE_CHECKING, Any
 
 from ..clock import ClockRangeError
 from ..domain.errors import ApiProblem, NotFound
-from ..domain.fixtures import APP_KEYS, USER_KEYS, FixtureError, SeedReport, new_user_from_entry
+from ..domain.files import Upload
+from ..domain.fixtures import (
+    APP_KEYS,
+    FILE_KEYS,
+    FOLDER_KEYS,
+    USER_KEYS,
+    FixtureError,
+    SeedReport,
+    explain,
+    file_bytes,
+    find_path,
+    make_path,
+    new_user_from_entry,
+)
 from ..domain.kinds import APPS, USERS
 from ..domain.models import OAuthApp, User
 from ..domain.system import load_switches, save_switches
@@ -128,7 +141,9 @@ class MockControl:
     def load_fixtures(self, data: Any) -> dict[str, Any]:
         """Replace all state with ``data`` (the fixture file format); later resets return here."""
         if not isinstance(data, dict):
-            raise AdminError("fixtures must be an object with users, apps, documents")
+            raise AdminError(
+                "fixtures must be an object with users, apps, folders, files, documents"
+            )
         previous = self.mock.fixture_data
         try:
             report = self.mock.reset(data)
@@ -273,6 +288,57 @@ class MockControl:
             "name": document.name,
             "owner": owner,
             "created": _timestamp(document.created),
+        }
+
+    def create_folder(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A folder or notebook at a path from the owner's home folder (as in fixtures)."""
+        _check(data, FOLDER_KEYS, ("owner", "path"))
+        _check_types(data, ("owner", "path"), ("notebook",))
+        user = self._user(data["owner"])
+        try:
+            folder = make_path(
+                self.mock.folders, user, data["path"], notebook=bool(data.get("notebook"))
+            )
+        except FixtureError as exc:
+            raise AdminError(str(exc)) from None
+        except ApiProblem as exc:
+            raise AdminError(explain(exc), _problem(exc).status) from None
+        return {
+            "id": folder.id,
+            "globalId": folder.global_id,
+            "name": folder.name,
+            "owner": user.username,
+            "notebook": folder.notebook,
+            "parentFolderId": folder.parent_id,
+        }
+
+    def create_file(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A Gallery file (as in fixtures: ``text`` or ``base64`` bytes, an optional folder)."""
+        _check(data, FILE_KEYS - {"path", "ref"}, ("owner", "name"))
+        _check_types(data, ("owner", "name", "folder", "caption", "text", "base64"))
+        user = self._user(data["owner"])
+        try:
+            content = file_bytes(data, "file", None)
+            folder_id = None
+            if data.get("folder"):
+                found = find_path(self.mock.folders, user, data["folder"])
+                if found is None:
+                    raise AdminError(f"no folder {data['folder']!r} of {user.username}", 404)
+                folder_id = found.id
+            file = self.mock.files.upload(
+                user, Upload(data["name"], content), folder_id, data.get("caption")
+            )
+        except FixtureError as exc:
+            raise AdminError(str(exc).removeprefix("file: ")) from None
+        except ApiProblem as exc:
+            raise AdminError(explain(exc), _problem(exc).status) from None
+        return {
+            "id": file.id,
+            "globalId": file.global_id,
+            "name": file.name,
+            "owner": user.username,
+            "size": file.size,
+            "parentFolderId": file.parent_folder_id,
         }
 
     # -- settings ---------------------------------------------------------------------------

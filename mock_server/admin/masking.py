@@ -54,6 +54,8 @@ class FormField:
     name_span: Span | None = None
     value_span: Span | None = None
     label: str = ""
+    #: A file part: ``value`` says what it was, and its bytes are never shown.
+    file: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,12 @@ def mask_form_text(raw: str, reading: FormReading, secrets: Secrets) -> str:
     anything the parser did not read as a parameter or as structure masked too."""
     masked: list[Span] = []
     kept: list[Span] = []
+    replaced: dict[Span, str] = {}
     for field in reading.fields:
-        if field.value_span is not None:
+        if field.file and field.value_span is not None:
+            replaced[field.value_span] = field.value
+            masked.append(field.value_span)
+        elif field.value_span is not None:
             secret = field_is_secret(field) or secrets.found_in(field.value)
             (masked if secret else kept).append(field.value_span)
         if field.name_span is not None:
@@ -139,10 +145,18 @@ def mask_form_text(raw: str, reading: FormReading, secrets: Secrets) -> str:
         text = raw[span[0] : span[1]]
         (masked if might_hold_secret(text) or secrets.found_in(text) else kept).append(span)
     masked.extend(reading.unaccepted)
-    return _rebuild(raw, masked, kept, reading.delimiter)
+    return _rebuild(raw, masked, kept, reading.delimiter, replaced)
 
 
-def _rebuild(raw: str, masked: list[Span], kept: list[Span], delimiter: str) -> str:
+def _rebuild(
+    raw: str,
+    masked: list[Span],
+    kept: list[Span],
+    delimiter: str,
+    replaced: dict[Span, str] | None = None,
+) -> str:
+    """``raw`` with the masked spans as ``***`` (or as their text in ``replaced``)."""
+    replaced = replaced or {}
     spans = sorted([(s, e, True) for s, e in masked] + [(s, e, False) for s, e in kept])
     out: list[str] = []
     position = 0
@@ -153,7 +167,7 @@ def _rebuild(raw: str, masked: list[Span], kept: list[Span], delimiter: str) -> 
                 position = end
             continue
         out.append(_gap(raw[position:start], delimiter))
-        out.append(MASK if hide else raw[start:end])
+        out.append(replaced.get((start, end), MASK) if hide else raw[start:end])
         position = end
     out.append(_gap(raw[position:], delimiter))
     return "".join(out)

@@ -4,13 +4,13 @@ fake has no sharing, and RSpace answers 404, never 403, for a document you may n
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
+from .attachments import Linker, MarkedField, has_markers, readable_files, shown_file_ids
 from .bodies import json_object, long_value
 from .document_query import DocumentQuery, SearchTerm, search_condition
 from .errors import (
@@ -25,6 +25,10 @@ from .html_content import normalise_field_html
 from .json_text import JsonTextError, parse_json
 from .kinds import DOCUMENTS, USERS
 from .models import Document, Field, User
+from .paging import (
+    parse_paging,
+    truncate_to_millis,
+)
 from .store import Store
 from .text import json_value_problem
 
@@ -32,12 +36,8 @@ if TYPE_CHECKING:
     from .folders import FolderService
 
 DEFAULT_NAME = "Untitled document"
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 20
-DEFAULT_ORDER = "lastModified desc"
 MAX_QUERY_LENGTH = 2000
 NAME_MAX_LENGTH = 255
-ORDER_PATTERN = re.compile(r"(name|created|lastModified)\s+(asc|desc)")
 ALLOWED_ORDERS = [f"{f} {d}" for f in ("name", "created", "lastModified") for d in ("asc", "desc")]
 QUERY_TYPES = {
     "global",
@@ -52,12 +52,6 @@ QUERY_TYPES = {
     "records",
 }
 FILTERS = {"favorites", "sharedWithMe"}
-JAVA_INT_MAX = 2**31 - 1
-
-
-def truncate_to_millis(moment: datetime) -> datetime:
-    """RSpace keeps dates to the millisecond."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)
@@ -69,63 +63,6 @@ class ListingRequest:
     search_query: str | None
     advanced_query: str | None
     filter: str | None
-
-
-def _parse_int(name: str, raw: str | None, default: int, errors: list[FieldError]) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw.strip())
-        if not -(2**31) <= value <= JAVA_INT_MAX:
-            raise ValueError
-        return value
-    except ValueError:
-        errors.append(
-            FieldError(
-                name,
-                raw,
-                "Failed to convert property value of type 'java.lang.String' to required type "
-                f"'java.lang.Integer' for property '{name}'; For input string: \"{raw}\"",
-                "documentApiPaginationCriteria",
-            )
-        )
-        return default
-
-
-def parse_paging(params: Mapping[str, str], errors: list[FieldError]) -> tuple[int, int, str]:
-    """``pageNumber``, ``pageSize`` and ``orderBy`` of RSpace's pagination criteria (documents,
-    folder trees, files), each failed constraint added to ``errors``."""
-    page_number = _parse_int("pageNumber", params.get("pageNumber"), 0, errors)
-    page_size = _parse_int("pageSize", params.get("pageSize"), DEFAULT_PAGE_SIZE, errors)
-    if page_number < 0 and not errors:
-        errors.append(
-            FieldError(
-                "pageNumber",
-                page_number,
-                "Page number must be 0 or greater.",
-                "documentApiPaginationCriteria",
-            )
-        )
-    if not 1 <= page_size <= MAX_PAGE_SIZE and not any(e.field == "pageSize" for e in errors):
-        errors.append(
-            FieldError(
-                "pageSize",
-                page_size,
-                f"Page size must be between 1 and {MAX_PAGE_SIZE}.",
-                "documentApiPaginationCriteria",
-            )
-        )
-    order_by = params.get("orderBy") or DEFAULT_ORDER
-    if not ORDER_PATTERN.fullmatch(order_by):
-        errors.append(
-            FieldError(
-                "orderBy",
-                order_by,
-                f'must match "{ORDER_PATTERN.pattern}"',
-                "documentApiPaginationCriteria",
-            )
-        )
-    return page_number, page_size, order_by
 
 
 def parse_listing(params: Mapping[str, str], owner_id: int) -> ListingRequest:
@@ -369,6 +306,8 @@ class DocumentService:
         name = name or DEFAULT_NAME
         _check_name(name)
         contents = [""] * len(form.fields)
+        #: Text fields with ``<fileId=N>`` markers: expanded once their field ids are known.
+        marked: list[MarkedField] = []
         if changes.fields is not None:
             if len(changes.fields) != len(form.fields):
                 raise IllegalArgument(
@@ -388,7 +327,13 @@ class DocumentService:
                         f"Field type '{given.type}' does not match form field type "
                         f"'{form_field.type}'"
                     )
-                contents[index] = normalise_field_html(given.content or "")
+                contents[index] = given.content or ""
+                if form_field.type == "text" and has_markers(given.content):
+                    marked.append(MarkedField(index, given.id, given.name, contents[index]))
+                else:
+                    contents[index] = normalise_field_html(contents[index])
+        linker = Linker(self.store, user)
+        linker.check(marked)
         with self.store.transaction():
             parent, grandparent_id = self.folders.document_target(user, changes.parent_folder_id)
             now = self.now()
@@ -418,8 +363,18 @@ class DocumentService:
                     zip(form.fields, contents, strict=True)
                 )
             ]
+            for item in marked:
+                field = document.fields[item.index]
+                field.content = self._expanded(linker, field.id, item.content)
+            for field in document.fields:
+                field.file_ids = readable_files(self.store, user.id, shown_file_ids(field.content))
             self.store.collection(DOCUMENTS).insert(document)
             return document
+
+    def _expanded(self, linker: Linker, field_id: int, content: str) -> str:
+        millis = int(self.now().timestamp() * 1000)
+        expanded = linker.expand(content, field_id, millis, lambda: self.store.next_id("chem"))
+        return normalise_field_html(expanded)
 
     def update(self, user: User, document_id: int, body: object) -> Document:
         changes = DocumentChanges.from_body(body)
@@ -427,7 +382,9 @@ class DocumentService:
         updates = None
         if changes.fields is not None:
             updates = [
-                u if u.content is None else replace(u, content=normalise_field_html(u.content))
+                u
+                if u.content is None or has_markers(u.content)
+                else replace(u, content=normalise_field_html(u.content))
                 for u in changes.fields
             ]
         with self.store.transaction():
@@ -440,14 +397,15 @@ class DocumentService:
                 # "" (or null) clears the tags; a missing key keeps them.
                 document.tags = _normalise_tags(changes.tags)
             if updates is not None:
-                self._apply_field_updates(document, updates, now)
+                self._apply_field_updates(user, document, updates, now)
             document.version += 1
             document.last_modified = now
             self.store.collection(DOCUMENTS).put(document)
             return document
 
-    @staticmethod
-    def _apply_field_updates(document: Document, updates: list[FieldUpdate], now: datetime) -> None:
+    def _apply_field_updates(
+        self, user: User, document: Document, updates: list[FieldUpdate], now: datetime
+    ) -> None:
         if not updates:
             return
         pairs: list[tuple[FieldUpdate, Field]]
@@ -465,9 +423,24 @@ class DocumentService:
             if any(u.id is None or u.id not in by_id for u in updates):
                 raise IllegalArgument("Provided fields don't match document fields")
             pairs = [(u, by_id[u.id]) for u in updates if u.id is not None]
-        for given, field in pairs:
-            if given.content is not None and given.content != field.content:
-                field.content = given.content
+        marked = [
+            MarkedField(index, given.id, given.name, given.content)
+            for index, (given, field) in enumerate(pairs)
+            if field.type == "text" and has_markers(given.content) and given.content is not None
+        ]
+        linker = Linker(self.store, user)
+        linker.check(marked)
+        expanded = {
+            item.index: self._expanded(linker, pairs[item.index][1].id, item.content)
+            for item in marked
+        }
+        for index, (given, field) in enumerate(pairs):
+            content = expanded.get(index, given.content)
+            if content is None and given.content is not None:
+                content = normalise_field_html(given.content)
+            if content is not None and content != field.content:
+                field.content = content
+                field.file_ids = readable_files(self.store, user.id, shown_file_ids(content))
                 field.last_modified = now
 
     def delete(self, user: User, document_id: int) -> None:

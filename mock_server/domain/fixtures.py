@@ -1,11 +1,23 @@
-"""Seed data: one JSON file of users, OAuth apps and documents (camelCase, like RSpace's API).
+"""Seed data: one JSON file of users, OAuth apps, folders and notebooks, Gallery files and
+documents (camelCase, like RSpace's API), made in that order.
+
+Places are paths from the owner's home folder, as RSpace shows them: ``Projects/PCR`` (a folder
+or notebook in the workspace), ``Gallery/Images/microscopy`` (a folder in the Gallery). A
+``folders`` entry makes each missing folder on its path (the last one a notebook with
+``notebook: true``); a file goes into its ``folder`` (default: its section's Api Inbox); a
+document goes into its ``folder`` (default: the Api Inbox). A document's field content may name a
+file of the fixtures by its ``ref`` (default: its name) in a marker, ``<fileId=gel.png>``; it
+becomes the file's id, and then the attachment HTML any ``<fileId=N>`` becomes.
 
 A bad file stops the start with one message naming the file, the entry and the problem.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +28,9 @@ from ..clock import ClockRangeError, in_clock_range
 from .directory import CreatedApp, Directory, NewUser
 from .documents import DocumentService
 from .errors import ApiProblem
+from .files import FileService, Upload
+from .folders import FolderService
+from .models import Folder, User
 from .text import json_value_problem
 
 USER_KEYS = {
@@ -30,7 +45,12 @@ USER_KEYS = {
     "piRole",
 }
 APP_KEYS = {"name", "owner", "clientId", "clientSecret"}
-DOCUMENT_KEYS = {"owner", "name", "tags", "fields", "created", "lastModified"}
+DOCUMENT_KEYS = {"owner", "name", "tags", "fields", "created", "lastModified", "folder"}
+FOLDER_KEYS = {"owner", "path", "notebook"}
+FILE_KEYS = {"owner", "name", "folder", "caption", "text", "base64", "path", "ref"}
+SECTIONS = ("users", "apps", "folders", "files", "documents")
+#: ``<fileId=REF>`` where REF is not a number: a file of the fixtures.
+_FILE_REF = re.compile(r"<fileId=([^>]*[^>\d][^>]*)>")
 
 
 class FixtureError(Exception):
@@ -43,6 +63,8 @@ class SeedReport:
 
     users: int = 0
     documents: int = 0
+    folders: int = 0
+    files: int = 0
     apps: list[CreatedApp] = field(default_factory=list)
     generated_credentials: list[CreatedApp] = field(default_factory=list)
 
@@ -129,14 +151,22 @@ def _timestamp(entry: dict[str, Any], key: str, where: str) -> datetime | None:
 
 
 def seed(
-    data: dict[str, Any], directory: Directory, documents: DocumentService, source: str = "fixtures"
+    data: dict[str, Any],
+    directory: Directory,
+    documents: DocumentService,
+    source: str = "fixtures",
+    *,
+    files: FileService | None = None,
+    base: Path | None = None,
 ) -> SeedReport:
-    """Create everything ``data`` describes. Raises :class:`FixtureError` at the first problem."""
-    unknown = sorted(set(data) - {"users", "apps", "documents"})
+    """Create everything ``data`` describes. Raises :class:`FixtureError` at the first problem.
+
+    ``base`` is where a file entry's ``path`` is found (the fixture file's folder)."""
+    unknown = sorted(set(data) - set(SECTIONS))
     if unknown:
         raise FixtureError(
             f"{source}: unknown top-level key(s) {', '.join(unknown)}; "
-            "allowed: users, apps, documents"
+            f"allowed: {', '.join(SECTIONS)}"
         )
     # JSON can spell strings no response can carry (a "\ud800" escape) and, in Python,
     # NaN: refused here for a file and for the admin API alike, before anything is created.
@@ -145,11 +175,13 @@ def seed(
         raise FixtureError(f"{source}: {problem}")
     report = SeedReport()
     sections = {}
-    for section in ("users", "apps", "documents"):
+    for section in SECTIONS:
         entries = data.get(section, [])
         if not isinstance(entries, list):
             raise FixtureError(f"{source}: '{section}' must be a list")
         sections[section] = entries
+    if (sections["folders"] or sections["files"]) and files is None:
+        raise FixtureError(f"{source}: folders and files need the file service")
 
     for index, entry in enumerate(sections["users"]):
         where = _where(source, "users", index, entry)
@@ -162,7 +194,7 @@ def seed(
         try:
             directory.create_user(new_user)
         except ApiProblem as exc:
-            raise FixtureError(f"{where}: {exc.message}") from None
+            raise FixtureError(f"{where}: {explain(exc)}") from None
         report.users += 1
 
     for index, entry in enumerate(sections["apps"]):
@@ -175,14 +207,50 @@ def seed(
                 entry["owner"], entry["name"], entry.get("clientId"), entry.get("clientSecret")
             )
         except ApiProblem as exc:
-            raise FixtureError(f"{where}: {exc.message}") from None
+            raise FixtureError(f"{where}: {explain(exc)}") from None
         report.apps.append(created_app)
         if not entry.get("clientId") or not entry.get("clientSecret"):
             report.generated_credentials.append(created_app)
 
+    refs: dict[tuple[str, str], int] = {}
+    for index, entry in enumerate(sections["folders"]):
+        where = _where(source, "folders", index, entry)
+        _check_keys(entry, FOLDER_KEYS, {"owner", "path"}, where)
+        notebook = bool(_optional(entry, "notebook", bool, where))
+        assert files is not None
+        owner = _owner(directory, entry, where)
+        try:
+            make_path(files.folders, owner, entry["path"], notebook=notebook)
+        except FixtureError as exc:
+            raise FixtureError(f"{where}: {exc}") from None
+        except ApiProblem as exc:
+            raise FixtureError(f"{where}: {explain(exc)}") from None
+        report.folders += 1
+
+    for index, entry in enumerate(sections["files"]):
+        where = _where(source, "files", index, entry)
+        _check_keys(entry, FILE_KEYS, {"owner", "name"}, where)
+        for key in ("folder", "caption", "text", "base64", "path", "ref"):
+            _optional(entry, key, str, where)
+        assert files is not None
+        owner = _owner(directory, entry, where)
+        data_bytes = file_bytes(entry, where, base)
+        folder_id = None
+        if entry.get("folder"):
+            folder_id = _existing(files.folders, owner, entry["folder"], where).id
+        try:
+            made = files.upload(
+                owner, Upload(entry["name"], data_bytes), folder_id, entry.get("caption")
+            )
+        except ApiProblem as exc:
+            raise FixtureError(f"{where}: {explain(exc)}") from None
+        refs[(owner.username, entry.get("ref") or entry["name"])] = made.id
+        report.files += 1
+
     for index, entry in enumerate(sections["documents"]):
         where = _where(source, "documents", index, entry)
         _check_keys(entry, DOCUMENT_KEYS, {"owner"}, where)
+        _optional(entry, "folder", str, where)
         _optional(entry, "name", str, where)
         _optional(entry, "tags", str, where)
         fields = _optional(entry, "fields", list, where)
@@ -201,11 +269,114 @@ def seed(
                     raise FixtureError(
                         f'{where}: fields[{field_index}] must be an object {{"content": "<html>"}}'
                     )
-            body["fields"] = fields
+            body["fields"] = [
+                {"content": _with_file_ids(item.get("content", ""), entry["owner"], refs, where)}
+                for item in fields
+            ]
         try:
             owner = directory.user_named(entry["owner"])
+            if entry.get("folder"):
+                target = _existing(documents.folders, owner, entry["folder"], where)
+                body["parentFolderId"] = target.id
             documents.create(owner, body, created=created, last_modified=last_modified)
         except ApiProblem as exc:
-            raise FixtureError(f"{where}: {exc.message}") from None
+            raise FixtureError(f"{where}: {explain(exc)}") from None
         report.documents += 1
     return report
+
+
+def _owner(directory: Directory, entry: Mapping[str, Any], where: str) -> User:
+    try:
+        return directory.user_named(entry["owner"])
+    except ApiProblem as exc:
+        raise FixtureError(f"{where}: {explain(exc)}") from None
+
+
+def _parts(path: str) -> list[str]:
+    return [part for part in path.strip().strip("/").split("/") if part.strip()]
+
+
+def find_path(folders: FolderService, owner: User, path: str) -> Folder | None:
+    """The live folder or notebook at ``path`` from the owner's home folder, if there is one."""
+    current = folders.folders.get(owner.home_folder_id)
+    for part in _parts(path):
+        if current is None:
+            return None
+        current = next(
+            (
+                child
+                for child in folders.folders.select(parent_id=current.id)
+                if child.name == part and not child.deleted
+            ),
+            None,
+        )
+    return current
+
+
+def make_path(folders: FolderService, owner: User, path: str, *, notebook: bool) -> Folder:
+    """The folder (or, last, notebook) at ``path``, each missing one made by RSpace's rules."""
+    parts = _parts(path)
+    if not parts:
+        raise FixtureError("'path' must name a folder below the home folder, like Projects/PCR")
+    current = folders.get(owner, owner.home_folder_id)
+    for index, part in enumerate(parts):
+        existing = find_path(folders, owner, "/".join(parts[: index + 1]))
+        last = index == len(parts) - 1
+        if existing is not None and not (last and existing.notebook != notebook):
+            current = existing
+            continue
+        current = folders.create(
+            owner, {"name": part, "parentFolderId": current.id, "notebook": last and notebook}
+        )
+    return current
+
+
+def _existing(folders: FolderService, owner: User, path: str, where: str) -> Folder:
+    found = find_path(folders, owner, path)
+    if found is None:
+        raise FixtureError(
+            f"{where}: no folder {path!r} of {owner.username}; declare it under 'folders'"
+        )
+    return found
+
+
+def file_bytes(entry: Mapping[str, Any], where: str, base: Path | None) -> bytes:
+    """A file entry's bytes: exactly one of ``text``, ``base64`` or ``path``."""
+    given = [key for key in ("text", "base64", "path") if entry.get(key) is not None]
+    if len(given) != 1:
+        raise FixtureError(f"{where}: give the file's bytes as exactly one of text, base64, path")
+    key = given[0]
+    if key == "text":
+        return str(entry["text"]).encode("utf-8")
+    if key == "base64":
+        try:
+            return base64.b64decode(entry["base64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise FixtureError(f"{where}: 'base64' is not valid base64") from None
+    location = Path(entry["path"])
+    if not location.is_absolute():
+        location = (base or Path.cwd()) / location
+    try:
+        return location.read_bytes()
+    except OSError as exc:
+        raise FixtureError(f"{where}: cannot read {location}: {exc.strerror}") from None
+
+
+def _with_file_ids(
+    content: str, owner: str, refs: Mapping[tuple[str, str], int], where: str
+) -> str:
+    def replace(match: re.Match[str]) -> str:
+        ref = match.group(1)
+        file_id = refs.get((owner, ref))
+        if file_id is None:
+            raise FixtureError(f"{where}: no file {ref!r} of {owner} in the fixtures' files")
+        return f"<fileId={file_id}>"
+
+    return _FILE_REF.sub(replace, content)
+
+
+def explain(problem: ApiProblem) -> str:
+    """A problem's message, with its field errors when the message only counts them."""
+    if problem.message.startswith("Errors detected") and any(problem.errors):
+        return "; ".join(problem.errors)
+    return problem.message

@@ -22,7 +22,6 @@ from typing import Any
 
 from ..clock import Clock
 from .bodies import json_object, long_value
-from .documents import parse_paging, truncate_to_millis
 from .errors import (
     ApiProblem,
     AuthenticationFailed,
@@ -32,8 +31,9 @@ from .errors import (
     UnreadableBody,
     ValidationFailed,
 )
-from .kinds import DOCUMENTS, FOLDERS
-from .models import Document, Folder, User
+from .kinds import DOCUMENTS, FOLDERS, MEDIA_FILES
+from .models import Document, Folder, MediaFile, User
+from .paging import parse_paging, truncate_to_millis
 from .store import Store
 
 GALLERY = "Gallery"
@@ -92,7 +92,7 @@ class TreeItem:
     name: str
     created: datetime
     last_modified: datetime
-    #: ``FOLDER``, ``NOTEBOOK`` or ``DOCUMENT``.
+    #: ``FOLDER``, ``NOTEBOOK``, ``DOCUMENT`` or ``MEDIA`` (a Gallery file).
     type: str
     owner_id: int
     #: For folders only.
@@ -191,6 +191,47 @@ class FolderService:
                     types="SYSTEM:API_INBOX",
                 )
                 self.folders.put(inbox)
+            return inbox
+
+    def gallery_section(self, user: User, section: str) -> Folder:
+        """The account's Gallery folder of one section (``Images``, ``Documents``, ...)."""
+        home = self.folders.get(user.home_folder_id)
+        gallery = next(
+            (
+                f
+                for f in self.folders.select(parent_id=user.home_folder_id)
+                if f.has_type("ROOT_MEDIA")
+            ),
+            None,
+        )
+        if home is None or gallery is None:
+            raise ValueError(f"the account of {user.username} has no Gallery")
+        for folder in self.folders.select(parent_id=gallery.id):
+            if folder.system and folder.name == section:
+                return folder
+        raise ValueError(f"the Gallery of {user.username} has no {section} folder")
+
+    def gallery_inbox(self, user: User, section: str) -> Folder:
+        """A Gallery section's ``Api Inbox``, made the first time a file goes there."""
+        with self.store.transaction():
+            parent = self.gallery_section(user, section)
+            for folder in self.folders.select(parent_id=parent.id):
+                if folder.has_type("API_INBOX"):
+                    return folder
+            now = self.now()
+            inbox = Folder(
+                id=self.store.next_id("record"),
+                owner_id=user.id,
+                name=API_INBOX,
+                parent_id=parent.id,
+                created=now,
+                last_modified=now,
+                system=True,
+                types="SYSTEM:API_INBOX",
+                gallery=True,
+                media_type=parent.media_type,
+            )
+            self.folders.insert(inbox)
             return inbox
 
     # -- reading ---------------------------------------------------------------------------
@@ -313,6 +354,7 @@ class FolderService:
             if folder.system:
                 raise IllegalArgument("Cannot delete user home folder or a system folder")
             documents = self.store.collection(DOCUMENTS)
+            files = self.store.collection(MEDIA_FILES)
             pending = [folder]
             while pending:
                 current = pending.pop()
@@ -325,6 +367,10 @@ class FolderService:
                     if not document.deleted:
                         document.deleted = True
                         documents.put(document)
+                for file in files.select(parent_folder_id=current.id):
+                    if not file.deleted:
+                        file.deleted = True
+                        files.put(file)
 
     # -- moving -------------------------------------------------------------------------------
 
@@ -467,6 +513,10 @@ class FolderService:
             for document in self.store.collection(DOCUMENTS).select(parent_folder_id=folder.id):
                 if not document.deleted:
                     items.append(_document_item(document))
+            # Files are listed with documents: "document" names both (``RecordTypeFilter``).
+            for file in self.store.collection(MEDIA_FILES).select(parent_folder_id=folder.id):
+                if not file.deleted:
+                    items.append(_file_item(file))
         return items
 
 
@@ -479,6 +529,18 @@ def _document_item(document: Document) -> TreeItem:
         last_modified=document.last_modified,
         type="DOCUMENT",
         owner_id=document.owner_id,
+    )
+
+
+def _file_item(file: MediaFile) -> TreeItem:
+    return TreeItem(
+        id=file.id,
+        global_id=file.global_id,
+        name=file.name,
+        created=file.created,
+        last_modified=file.last_modified,
+        type="MEDIA",
+        owner_id=file.owner_id,
     )
 
 

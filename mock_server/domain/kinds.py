@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from .document_query import search_text
-from .models import Document, Folder, OAuthApp, TokenRow, User
+from .models import Document, FileContent, Folder, MediaFile, OAuthApp, TokenRow, User
 from .store import Kind, Order, SearchText
 
 #: The first value of each sequence: RSpace's ids of different kinds never look alike.
@@ -36,18 +36,26 @@ TOKENS: Kind[TokenRow] = Kind(
 )
 
 
-def _name_folded(document: Document) -> str:
+def _name_folded(record: Document | MediaFile) -> str:
     # Python's str.lower(), as ``document_query.sort_key`` orders names (SQL's lower() folds
     # ASCII only, so the folded name is a stored value, not an SQL expression).
-    return document.name.lower()
+    return record.name.lower()
 
 
-def _created(document: Document) -> datetime:
-    return document.created
+def _created(record: Document | MediaFile) -> datetime:
+    return record.created
 
 
-def _last_modified(document: Document) -> datetime:
-    return document.last_modified
+def _last_modified(record: Document | MediaFile) -> datetime:
+    return record.last_modified
+
+
+#: RSpace's three listing orders (``orderBy``) of documents and of files, then by id.
+_LISTING_ORDERS: tuple[Order[Any], ...] = (
+    Order("name", _name_folded, str),
+    Order("created", _created, datetime),
+    Order("lastModified", _last_modified, datetime),
+)
 
 
 def _live(document: Document) -> bool:
@@ -63,11 +71,7 @@ DOCUMENTS: Kind[Document] = Kind(
     #: a folder's contents.
     lookups=("form_id", "parent_folder_id"),
     partition="owner_id",
-    orders=(
-        Order("name", _name_folded, str),
-        Order("created", _created, datetime),
-        Order("lastModified", _last_modified, datetime),
-    ),
+    orders=_LISTING_ORDERS,
     listed=_live,
     text=SearchText(
         columns=("name", "tag_list", "fields", "everything", "created_day", "last_modified_day"),
@@ -83,4 +87,36 @@ FOLDERS: Kind[Folder] = Kind(
     lookups=("owner_id", "parent_id"),
 )
 
-ALL_KINDS: tuple[Kind[Any], ...] = (USERS, APPS, TOKENS, DOCUMENTS, FOLDERS)
+
+def _file_live(file: MediaFile) -> bool:
+    return not file.deleted
+
+
+#: Gallery files, listed per owner (``GET /files``) in RSpace's three orders, narrowed by their
+#: ``api_type``; found by folder for a Gallery folder's listing.
+MEDIA_FILES: Kind[MediaFile] = Kind(
+    name="media_file",
+    type=MediaFile,
+    key=("id",),
+    lookups=("parent_folder_id", "api_type"),
+    partition="owner_id",
+    orders=_LISTING_ORDERS,
+    listed=_file_live,
+)
+
+#: The bytes of each version of each file, apart from the file so that listings never read them.
+FILE_CONTENTS: Kind[FileContent] = Kind(
+    name="file_content",
+    type=FileContent,
+    key=("file_id", "version"),
+)
+
+ALL_KINDS: tuple[Kind[Any], ...] = (
+    USERS,
+    APPS,
+    TOKENS,
+    DOCUMENTS,
+    FOLDERS,
+    MEDIA_FILES,
+    FILE_CONTENTS,
+)

@@ -80,6 +80,9 @@ class Field:
     content: str
     last_modified: datetime
     column_index: int
+    #: The Gallery files the content shows (``FieldAttachment`` rows), in the order it shows
+    #: them.
+    file_ids: list[int] = field(default_factory=list)
 
     @property
     def global_id(self) -> str:
@@ -143,6 +146,51 @@ class Folder:
 
     def has_type(self, word: str) -> bool:
         return word in self.types.split(":")
+
+
+@dataclass
+class MediaFile:
+    """A file in the Gallery (RSpace's ``EcatMediaFile``: ``EcatImage``, ``EcatDocumentFile``,
+    ``EcatAudio``, ``EcatVideo``, ``EcatChemistryFile``); its bytes are a :class:`FileContent`
+    per version."""
+
+    id: int
+    owner_id: int
+    #: The name it was uploaded with (the record's name); a replacement renames it.
+    name: str
+    #: The Gallery section its extension puts it in: ``Images``, ``Audios``, ``Videos``,
+    #: ``Documents``, ``Chemistry`` or ``Miscellaneous``.
+    section: str
+    #: What ``GET /files?mediaType=`` calls its class: ``image``, ``av``, ``document`` or
+    #: ``chemistry``.
+    api_type: str
+    #: Set when the file is made; a replacement keeps it.
+    content_type: str
+    size: int
+    version: int
+    created: datetime
+    last_modified: datetime
+    parent_folder_id: int
+    #: The name a download gives it (``<base>_<millis>.<ext>``, as RSpace's file store names it).
+    stored_name: str
+    caption: str | None = None
+    #: Of an image, as read from its header; 0 when it could not be read.
+    width: int = 0
+    height: int = 0
+    deleted: bool = False
+
+    @property
+    def global_id(self) -> str:
+        return f"GL{self.id}"
+
+
+@dataclass
+class FileContent:
+    """The bytes of one version of a :class:`MediaFile`."""
+
+    file_id: int
+    version: int
+    data: bytes
 
 
 @dataclass

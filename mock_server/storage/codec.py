@@ -1,9 +1,9 @@
 """Any entity dataclass <-> a JSON-able dict, from its type hints; written once for all kinds.
 
 Values: ``datetime`` as UTC microseconds since the epoch (an ``int``: exact, and ordered as the
-instants are), nested dataclasses as dicts, lists and tuples as lists, ``X | None`` as ``X`` or
-``null``; ``bool``, ``int``, ``float`` and ``str`` as themselves. Decoded datetimes are aware
-(UTC); a naive one is encoded as UTC, as ``clock.utc`` makes them.
+instants are), ``bytes`` as base64 text, nested dataclasses as dicts, lists and tuples as lists,
+``X | None`` as ``X`` or ``null``; ``bool``, ``int``, ``float`` and ``str`` as themselves.
+Decoded datetimes are aware (UTC); a naive one is encoded as UTC, as ``clock.utc`` makes them.
 
 The encoder and decoder of a type are compiled once, on first use, into closures that know each
 field's conversion, so encoding does no type inspection per value (see
@@ -12,6 +12,7 @@ field's conversion, so encoding does no type inspection per value (see
 
 from __future__ import annotations
 
+import base64
 import copy
 import dataclasses
 import json
@@ -41,6 +42,10 @@ def from_micros(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
+def _encode_bytes(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
 def _optional_of(hint: Any) -> Any | None:
     """``X`` for ``X | None`` (or ``Optional[X]``), else ``None``."""
     origin = typing.get_origin(hint)
@@ -65,6 +70,8 @@ def value_encoder(hint: Any) -> Convert | None:
         return None
     if hint is datetime:
         return to_micros
+    if hint is bytes:
+        return _encode_bytes
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return encoder(hint)
     origin = typing.get_origin(hint)
@@ -95,6 +102,8 @@ def value_decoder(hint: Any) -> Convert | None:
         return float  # JSON writes 1.0 as 1.0, but an int column may give 1
     if hint is datetime:
         return from_micros
+    if hint is bytes:
+        return base64.b64decode
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return decoder(hint)
     origin = typing.get_origin(hint)

@@ -70,6 +70,8 @@ def index() -> JsonObject:
             "GET|POST /_mock/apps",
             "DELETE /_mock/apps/{clientId}",
             "POST /_mock/documents",
+            "POST /_mock/folders",
+            "POST /_mock/files",
             "GET|PATCH /_mock/settings",
             "GET /_mock/clock",
             "POST /_mock/clock/{freeze,set,advance,unfreeze,reset}",
@@ -164,6 +166,30 @@ def delete_app(request: Request, client_id: str) -> JsonObject:
 )
 def create_document(request: Request, body: Any = Body(...)) -> JsonObject:
     return control(request).create_document(_object(body))
+
+
+@router.post(
+    "/folders",
+    status_code=201,
+    openapi_extra={
+        **S.answers(201, "The folder or notebook", S.CREATED_FOLDER, 400, 404),
+        **S.body(S.NEW_FOLDER),
+    },
+)
+def create_folder(request: Request, body: Any = Body(...)) -> JsonObject:
+    return control(request).create_folder(_object(body))
+
+
+@router.post(
+    "/files",
+    status_code=201,
+    openapi_extra={
+        **S.answers(201, "The Gallery file", S.CREATED_FILE, 400, 404),
+        **S.body(S.NEW_FILE),
+    },
+)
+def create_file(request: Request, body: Any = Body(...)) -> JsonObject:
+    return control(request).create_file(_object(body))
 
 
 @router.get("/settings", openapi_extra=S.answers(200, "The settings", S.SETTINGS))

@@ -443,3 +443,63 @@ INDEX = _object(
     "service",
     "endpoints",
 )
+
+NEW_FOLDER = _object(
+    {"owner": _TEXT, "path": _TEXT, "notebook": _NULLABLE_BOOL},
+    "owner",
+    "path",
+)
+NEW_FOLDER["title"] = "AdminFolderPost"
+NEW_FOLDER["description"] = (
+    "A folder (or notebook) at a path from the owner's home folder, e.g. Projects/PCR or "
+    "Gallery/Images/Gels; missing folders on the way are made too."
+)
+CREATED_FOLDER = _object(
+    {
+        "id": {"type": "integer"},
+        "globalId": {"type": "string", "pattern": r"^(FL|NB|GF)\d+$"},
+        "name": {"type": "string"},
+        "owner": {"type": "string"},
+        "notebook": {"type": "boolean"},
+        "parentFolderId": {"type": ["integer", "null"]},
+    },
+    "id",
+    "globalId",
+    "name",
+    "owner",
+    "notebook",
+    "parentFolderId",
+)
+NEW_FILE = _object(
+    {
+        "owner": _TEXT,
+        "name": _TEXT,
+        "folder": _NULLABLE_TEXT,
+        "caption": _NULLABLE_TEXT,
+        "text": _NULLABLE_TEXT,
+        "base64": _NULLABLE_TEXT,
+    },
+    "owner",
+    "name",
+)
+NEW_FILE["title"] = "AdminFilePost"
+NEW_FILE["description"] = (
+    "A Gallery file: its bytes as exactly one of text or base64; folder is a path from the "
+    "owner's home folder (default: its section's Api Inbox)."
+)
+CREATED_FILE = _object(
+    {
+        "id": {"type": "integer"},
+        "globalId": {"type": "string", "pattern": r"^GL\d+$"},
+        "name": {"type": "string"},
+        "owner": {"type": "string"},
+        "size": {"type": "integer"},
+        "parentFolderId": {"type": "integer"},
+    },
+    "id",
+    "globalId",
+    "name",
+    "owner",
+    "size",
+    "parentFolderId",
+)

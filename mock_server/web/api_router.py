@@ -119,7 +119,9 @@ def _owner_of(request: Request, document: Document, caller: User) -> User:
 def _document_response(
     request: Request, document: Document, caller: User, status_code: int = 200
 ) -> Response:
-    body = full_document(document, _owner_of(request, document, caller), caller, api_base(request))
+    files = mock_of(request).files.shown_by(document)
+    owner = _owner_of(request, document, caller)
+    body = full_document(document, owner, caller, api_base(request), files)
     return RSpaceJSONResponse(body, status_code=status_code)
 
 

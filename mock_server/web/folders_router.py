@@ -22,37 +22,13 @@ from .api_router import (
 from .context import api_base, mock_of
 from .representations import folder_json, tree_listing
 from .responses import RSpaceJSONResponse
-from .schemas import error_responses, success_response
+from .schemas import LINK_SCHEMA, error_responses, id_parameter, paging_parameters, success_response
 
 router = APIRouter(prefix="/api/v1")
 
-_FOLDER_ID = {
-    "parameters": [
-        {
-            "name": "id",
-            "in": "path",
-            "required": True,
-            "schema": {"type": "integer", "format": "int64"},
-            "description": "A folder's or notebook's id",
-        }
-    ]
-}
+_FOLDER_ID = {"parameters": [id_parameter("A folder's or notebook's id")]}
 _TREE_PARAMETERS = [
-    {
-        "name": "pageNumber",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
-    },
-    {
-        "name": "pageSize",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-    },
-    {
-        "name": "orderBy",
-        "in": "query",
-        "schema": {"type": "string", "enum": list(TREE_ORDER_CHOICES)},
-    },
+    *paging_parameters(TREE_ORDER_CHOICES),
     {
         "name": "typesToInclude",
         "in": "query",
@@ -64,6 +40,69 @@ _TREE_PARAMETERS = [
         "description": "Comma-separated: notebook, folder, document, snippet",
     },
 ]
+
+
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"}
+_LINKS = {"type": "array", "items": LINK_SCHEMA}
+_FOLDER_KEYS = {
+    "id": {"type": "integer", "format": "int64"},
+    "globalId": {"type": "string", "pattern": "^(FL|NB|GF)[0-9]+$"},
+    "name": {"type": "string"},
+    "created": _DATE,
+    "lastModified": _DATE,
+    "parentFolderId": {"type": ["integer", "null"], "format": "int64"},
+    "notebook": {"type": "boolean"},
+    "systemFolder": {"type": "boolean"},
+    "sharedFolder": {"type": "boolean"},
+    "mediaType": {"type": ["string", "null"]},
+}
+FOLDER_SCHEMA: dict[str, Any] = {
+    "title": "ApiFolder",
+    "type": "object",
+    "properties": {
+        **_FOLDER_KEYS,
+        "pathToRootFolder": {
+            "type": ["array", "null"],
+            "items": {"type": "object", "properties": _FOLDER_KEYS},
+        },
+        "_links": _LINKS,
+    },
+    "required": [*_FOLDER_KEYS, "pathToRootFolder", "_links"],
+}
+_RECORD_SCHEMA: dict[str, Any] = {
+    "title": "RecordTreeItemInfo",
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer", "format": "int64"},
+        "globalId": {"type": "string", "pattern": "^(FL|NB|GF|SD|GL)[0-9]+$"},
+        "name": {"type": "string"},
+        "created": _DATE,
+        "lastModified": _DATE,
+        "parentFolderId": {"type": "integer", "format": "int64"},
+        "type": {"type": "string", "enum": ["FOLDER", "NOTEBOOK", "DOCUMENT", "MEDIA"]},
+        "systemFolder": {"type": "boolean"},
+        "sharedFolder": {"type": "boolean"},
+        "_links": _LINKS,
+        "owner": {"type": ["object", "null"]},
+    },
+    "required": ["id", "globalId", "name", "created", "lastModified", "type", "_links", "owner"],
+}
+TREE_SCHEMA: dict[str, Any] = {
+    "title": "ApiRecordTreeItemListing",
+    "type": "object",
+    "properties": {
+        "folderId": {"type": "integer", "format": "int64"},
+        "totalHits": {"type": "integer"},
+        "pageNumber": {"type": "integer"},
+        "records": {"type": "array", "items": _RECORD_SCHEMA},
+        "_links": _LINKS,
+    },
+    "required": ["folderId", "totalHits", "pageNumber", "records", "_links"],
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return success_response(description, content={"application/json": {"schema": schema}})
 
 
 def _boolean(raw: str | None, name: str) -> bool:
@@ -114,7 +153,7 @@ def _folder_response(
     "/folders",
     status_code=201,
     responses={
-        201: success_response("The new folder or notebook"),
+        201: _json(FOLDER_SCHEMA, "The new folder or notebook"),
         **error_responses(400, 401, 404, 415),
     },
     tags=["Folders"],
@@ -161,7 +200,7 @@ async def _tree(request: Request, folder_id: int | None) -> Response:
 @router.get(
     "/folders/tree",
     responses={
-        200: success_response("A page of your home folder"),
+        200: _json(TREE_SCHEMA, "A page of your home folder"),
         **error_responses(400, 401, 422),
     },
     tags=["Folders"],
@@ -175,7 +214,7 @@ async def home_tree(request: Request) -> Response:
 @router.get(
     "/folders/tree/{id}",
     responses={
-        200: success_response("A page of the folder's contents"),
+        200: _json(TREE_SCHEMA, "A page of the folder's contents"),
         **error_responses(400, 401, 404, 422),
     },
     tags=["Folders"],
@@ -188,7 +227,7 @@ async def folder_tree(request: Request, id: str = _ID) -> Response:
 
 @router.get(
     "/folders/{id}",
-    responses={200: success_response("The folder"), **error_responses(400, 401, 404, 422)},
+    responses={200: _json(FOLDER_SCHEMA, "The folder"), **error_responses(400, 401, 404, 422)},
     tags=["Folders"],
     summary="Get a folder or notebook",
     openapi_extra={

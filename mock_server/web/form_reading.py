@@ -162,6 +162,11 @@ class _LocatingMultiPartParser(MultiPartParser):
         self.parts[-1].finished = True
 
 
+def file_placeholder(size: int) -> str:
+    """What the journal shows for an uploaded file's bytes."""
+    return f"({size} bytes of a file, not kept)"
+
+
 def _text(raw: str, span: Span | None) -> str:
     return "" if span is None else raw[span[0] : span[1]]
 
@@ -199,8 +204,15 @@ async def _read_multipart(headers: Headers, body: bytes, raw: str) -> FormReadin
         return None
     fields: list[FormField] = []
     for (name, value), part in zip(items, finished, strict=True):
+        if not isinstance(value, str):  # a file: what it is, never its bytes
+            size = 0 if part.data is None else part.data[1] - part.data[0]
+            label = _text(raw, part.disposition)
+            fields.append(
+                FormField(name, file_placeholder(size), part.disposition, part.data, label, True)
+            )
+            continue
         text = _part_text(body, part.data)
-        if isinstance(value, str) and value != text:
+        if value != text:
             return None
         fields.append(
             FormField(name, text, part.disposition, part.data, _text(raw, part.disposition))

@@ -50,6 +50,8 @@ class JournalRecorder:
         response_body = bytearray()
         status: int | None = None
         response_headers: list[tuple[str, str]] = []
+        #: Bytes of a download (``Content-Disposition: attachment``): counted, never kept.
+        download_size: int | None = None
 
         async def recording_receive() -> Message:
             nonlocal request_cut_short
@@ -79,6 +81,9 @@ class JournalRecorder:
             secrets = request_secrets(scope)
             if form is not None:
                 secrets.update(field_secrets(form.fields))
+            kept_response = bytes(response_body)
+            if download_size is not None:
+                kept_response = f"({download_size} bytes of a download, not kept)".encode()
             exchange = RawExchange(
                 time=started_at,
                 method=scope["method"],
@@ -88,7 +93,7 @@ class JournalRecorder:
                 request_body=body,
                 status=None if outcome == "dropped" else status,
                 response_headers=response_headers,
-                response_body=bytes(response_body),
+                response_body=kept_response,
                 fault=state.get(FAULT_STATE_KEY),
                 outcome=outcome,
                 duration_ms=(time.perf_counter() - started) * 1000,
@@ -100,14 +105,21 @@ class JournalRecorder:
         state[FLUSH_STATE_KEY] = flush
 
         async def recording_send(message: Message) -> None:
-            nonlocal status, response_headers
+            nonlocal status, response_headers, download_size
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_headers = [
                     (k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]
                 ]
+                disposition = next(
+                    (v for k, v in response_headers if k.lower() == "content-disposition"), ""
+                )
+                if disposition.strip().lower().startswith("attachment"):
+                    download_size = 0
             elif message["type"] == "http.response.body":
-                if len(response_body) < MAX_CAPTURE_BYTES:
+                if download_size is not None:
+                    download_size += len(message.get("body", b""))
+                elif len(response_body) < MAX_CAPTURE_BYTES:
                     response_body.extend(message.get("body", b""))
                 if not message.get("more_body", False):
                     await flush()

@@ -8,12 +8,14 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ..domain.documents import DEFAULT_ORDER, DEFAULT_PAGE_SIZE, ListingRequest
+from ..domain.documents import ListingRequest
 from ..domain.errors import ApiProblem
+from ..domain.files import FileListing
 from ..domain.folders import TreeListing
 from ..domain.forms import form_by_id
-from ..domain.models import Document, Folder, Form, User
+from ..domain.models import Document, Folder, Form, MediaFile, User
 from ..domain.oauth import IssuedTokens
+from ..domain.paging import DEFAULT_ORDER, DEFAULT_PAGE_SIZE
 
 HTTP_STATUS_NAMES = {
     400: "BAD_REQUEST",
@@ -152,7 +154,15 @@ def document_info(document: Document, owner: User, caller: User, api_base: str) 
     }
 
 
-def full_document(document: Document, owner: User, caller: User, api_base: str) -> dict[str, Any]:
+def full_document(
+    document: Document,
+    owner: User,
+    caller: User,
+    api_base: str,
+    files: Mapping[int, MediaFile] | None = None,
+) -> dict[str, Any]:
+    """``ApiDocument``; ``files`` holds the live files its fields show, by id."""
+    files = files or {}
     body = document_info(document, owner, caller, api_base)
     self_links = body.pop("_links")
     grand_parent_id = body.pop("grandParentId")
@@ -166,7 +176,11 @@ def full_document(document: Document, owner: User, caller: User, api_base: str) 
             "content": field.content,
             "lastModified": rspace_date(field.last_modified),
             "columnIndex": field.column_index,
-            "files": [],
+            "files": [
+                file_json(files[file_id], api_base)
+                for file_id in field.file_ids
+                if file_id in files
+            ],
             "listOfMaterials": [],
             "_links": [],
         }
@@ -290,7 +304,12 @@ def folder_json(
     }
 
 
-_TREE_LINK_PATHS = {"FOLDER": "folders", "NOTEBOOK": "folders", "DOCUMENT": "documents"}
+_TREE_LINK_PATHS = {
+    "FOLDER": "folders",
+    "NOTEBOOK": "folders",
+    "DOCUMENT": "documents",
+    "MEDIA": "files",
+}
 
 
 def tree_listing(
@@ -327,5 +346,43 @@ def tree_listing(
             listing.page_size,
             listing.total,
             lambda page: _paging_query(listing.page_size, listing.order_by, page),
+        ),
+    }
+
+
+def file_json(file: MediaFile, api_base: str) -> dict[str, Any]:
+    """``ApiFile``, with its ``self`` and ``enclosure`` (download) links."""
+    return {
+        "id": file.id,
+        "globalId": file.global_id,
+        "name": file.name,
+        "caption": file.caption,
+        "contentType": file.content_type,
+        "created": rspace_date(file.created),
+        "size": file.size,
+        "version": file.version,
+        "parentFolderId": file.parent_folder_id,
+        "_links": [
+            link(f"{api_base}/files/{file.id}", "self"),
+            link(f"{api_base}/files/{file.id}/file", "enclosure"),
+        ],
+    }
+
+
+def file_listing(listing: FileListing, api_base: str) -> dict[str, Any]:
+    """``ApiFileSearchResult``: the page and its navigation links (``mediaType`` kept)."""
+
+    def query(page: int) -> str:
+        text = _paging_query(listing.page_size, listing.order_by, page)
+        if listing.media_type:
+            text += "&" + urlencode([("mediaType", listing.media_type)], quote_via=quote)
+        return text
+
+    return {
+        "totalHits": listing.total,
+        "pageNumber": listing.page_number,
+        "files": [file_json(file, api_base) for file in listing.files],
+        "_links": navigation_links(
+            f"{api_base}/files", listing.page_number, listing.page_size, listing.total, query
         ),
     }

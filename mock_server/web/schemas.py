@@ -10,23 +10,21 @@ document's own field ids, ``query`` together with ``advancedQuery``) is in the d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.documents import (
     ALLOWED_ORDERS,
-    DEFAULT_ORDER,
-    DEFAULT_PAGE_SIZE,
     FILTERS,
-    JAVA_INT_MAX,
-    MAX_PAGE_SIZE,
     MAX_QUERY_LENGTH,
     NAME_MAX_LENGTH,
     QUERY_TYPES,
 )
 from ..domain.forms import known_forms
 from ..domain.models import Form
+from ..domain.paging import DEFAULT_ORDER, DEFAULT_PAGE_SIZE, JAVA_INT_MAX, MAX_PAGE_SIZE
 
 _DATE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 #: Java ``Instant.toString()``: fraction digits in groups of three, none when zero.
@@ -553,3 +551,43 @@ def token_form_schema() -> JsonSchema:
             },
         ]
     }
+
+
+def id_parameter(description: str) -> dict[str, Any]:
+    """A Java ``Long`` path id."""
+    return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "format": "int64"},
+        "description": description,
+    }
+
+
+def paging_parameters(order_choices: Sequence[str]) -> list[dict[str, Any]]:
+    """``DocumentApiPaginationCriteria`` as query parameters: Java ints, RSpace's orders."""
+    return [
+        {
+            "name": "pageNumber",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 0, "maximum": JAVA_INT_MAX},
+        },
+        {
+            "name": "pageSize",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        },
+        {
+            "name": "orderBy",
+            "in": "query",
+            "schema": {"type": "string", "enum": list(order_choices)},
+        },
+    ]
+
+
+#: An ``ApiLinkItem`` as RSpace writes it (``operation`` and ``method``, always null, left out).
+LINK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"link": {"type": "string"}, "rel": {"type": "string"}},
+    "required": ["link", "rel"],
+}
