@@ -113,6 +113,26 @@ CLAUSES: dict[str, str] = {
     "422 and changes nothing.",
     "DOCS-BADID-1": "A non-numeric document id gives 400 (after authentication).",
     "DOCS-BADBODY-1": "A POST or PUT body that is not JSON gives 400 with internalCode 40009.",
+    # where things live: folders, notebooks, the Gallery's files
+    "FOLDERS-CREATE-1": "POST /folders gives 201 with a folder (FL) or, with notebook: true, a "
+    "notebook (NB) in the given parent; GET /folders/{id} gives it back; DELETE gives 204, then "
+    "the folder and what it held give 401.",
+    "FOLDERS-RULES-1": "Nothing can be created inside a notebook (400, internalCode 40002), and a "
+    "document cannot be created in a Gallery folder (422, internalCode 42201).",
+    "FOLDERS-TREE-1": "A document created with parentFolderId in a notebook is its parent's only "
+    "record in /folders/tree/{id} (type DOCUMENT), and the notebook is a NOTEBOOK record of its "
+    "own parent.",
+    "FILES-ROUNDTRIP-1": "POST /files gives 201 with an ApiFile (GL id, size, version 1, self and "
+    "enclosure links) that GET /files/{id} repeats; /files/{id}/file gives the exact bytes; POST "
+    "/files/{id}/file makes version 2 of the same id with the new bytes.",
+    "FILES-PLACE-1": "A file uploaded without a folder goes into its Gallery section's Api Inbox "
+    "(a .txt: Documents); a folder of another section gives 422 'Target folder (id=N) must be "
+    "either Gallery folder X or a subfolder of X'.",
+    "FILES-ISOLATION-1": "Another user's file gives 404 (internalCode 50301) to GET /files/{id}, "
+    "its download and its replacement, and is not in the caller's listing.",
+    "FILES-ATTACH-1": "A <fileId=N> marker in a new document's field becomes attachment HTML and "
+    "lists file N in the field's files; an unknown id gives 422 'Attachment with fileId=N from "
+    "field 1 cannot be accessed'.",
     # error contract and wire format
     "ERR-SHAPE-1": "Every error response of /oauth/token and /api/v1 is an ApiError: status, "
     "httpCode, internalCode, message, messageCode, errors (non-empty strings), "

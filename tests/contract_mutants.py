@@ -1219,6 +1219,107 @@ def unparseable_body_is_422(fixtures: Path) -> Any:
     )
 
 
+# --- where things live: folders, notebooks, files ---------------------------------------------
+
+
+@mutant("FOLDERS-CREATE-1")
+def notebooks_made_as_folders(fixtures: Path) -> Any:
+    """POST /folders with notebook: true makes a plain folder."""
+    app = _mock_app(fixtures)
+    folders = app.state.mock.folders
+    create = folders.create
+
+    def as_folder(user: Any, body: object) -> Any:
+        if isinstance(body, dict):
+            body = {**body, "notebook": False}
+        return create(user, body)
+
+    folders.create = as_folder
+    return app
+
+
+@mutant("FOLDERS-RULES-1")
+def folders_inside_notebooks_are_422(fixtures: Path) -> Any:
+    """Creating inside a notebook is refused with 422 instead of RSpace's 400."""
+    return _edit_status(
+        _mock_app(fixtures),
+        lambda scope, status, body: status == 400 and b"inside notebooks" in body,
+        422,
+    )
+
+
+@mutant("FOLDERS-TREE-1")
+def documents_ignore_their_parent_folder(fixtures: Path) -> Any:
+    """A new document goes into the Api Inbox whatever parentFolderId says (and says so)."""
+    app = _mock_app(fixtures)
+    folders = app.state.mock.folders
+    target = folders.document_target
+
+    def inbox(user: Any, parent_folder_id: int | None) -> Any:
+        target(user, parent_folder_id)  # the same checks
+        return target(user, None)
+
+    folders.document_target = inbox
+    return app
+
+
+@mutant("FILES-ROUNDTRIP-1")
+def downloads_lose_their_last_byte(fixtures: Path) -> Any:
+    """A download gives the file's bytes less the last one."""
+    app = _mock_app(fixtures)
+    files = app.state.mock.files
+    content = files.content
+
+    def shorter(user: Any, file_id: int) -> Any:
+        file, data = content(user, file_id)
+        return file, data[:-1]
+
+    files.content = shorter
+    return app
+
+
+@mutant("FILES-PLACE-1")
+def any_gallery_folder_takes_any_file(fixtures: Path) -> Any:
+    """A file goes into the folder given, whatever its Gallery section."""
+    app = _mock_app(fixtures)
+    files = app.state.mock.files
+    upload_target = files.upload_target
+
+    def anywhere(user: Any, section: str, folder_id: int | None) -> Any:
+        if folder_id is None:
+            return upload_target(user, section, None)
+        return files.folders.get(user, folder_id)
+
+    files.upload_target = anywhere
+    return app
+
+
+@mutant("FILES-ISOLATION-1")
+def other_users_files_readable(fixtures: Path) -> Any:
+    """Any user may read any file by its id."""
+    app = _mock_app(fixtures)
+    files = app.state.mock.files
+
+    def anyones(user: Any, file_id: int) -> Any:
+        from mock_server.domain.files import file_not_found
+
+        file = files.files.get(file_id)
+        if file is None or file.deleted:
+            raise file_not_found(file_id)
+        return file
+
+    files.get = anyones
+    return app
+
+
+@mutant("FILES-ATTACH-1")
+def fields_list_no_files(fixtures: Path) -> Any:
+    """A field's files list is always empty."""
+    app = _mock_app(fixtures)
+    app.state.mock.files.shown_by = lambda document: {}
+    return app
+
+
 # --- errors and the wire --------------------------------------------------------------------
 
 
