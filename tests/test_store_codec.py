@@ -15,8 +15,11 @@ from hypothesis import strategies as st
 from mock_server.domain.models import (
     Document,
     Field,
+    FileContent,
+    Folder,
     Form,
     FormField,
+    MediaFile,
     OAuthApp,
     SystemSwitches,
     TokenRow,
@@ -24,7 +27,19 @@ from mock_server.domain.models import (
 )
 from mock_server.storage import codec
 
-ENTITY_TYPES = [User, OAuthApp, TokenRow, Document, Field, Form, FormField, SystemSwitches]
+ENTITY_TYPES = [
+    User,
+    OAuthApp,
+    TokenRow,
+    Document,
+    Field,
+    Form,
+    FormField,
+    SystemSwitches,
+    Folder,
+    MediaFile,
+    FileContent,
+]
 
 
 def values_of(hint: Any) -> st.SearchStrategy[Any]:
