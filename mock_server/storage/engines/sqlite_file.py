@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -272,8 +273,41 @@ def open_state_file(
 
     ``upgrade(engine, legacy)`` writes a :class:`LegacyState` into the engine's kinds (the
     domain knows what each kind is); it runs in the transaction that drops the old tables.
+
+    Processes that open a new file at once race to make it a WAL database: a statement that
+    meets another process's conversion can be refused as locked without waiting. Opening is
+    then tried again, for as long as the busy timeout allows.
     """
-    path = Path(path)
+    deadline = time.monotonic() + OPEN_RETRY_SECONDS
+    pause = 0.01
+    while True:
+        try:
+            return _open_state_file(Path(path), kinds, first_ids, upgrade, dialect_options)
+        except _Locked:
+            if time.monotonic() > deadline:
+                raise StateFileError(
+                    f"{path}: cannot open the state file (database is locked): another "
+                    "process holds it"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
+#: How long a start keeps trying a state file that other processes are locking.
+OPEN_RETRY_SECONDS = 30.0
+
+
+class _Locked(Exception):
+    """The file was locked by another process while it was being opened."""
+
+
+def _open_state_file(
+    path: Path,
+    kinds: Sequence[Kind[Any]],
+    first_ids: Mapping[str, int],
+    upgrade: Any,
+    dialect_options: dict[str, Any],
+) -> SqlEngine:
     engine: SqlEngine | None = None
     try:
         probe = sqlite3.connect(path, isolation_level=None)
@@ -302,6 +336,8 @@ def open_state_file(
     except sqlite3.Error as exc:
         if engine is not None:
             engine.close()
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise _Locked() from None
         raise StateFileError(_explain(path, exc)) from None
     except BaseException:
         if engine is not None:
