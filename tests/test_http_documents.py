@@ -467,7 +467,59 @@ def test_csv_document(seeded: TestClient) -> None:
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    assert str(document_id) in response.text
+    fields = seeded.get(f"/api/v1/documents/{document_id}", headers=ALICE).json()["fields"]
+    rows = response.text.split("\r\n")[1:-1]
+    assert [row.split(",")[0] for row in rows] == [str(f["id"]) for f in fields]
+
+
+def test_csv_is_rspaces_one_row_per_field_with_supercsv_quoting(seeded: TestClient) -> None:
+    """``SuperCSVMessageConverter``: header id,globalId,name,type,lastModified,content; one row
+    per field; SuperCSV's standard preference (quoted only when needed, CRLF everywhere)."""
+    content = '<p>Add 2 ul, see <a href="x">here</a></p>\n<p>next</p>'
+    created = seeded.post(
+        "/api/v1/documents", json={"fields": [{"content": content}]}, headers=ALICE
+    )
+    body = created.json()
+    field = body["fields"][0]
+    response = seeded.get(
+        f"/api/v1/documents/{body['id']}", headers={**ALICE, "Accept": "text/csv"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv;charset=UTF-8"
+    stored = field["content"].replace("\n", "\r\n").replace('"', '""')
+    assert response.text == (
+        "id,globalId,name,type,lastModified,content\r\n"
+        f'{field["id"]},{field["globalId"]},Data,text,{field["lastModified"]},"{stored}"\r\n'
+    )
+    plain = seeded.post("/api/v1/documents", json={"fields": [{"content": "plain"}]}, headers=ALICE)
+    csv = seeded.get(
+        f"/api/v1/documents/{plain.json()['id']}", headers={**ALICE, "Accept": "text/csv"}
+    ).text
+    assert csv.endswith(",plain\r\n")  # nothing to quote: not quoted
+
+
+def test_post_and_put_answer_csv_when_asked(seeded: TestClient) -> None:
+    csv_headers = {**ALICE, "Accept": "text/csv"}
+    created = seeded.post("/api/v1/documents", json={"name": "as csv"}, headers=csv_headers)
+    assert created.status_code == 201
+    assert created.text.startswith("id,globalId,name,type,lastModified,content\r\n")
+    (row,) = created.text.split("\r\n")[1:-1]
+    field_id = int(row.split(",")[0])
+    document = next(
+        d
+        for d in seeded.get("/api/v1/documents", params={"pageSize": 100}, headers=ALICE).json()[
+            "documents"
+        ]
+        if d["name"] == "as csv"
+    )
+    updated = seeded.put(
+        f"/api/v1/documents/{document['id']}",
+        json={"fields": [{"content": "changed"}]},
+        headers=csv_headers,
+    )
+    assert updated.status_code == 200
+    assert updated.text.split("\r\n")[1].startswith(f"{field_id},FD{field_id},Data,text,")
+    assert updated.text.endswith(",changed\r\n")
 
 
 def test_csv_errors_come_back_as_csv(seeded: TestClient) -> None:

@@ -116,9 +116,22 @@ def _owner_of(request: Request, document: Document, caller: User) -> User:
     return owner or caller
 
 
+def wants_csv(request: Request) -> bool:
+    """Whether the client asks for CSV before JSON (Spring picks the first acceptable type its
+    converters can write; RSpace's ``SuperCSVMessageConverter`` writes documents)."""
+    accept = request.headers.get("accept", "")
+    return "text/csv" in accept and "json" not in accept
+
+
 def _document_response(
     request: Request, document: Document, caller: User, status_code: int = 200
 ) -> Response:
+    """A document as JSON, or as its fields' CSV when asked (GET, and POST and PUT too: they
+    answer with the document as GET does)."""
+    if wants_csv(request):
+        return Response(
+            document_csv(document), status_code=status_code, media_type="text/csv;charset=UTF-8"
+        )
     files = mock_of(request).files.shown_by(document)
     owner = _owner_of(request, document, caller)
     body = full_document(document, owner, caller, api_base(request), files)
@@ -213,9 +226,6 @@ async def create_document(request: Request) -> Response:
 async def get_document(request: Request, id: str = _ID) -> Response:
     caller = authenticate(request)
     document = mock_of(request).documents.get(caller.user, _document_id(id))
-    accept = request.headers.get("accept", "")
-    if "text/csv" in accept and "json" not in accept:
-        return Response(document_csv(document), media_type="text/csv;charset=UTF-8")
     return _document_response(request, document, caller.user)
 
 

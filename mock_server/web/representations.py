@@ -70,12 +70,6 @@ def api_error(problem: ApiProblem, now: datetime) -> dict[str, Any]:
 def api_error_csv(problem: ApiProblem) -> str:
     """``CSVApiErrorMessageConverter``: a header and one row, CRLF line ends."""
 
-    def cell(value: object) -> str:
-        text = str(value)
-        if any(c in text for c in ',"\r\n'):
-            text = '"' + text.replace('"', '""') + '"'
-        return text
-
     row = [
         HTTP_STATUS_NAMES.get(problem.http_status, str(problem.http_status)),
         problem.http_status,
@@ -83,7 +77,7 @@ def api_error_csv(problem: ApiProblem) -> str:
         problem.message,
         "[" + ", ".join(problem.errors) + "]",
     ]
-    return "status,httpCode,internalCode,message,errors\r\n" + ",".join(map(cell, row)) + "\r\n"
+    return "status,httpCode,internalCode,message,errors\r\n" + ",".join(map(csv_cell, row)) + "\r\n"
 
 
 def token_response(tokens: IssuedTokens, now: datetime) -> dict[str, Any]:
@@ -192,32 +186,30 @@ def full_document(
     return body
 
 
+def csv_cell(value: object) -> str:
+    """SuperCSV's ``STANDARD_PREFERENCE``: quoted only with a comma, quote or line break in it,
+    quotes doubled, every line break written as CRLF."""
+    text = "" if value is None else str(value)
+    if any(c in text for c in ',"\r\n'):
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+        text = '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def document_csv(document: Document) -> str:
-    """A document as CSV: one row per field (RSpace's exact CSV columns are not documented)."""
-
-    def cell(value: object) -> str:
-        text = "" if value is None else str(value)
-        if any(c in text for c in ',"\r\n'):
-            text = '"' + text.replace('"', '""') + '"'
-        return text
-
-    lines = ["id,globalId,name,fieldId,fieldName,fieldType,lastModified,content"]
+    """``SuperCSVMessageConverter``: a header, then one row per field (the document's own
+    properties are not in it), every row ending in CRLF."""
+    lines = ["id,globalId,name,type,lastModified,content"]
     for field in document.fields:
-        lines.append(
-            ",".join(
-                cell(v)
-                for v in (
-                    document.id,
-                    document.global_id,
-                    document.name,
-                    field.id,
-                    field.name,
-                    field.type,
-                    rspace_date(field.last_modified),
-                    field.content,
-                )
-            )
+        cells = (
+            field.id,
+            field.global_id,
+            field.name,
+            field.type,
+            rspace_date(field.last_modified),
+            field.content,
         )
+        lines.append(",".join(csv_cell(v) for v in cells))
     return "\r\n".join(lines) + "\r\n"
 
 
