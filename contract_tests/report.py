@@ -11,6 +11,7 @@ put side by side.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,14 +140,22 @@ class ParityReport:
                 if result is None or result.outcome in NOT_PASSED:
                     counts["skipped"] += 1
                     reason = f"{result.outcome}: {_detail(result)}" if result else "not run"
-                    ET.SubElement(case, "skipped", message=reason)
+                    ET.SubElement(case, "skipped", message=xml_text(reason))
                 elif result.outcome == "fail":
                     counts["failures"] += 1
                     failure = ET.SubElement(case, "failure", message=_detail(result))
-                    failure.text = "\n\n".join(text for _, text in result.failed)
+                    failure.text = xml_text("\n\n".join(text for _, text in result.failed))
             for key, value in counts.items():
                 suite.set(key, str(value))
         return root
+
+
+#: What XML 1.0 cannot carry (a failure may quote a binary body): shown as U+FFFD.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def _detail(result: ClauseResult | None) -> str:

@@ -191,7 +191,10 @@ def test_get_document_csv_returns_text_with_the_documents_content(sdk: ELNClient
     created = sdk.create_document(name="csv doc", fields=[{"content": "<p>csv body</p>"}])
     csv_text = sdk.get_document_csv(created["id"])
     assert isinstance(csv_text, str)
-    assert "csv doc" in csv_text
+    # RSpace's CSV is the fields' (the document's name is not in it)
+    field = created["fields"][0]
+    assert csv_text.startswith("id,globalId,name,type,lastModified,content\r\n")
+    assert f"{field['id']},{field['globalId']},Data,text," in csv_text
     assert "csv body" in csv_text
 
 

@@ -237,24 +237,69 @@ class DocumentChanges:
         )
 
 
-def _check_name(name: str) -> None:
-    if len(name) > NAME_MAX_LENGTH:
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "name",
-                    name,
-                    f"Name cannot be longer than {NAME_MAX_LENGTH} characters.",
-                    "apiDocument",
-                )
-            ]
+#: ``ApiDocumentInfo.tags``: ``@Size(max = 8000)``.
+TAGS_MAX_LENGTH = 8000
+#: ``DocumentTagManagerImpl``: characters no tag may hold, in the order they are checked.
+FORBIDDEN_TAG_CHARACTERS = ("<", ">", "\\", "/")
+#: ``OntologyDocManager``: what ends a tag's value in its metadata entry.
+_ONTOLOGY_DELIMITER = "__RSP_EXTONT_URL_DELIM__"
+
+
+def _check_bound(name: object, tags: object) -> None:
+    """Bean validation of ``ApiDocument``: before anything else, the 404 included."""
+    errors = []
+    if isinstance(name, str) and len(name) > NAME_MAX_LENGTH:
+        errors.append(  # errors.inventory.name.validationTooLong
+            FieldError(
+                "name",
+                name,
+                f"Name cannot be longer than {NAME_MAX_LENGTH} characters",
+                "apiDocument",
+            )
         )
+    if isinstance(tags, str) and len(tags) > TAGS_MAX_LENGTH:
+        errors.append(
+            FieldError(
+                "tags",
+                tags,
+                f"Document tags cannot be longer than {TAGS_MAX_LENGTH} characters",
+                "apiDocument",
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
 
 
-def _normalise_tags(tags: str | None) -> str | None:
-    if tags is None or tags.strip() == "":
-        return None
-    return tags
+def _java_split(text: str) -> list[str]:
+    """Java's ``String.split(",")``: trailing empty pieces dropped (``""`` gives ``[""]``)."""
+    pieces = text.split(",")
+    while len(pieces) > 1 and pieces[-1] == "":
+        pieces.pop()
+    return pieces if any(pieces) or len(pieces) == 1 else [""]
+
+
+def tagged(tags: str, metadata: str | None) -> tuple[str, str]:
+    """``apiSaveTagForDocument``: the stored tags and ``tagMetaData``. A tag kept keeps its
+    ontology metadata; a new one is a plain value; each is checked for forbidden characters."""
+    pieces = _java_split(tags)
+    for piece in pieces:
+        for character in FORBIDDEN_TAG_CHARACTERS:
+            if character in piece:
+                raise IllegalArgument(f"The value: {character} may not be used in tags")
+    known = {
+        entry.split(_ONTOLOGY_DELIMITER, 1)[0]: entry
+        for entry in (metadata.split(",") if metadata else [])
+    }
+    entries = [known.get(piece, piece) for piece in pieces]
+    return ",".join(pieces), ",".join(entries)
+
+
+def _rename(name: str) -> str:
+    """``sanitizeNewRecordName``: trimmed, at most 255 characters, line feeds as spaces."""
+    trimmed = name.strip()
+    if len(trimmed) > NAME_MAX_LENGTH:
+        trimmed = trimmed[: NAME_MAX_LENGTH - 3] + "..."
+    return trimmed.replace("\n", " ")
 
 
 class DocumentService:
@@ -301,10 +346,11 @@ class DocumentService:
         last_modified: datetime | None = None,
     ) -> Document:
         changes = DocumentChanges.from_body(body)
+        _check_bound(changes.name, changes.tags)
         form = resolve_form(changes.form)
+        # A name is used as given (RSpace trims only renames); a blank one is the default.
         name = changes.name if isinstance(changes.name, str) and changes.name.strip() else None
         name = name or DEFAULT_NAME
-        _check_name(name)
         contents = [""] * len(form.fields)
         #: Text fields with ``<fileId=N>`` markers: expanded once their field ids are known.
         marked: list[MarkedField] = []
@@ -348,8 +394,14 @@ class DocumentService:
                 last_modified=modified_at,
                 parent_folder_id=parent.id,
                 grand_parent_id=grandparent_id,
-                tags=_normalise_tags(changes.tags if isinstance(changes.tags, str) else None),
             )
+            tags = changes.tags if isinstance(changes.tags, str) else None
+            if tags is not None and tags.strip():  # blank tags save nothing: none at all
+                document.tags, document.tag_meta_data = tagged(tags, None)
+            # One revision for the document, one more for the content saved into its fields
+            # (``RecordApiManagerTest.testApiRequestsCreateCorrectNumberOfRevisions``).
+            if changes.fields is not None and any(f.content is not None for f in changes.fields):
+                document.version = 2
             document.fields = [
                 Field(
                     id=self.store.next_id("field"),
@@ -378,6 +430,7 @@ class DocumentService:
 
     def update(self, user: User, document_id: int, body: object) -> Document:
         changes = DocumentChanges.from_body(body)
+        _check_bound(changes.name, changes.tags)
         # Cleaned before the store is locked: it is the slow part of saving a large field.
         updates = None
         if changes.fields is not None:
@@ -390,24 +443,39 @@ class DocumentService:
         with self.store.transaction():
             document = self.get(user, document_id)
             now = self.now()
-            if isinstance(changes.name, str) and changes.name.strip():
-                _check_name(changes.name)
-                document.name = changes.name
-            if changes.tags is not _ABSENT:
-                # "" (or null) clears the tags; a missing key keeps them.
-                document.tags = _normalise_tags(changes.tags)
+            # RSpace's order (``saveApiDocumentChangesToStructuredDocument``), after the fields
+            # are checked against the document: a rename (a revision), the tags (no revision,
+            # but a modification), then the content (one revision for all fields given).
+            saved = False
             if updates is not None:
-                self._apply_field_updates(user, document, updates, now)
-            document.version += 1
-            document.last_modified = now
+                saved = self._apply_field_updates(user, document, updates, now)
+            if isinstance(changes.name, str) and changes.name.strip():
+                new_name = _rename(changes.name)
+                if new_name != document.name:
+                    document.name = new_name
+                    document.version += 1
+                    document.last_modified = now
+            if isinstance(changes.tags, str):  # null or a missing key: the tags are kept
+                old = document.tags or ""
+                if old.strip() or changes.tags.strip():
+                    document.tags, document.tag_meta_data = tagged(
+                        changes.tags, document.tag_meta_data
+                    )
+                    document.last_modified = now
+            if saved:
+                document.version += 1
+                document.last_modified = now
             self.store.collection(DOCUMENTS).put(document)
             return document
 
     def _apply_field_updates(
         self, user: User, document: Document, updates: list[FieldUpdate], now: datetime
-    ) -> None:
+    ) -> bool:
+        """Checks the fields given against the document's, then saves the content of each one
+        that has some (``Field.setFieldData``: saved, and modified, even when it is the same).
+        Whether any content was saved."""
         if not updates:
-            return
+            return False
         pairs: list[tuple[FieldUpdate, Field]]
         if len(updates) == len(document.fields):
             # All fields, in form order; any id given must match.
@@ -434,14 +502,16 @@ class DocumentService:
             item.index: self._expanded(linker, pairs[item.index][1].id, item.content)
             for item in marked
         }
+        saved = False
         for index, (given, field) in enumerate(pairs):
+            # The others were cleaned before the store was locked.
             content = expanded.get(index, given.content)
-            if content is None and given.content is not None:
-                content = normalise_field_html(given.content)
-            if content is not None and content != field.content:
+            if content is not None:
                 field.content = content
                 field.file_ids = readable_files(self.store, user.id, shown_file_ids(content))
                 field.last_modified = now
+                saved = True
+        return saved
 
     def delete(self, user: User, document_id: int) -> None:
         with self.store.transaction():
