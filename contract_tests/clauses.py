@@ -113,6 +113,15 @@ CLAUSES: dict[str, str] = {
     "422 and changes nothing.",
     "DOCS-BADID-1": "A non-numeric document id gives 400 (after authentication).",
     "DOCS-BADBODY-1": "A POST or PUT body that is not JSON gives 400 with internalCode 40009.",
+    "DOCS-VERSION-1": "A new document is version 1, or 2 with field content; a rename and a "
+    "content save add one version each; tags alone add none; PUT {} changes neither version nor "
+    "lastModified.",
+    "DOCS-TAGS-1": "A tag holding <, >, \\ or / gives 422 'The value: X may not be used in tags' "
+    "and changes nothing; tags come back as given; an empty string on update clears them to an "
+    "empty string.",
+    "DOCS-CSV-2": "A document as CSV is the header id,globalId,name,type,lastModified,content and "
+    "one CRLF-ended row per field, with the JSON's field ids, global ids, names, types, dates and "
+    "content.",
     # where things live: folders, notebooks, the Gallery's files
     "FOLDERS-CREATE-1": "POST /folders gives 201 with a folder (FL) or, with notebook: true, a "
     "notebook (NB) in the given parent; GET /folders/{id} gives it back; DELETE gives 204, then "

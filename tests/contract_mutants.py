@@ -1219,6 +1219,59 @@ def unparseable_body_is_422(fixtures: Path) -> Any:
     )
 
 
+@mutant("DOCS-VERSION-1")
+def every_update_is_a_revision(fixtures: Path) -> Any:
+    """Every PUT adds a version, tags-only and empty ones included."""
+    app = _mock_app(fixtures)
+    service = app.state.mock.documents
+    update = service.update
+
+    def counting(user: Any, document_id: int, body: object) -> Any:
+        from mock_server.domain.kinds import DOCUMENTS as DOCUMENT_KIND
+
+        document = update(user, document_id, body)
+        document.version += 1
+        service.store.collection(DOCUMENT_KIND).put(document)
+        return document
+
+    service.update = counting
+    return app
+
+
+@mutant("DOCS-TAGS-1")
+def slashes_allowed_in_tags(fixtures: Path) -> Any:
+    """Tags with a forbidden character are stored with it replaced, not refused."""
+    app = _mock_app(fixtures)
+    service = app.state.mock.documents
+
+    def cleaned(body: object) -> object:
+        if isinstance(body, dict) and isinstance(body.get("tags"), str):
+            tags = body["tags"]
+            for character in "<>\\/":
+                tags = tags.replace(character, "-")
+            body = {**body, "tags": tags}
+        return body
+
+    create, update = service.create, service.update
+    service.create = lambda user, body, **kw: create(user, cleaned(body), **kw)
+    service.update = lambda user, document_id, body: update(user, document_id, cleaned(body))
+    return app
+
+
+@mutant("DOCS-CSV-2")
+def csv_with_a_column_of_its_own(fixtures: Path) -> Any:
+    """A document's CSV names its third column fieldName instead of RSpace's name."""
+
+    def edit(
+        scope: Any, status: int, headers: list[Any], body: bytes
+    ) -> tuple[int, list[Any], bytes]:
+        if body.startswith(b"id,globalId,name,type,"):
+            body = body.replace(b"id,globalId,name,", b"id,globalId,fieldName,", 1)
+        return status, headers, body
+
+    return EditResponses(_mock_app(fixtures), edit)
+
+
 # --- where things live: folders, notebooks, files ---------------------------------------------
 
 
