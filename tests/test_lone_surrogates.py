@@ -231,12 +231,17 @@ def test_any_json_string_is_kept_exactly_or_refused_with_a_4xx_and_listings_keep
         users = client.get("/_mock/users").json()["users"]
         kept = next(u["firstName"] for u in users if u["username"] == username)
         assert kept == (meant or username.capitalize())
+    elif key == "tags" and any(c in meant for c in "<>\\/"):
+        # DocumentTagManagerImpl: RSpace's 422 for a character no tag may hold
+        assert response.status_code == 422, response.text
+        assert "may not be used in tags" in response.json()["message"]
     else:
         assert response.status_code == 201, response.text
         document = client.get(f"/api/v1/documents/{response.json()['id']}", headers=ALICE).json()
         if key == "name":
             assert document["name"] == (meant if meant.strip() else "Untitled document")
         else:
-            assert document["tags"] == (meant if meant.strip() else None)
+            # stored as given, but for the empty tags Java's split drops at the end
+            assert document["tags"] == (meant.rstrip(",") if meant.strip() else None)
     assert client.get("/api/v1/documents", headers=ALICE).status_code == 200
     assert client.get("/_mock/users").status_code == 200

@@ -58,8 +58,9 @@ WORKER = """
                                   "folder": made.parent_folder_id}), flush=True)
             else:
                 user = mock.directory.user_named(task["username"])
+                # a new name each time: renaming to the name it has is no revision
                 document = mock.documents.update(user, task["document_id"],
-                                                 {"name": f"renamed by {os.getpid()}"})
+                                                 {"name": f"renamed by {os.getpid()} #{_}"})
                 print(json.dumps({"version": document.version}), flush=True)
         except ApiProblem as problem:
             print(json.dumps({"error": type(problem).__name__}), flush=True)
