@@ -63,7 +63,7 @@ def test_good_fixture_seeds_everything(tmp_path: Path) -> None:
                 **GOOD,
                 "documents": [{"owner": "u1", "fields": [{"content": "a"}, {"content": "b"}]}],
             },
-            "documents[0]: Number of fields provided (2)",
+            'documents[0]: "fields" array should have 1 fields, but had 2',
         ),
         (
             {**GOOD, "documents": [{"owner": "u1", "created": "0001-01-01T00:00:00+01:00"}]},

@@ -78,7 +78,11 @@ def test_a_long_in_a_json_body_out_of_range_is_a_400(client: TestClient) -> None
         ({"globalId": "FM3x"}, "Wrong format of provided form.globalId [FM3x]"),
         ({"globalId": 3}, "Wrong format of provided form.globalId [3]"),
         ({"id": 4, "globalId": "FM3"}, "form.id [4] doesn't match form.globalId [FM3]"),
-        ({"globalId": "FM999"}, "Form with id 999 not found"),
+        (
+            {"globalId": "FM999"},
+            "Form with id [999] could not be retrieved - possibly it has been deleted, does not "
+            "exist, or you do not have permission to access it.",
+        ),
     ],
 )
 def test_a_form_global_id_must_be_well_formed_and_agree_with_the_id(

@@ -169,3 +169,65 @@ def test_a_name_over_255_characters_is_400_before_anything_else(client: TestClie
         "/api/v1/documents", json={"name": "n" * 256, "tags": "t" * 8001}, headers=ALICE
     )
     assert_api_error(both, 400, 40002, "Errors detected: 2")
+
+
+# -- fields against the form (ApiFieldsHelper.checkApiFieldsMatchingFormFields) --------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ([{"content": "a"}, {"content": "b"}], '"fields" array should have 1 fields, but had 2'),
+        (
+            [{"type": "date", "content": "x"}],
+            'Mismatched field type in field 1: "text" type expected, but was "date"',
+        ),
+        (
+            [{"name": "Notes", "content": "x"}],
+            'Mismatched field name in field 1 "Notes": "Data" name expected, but was "Notes"',
+        ),
+        (
+            [{"id": 7, "type": "NUMBER", "content": "1"}],
+            'Mismatched field type in field with id: 7: "text" type expected, but was "number"',
+        ),
+    ],
+)
+def test_fields_that_do_not_match_the_form_are_422_and_make_nothing(
+    client: TestClient, fields: list[dict[str, Any]], message: str
+) -> None:
+    before = client.get("/api/v1/documents", headers=ALICE).json()["totalHits"]
+    response = client.post("/api/v1/documents", json={"fields": fields}, headers=ALICE)
+    assert_api_error(response, 422, 42201, message, [message])
+    assert client.get("/api/v1/documents", headers=ALICE).json()["totalHits"] == before
+
+
+def test_fields_without_content_or_an_empty_list_are_not_checked(client: TestClient) -> None:
+    assert create(client, {"fields": []})["version"] == 1
+    assert create(client, {"fields": [{"type": "date", "name": "Other"}]})["version"] == 1
+    assert create(client, {"fields": [{"type": "TEXT", "content": "x"}]})["version"] == 2
+
+
+def test_an_unknown_field_type_is_an_unreadable_body(client: TestClient) -> None:
+    response = client.post("/api/v1/documents", json={"fields": [{"type": "foo"}]}, headers=ALICE)
+    assert_api_error(response, 400, 40009)
+
+
+def test_an_update_checks_ids_then_types_and_names(client: TestClient) -> None:
+    document = create(client, {"fields": [{"content": "x"}]})
+    field_id = document["fields"][0]["id"]
+    url = f"/api/v1/documents/{document['id']}"
+    for fields, message in [
+        (
+            [{"id": field_id + 1, "content": "y"}],
+            f"Provided field id: {field_id + 1} does not match document field id: {field_id}",
+        ),
+        ([{"id": field_id, "content": "y"}] * 2, "Provided fields don't match document fields"),
+        (
+            [{"id": field_id, "name": "Other", "content": "y"}],
+            f'Mismatched field name in field with id: {field_id}: "Data" name expected, but was '
+            '"Other"',
+        ),
+    ]:
+        response = client.put(url, json={"fields": fields}, headers=ALICE)
+        assert_api_error(response, 422, 42201, message)
+    assert client.get(url, headers=ALICE).json()["version"] == 2

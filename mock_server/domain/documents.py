@@ -24,7 +24,7 @@ from .forms import resolve_form
 from .html_content import normalise_field_html
 from .json_text import JsonTextError, parse_json
 from .kinds import DOCUMENTS, USERS
-from .models import Document, Field, User
+from .models import Document, Field, FormField, User
 from .paging import (
     parse_paging,
     truncate_to_millis,
@@ -223,6 +223,11 @@ class DocumentChanges:
                     raise UnreadableBody("JSON parse error: a field must be an object")
                 field_name = _string_value(raw, "name")
                 field_type = _string_value(raw, "type")
+                if isinstance(field_type, str):
+                    # ``ApiFieldType.fromString``: any case of a known type, else unreadable
+                    if field_type.upper() not in FIELD_TYPES:
+                        raise UnreadableBody(f"JSON parse error: no field type {field_type!r}")
+                    field_type = field_type.lower()
                 content = _string_value(raw, "content")
                 fields.append(
                     FieldUpdate(
@@ -234,6 +239,48 @@ class DocumentChanges:
                 )
         return cls(
             name=name, tags=tags, form=form, fields=fields, parent_folder_id=parent_folder_id
+        )
+
+
+#: ``ApiField.ApiFieldType``.
+FIELD_TYPES = frozenset(
+    [
+        "STRING",
+        "TEXT",
+        "CHOICE",
+        "RADIO",
+        "DATE",
+        "NUMBER",
+        "TIME",
+        "ATTACHMENT",
+        "REFERENCE",
+        "URI",
+        "IDENTIFIER",
+        "LINK",
+    ]
+)
+
+
+def field_description(index: int, given: FieldUpdate) -> str:
+    """``getFieldDescForErrorMsg``: how an error message names a field of the request."""
+    return MarkedField(index, given.id, given.name, "").describe()
+
+
+def check_field(index: int, given: FieldUpdate, form_field: FormField) -> None:
+    """``checkApiFieldsMatchingFormFields`` for one field with content (one without is not
+    checked): its type, then its name, against the form's field."""
+    if given.content is None:
+        return
+    where = field_description(index, given)
+    if given.type is not None and given.type != form_field.type:
+        raise IllegalArgument(
+            f'Mismatched field type in {where}: "{form_field.type}" type expected, but was '
+            f'"{given.type}"'
+        )
+    if given.name and given.name != form_field.name:
+        raise IllegalArgument(
+            f'Mismatched field name in {where}: "{form_field.name}" name expected, but was '
+            f'"{given.name}"'
         )
 
 
@@ -354,25 +401,16 @@ class DocumentService:
         contents = [""] * len(form.fields)
         #: Text fields with ``<fileId=N>`` markers: expanded once their field ids are known.
         marked: list[MarkedField] = []
-        if changes.fields is not None:
+        if changes.fields:  # none, or an empty list: the form's empty fields
             if len(changes.fields) != len(form.fields):
                 raise IllegalArgument(
-                    f"Number of fields provided ({len(changes.fields)}) does not match the "
-                    f"number of fields in form '{form.name}' ({len(form.fields)})"
+                    f'"fields" array should have {len(form.fields)} fields, but had '
+                    f"{len(changes.fields)}"
                 )
             for index, (given, form_field) in enumerate(
                 zip(changes.fields, form.fields, strict=True)
             ):
-                if given.name is not None and given.name != form_field.name:
-                    raise IllegalArgument(
-                        f"Field name '{given.name}' does not match form field name "
-                        f"'{form_field.name}'"
-                    )
-                if given.type is not None and given.type.lower() != form_field.type:
-                    raise IllegalArgument(
-                        f"Field type '{given.type}' does not match form field type "
-                        f"'{form_field.type}'"
-                    )
+                check_field(index, given, form_field)
                 contents[index] = given.content or ""
                 if form_field.type == "text" and has_markers(given.content):
                     marked.append(MarkedField(index, given.id, given.name, contents[index]))
@@ -487,10 +525,15 @@ class DocumentService:
                         f"{field.id}"
                     )
         else:
+            # By id only: a field without one, an unknown or repeated id, or too many fields
+            # are left over (``convertApiFieldsToMatchDocFields``).
             by_id = {f.id: f for f in document.fields}
-            if any(u.id is None or u.id not in by_id for u in updates):
+            ids = [u.id for u in updates]
+            if any(i is None or i not in by_id for i in ids) or len(set(ids)) != len(ids):
                 raise IllegalArgument("Provided fields don't match document fields")
             pairs = [(u, by_id[u.id]) for u in updates if u.id is not None]
+        for index, (given, field) in enumerate(pairs):
+            check_field(index, given, FormField(name=field.name, type=field.type))
         marked = [
             MarkedField(index, given.id, given.name, given.content)
             for index, (given, field) in enumerate(pairs)

@@ -62,5 +62,8 @@ def resolve_form(reference: object) -> Form:
         form_id = number
     number = _as_long(form_id)
     if number not in _FORMS:
-        raise IllegalArgument(f"Form with id {number} not found")
+        raise IllegalArgument(
+            f"Form with id [{number}] could not be retrieved - possibly it has been deleted, "
+            "does not exist, or you do not have permission to access it."
+        )
     return _FORMS[number]

@@ -416,7 +416,20 @@ def _new_fields(form: Form) -> JsonSchema:
 def _changed_fields(forms: tuple[Form, ...]) -> JsonSchema:
     """PUT ``fields``: all of the document's fields in order (ids optional), or any of them,
     each with its id. Ids must be the document's own field ids."""
-    properties = {"id": NULLABLE_LONG, "name": STRINGISH, "type": STRINGISH, "content": STRINGISH}
+    # A field with content must keep its form field's name and type (or give none).
+    names = sorted({field.name for form in forms for field in form.fields})
+    types = sorted({field.type for form in forms for field in form.fields})
+    properties = {
+        "id": NULLABLE_LONG,
+        "name": {"enum": [*names, "", None]},
+        "type": {
+            "anyOf": [
+                *({"type": "string", "pattern": _case_insensitive(t)} for t in types),
+                {"type": "null"},
+            ]
+        },
+        "content": STRINGISH,
+    }
     entry = {"type": "object", "properties": properties}
     with_id = {"type": "object", "required": ["id"], "properties": {**properties, "id": LONG}}
     counts = sorted({len(form.fields) for form in forms})
