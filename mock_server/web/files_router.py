@@ -23,7 +23,13 @@ from .context import api_base, mock_of
 from .form_reading import form_kind
 from .representations import file_json, file_listing
 from .responses import RSpaceJSONResponse
-from .schemas import LINK_SCHEMA, error_responses, id_parameter, paging_parameters, success_response
+from .schemas import (
+    LINK_SCHEMA,
+    error_responses,
+    id_parameter,
+    json_success,
+    paging_parameters,
+)
 
 router = APIRouter(prefix="/api/v1")
 
@@ -111,10 +117,6 @@ def _multipart_body(with_folder: bool) -> dict[str, Any]:
     }
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return success_response(description, content={"application/json": {"schema": schema}})
-
-
 async def _read_upload(request: Request) -> tuple[Upload | None, dict[str, str]]:
     """The ``file`` part and the other parameters (query string first, then form fields, as
     Spring merges them), the whole request held to RSpace's upload limit."""
@@ -161,7 +163,7 @@ def _file_response(request: Request, file: MediaFile, status_code: int = 200) ->
 @router.get(
     "/files",
     responses={
-        200: _json(_LISTING_SCHEMA, "A page of your Gallery files"),
+        200: json_success(_LISTING_SCHEMA, "A page of your Gallery files"),
         **error_responses(400, 401, 422),
     },
     tags=["Files"],
@@ -177,7 +179,7 @@ async def list_files(request: Request) -> Response:
 @router.post(
     "/files",
     status_code=201,
-    responses={201: _json(FILE_SCHEMA, "The new file"), **error_responses(400, 401, 422)},
+    responses={201: json_success(FILE_SCHEMA, "The new file"), **error_responses(400, 401, 422)},
     tags=["Files"],
     summary="Upload a file into the Gallery",
     openapi_extra=_multipart_body(with_folder=True),
@@ -198,7 +200,7 @@ async def upload_file(request: Request) -> Response:
 
 @router.get(
     "/files/{id}",
-    responses={200: _json(FILE_SCHEMA, "The file"), **error_responses(400, 401, 404)},
+    responses={200: json_success(FILE_SCHEMA, "The file"), **error_responses(400, 401, 404)},
     tags=["Files"],
     summary="Get a file's details",
     openapi_extra={"parameters": [_FILE_ID]},
@@ -246,7 +248,7 @@ async def download_file(request: Request, id: str = _ID) -> Response:
     "/files/{id}/file",
     status_code=201,
     responses={
-        201: _json(FILE_SCHEMA, "The file, a version newer"),
+        201: json_success(FILE_SCHEMA, "The file, a version newer"),
         **error_responses(400, 401, 404, 422),
     },
     tags=["Files"],

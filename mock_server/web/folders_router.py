@@ -22,7 +22,14 @@ from .api_router import (
 from .context import api_base, mock_of
 from .representations import folder_json, tree_listing
 from .responses import RSpaceJSONResponse
-from .schemas import LINK_SCHEMA, error_responses, id_parameter, paging_parameters, success_response
+from .schemas import (
+    LINK_SCHEMA,
+    error_responses,
+    id_parameter,
+    json_success,
+    paging_parameters,
+    success_response,
+)
 
 router = APIRouter(prefix="/api/v1")
 
@@ -101,10 +108,6 @@ TREE_SCHEMA: dict[str, Any] = {
 }
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return success_response(description, content={"application/json": {"schema": schema}})
-
-
 def _boolean(raw: str | None, name: str) -> bool:
     """A Spring ``boolean`` request parameter (true/false/on/off/yes/no/1/0, any case)."""
     if raw is None or raw == "":
@@ -153,7 +156,7 @@ def _folder_response(
     "/folders",
     status_code=201,
     responses={
-        201: _json(FOLDER_SCHEMA, "The new folder or notebook"),
+        201: json_success(FOLDER_SCHEMA, "The new folder or notebook"),
         **error_responses(400, 401, 404, 415),
     },
     tags=["Folders"],
@@ -200,7 +203,7 @@ async def _tree(request: Request, folder_id: int | None) -> Response:
 @router.get(
     "/folders/tree",
     responses={
-        200: _json(TREE_SCHEMA, "A page of your home folder"),
+        200: json_success(TREE_SCHEMA, "A page of your home folder"),
         **error_responses(400, 401, 422),
     },
     tags=["Folders"],
@@ -214,7 +217,7 @@ async def home_tree(request: Request) -> Response:
 @router.get(
     "/folders/tree/{id}",
     responses={
-        200: _json(TREE_SCHEMA, "A page of the folder's contents"),
+        200: json_success(TREE_SCHEMA, "A page of the folder's contents"),
         **error_responses(400, 401, 404, 422),
     },
     tags=["Folders"],
@@ -227,7 +230,10 @@ async def folder_tree(request: Request, id: str = _ID) -> Response:
 
 @router.get(
     "/folders/{id}",
-    responses={200: _json(FOLDER_SCHEMA, "The folder"), **error_responses(400, 401, 404, 422)},
+    responses={
+        200: json_success(FOLDER_SCHEMA, "The folder"),
+        **error_responses(400, 401, 404, 422),
+    },
     tags=["Folders"],
     summary="Get a folder or notebook",
     openapi_extra={

@@ -248,6 +248,11 @@ def success_response(description: str, **extra: Any) -> dict[str, Any]:
     return {"description": description, "headers": RATE_LIMIT_HEADERS, **extra}
 
 
+def json_success(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """A 2xx JSON answer of an ``/api/`` operation with its body's schema."""
+    return success_response(description, content={"application/json": {"schema": schema}})
+
+
 # -- request values -------------------------------------------------------------------------
 
 #: A Java ``Long`` as Jackson reads it from JSON: a number in range (a fraction is cut off), or
