@@ -231,3 +231,24 @@ def test_an_update_checks_ids_then_types_and_names(client: TestClient) -> None:
         response = client.put(url, json={"fields": fields}, headers=ALICE)
         assert_api_error(response, 422, 42201, message)
     assert client.get(url, headers=ALICE).json()["version"] == 2
+
+
+# -- listing parameters (DocumentApiPaginationCriteria, ApiDocSearchConfig) ------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        (
+            {"orderBy": "size asc"},
+            'orderBy: must match "(name\\s+asc)|(name\\s+desc)|(created\\s+asc)|'
+            '(created\\s+desc)|(lastModified\\s+asc)|(lastModified\\s+desc)"',
+        ),
+        ({"filter": "mine"}, 'filter: must match "(favorites)|(sharedWithMe)"'),
+    ],
+)
+def test_bad_order_and_filter_name_rspaces_own_patterns(
+    client: TestClient, params: dict[str, str], error: str
+) -> None:
+    response = client.get("/api/v1/documents", params=params, headers=ALICE)
+    assert_api_error(response, 400, 40002, "Errors detected: 1", [error])

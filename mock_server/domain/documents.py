@@ -82,7 +82,10 @@ def parse_listing(params: Mapping[str, str], owner_id: int) -> ListingRequest:
     if filter_value is not None and filter_value not in FILTERS:
         errors.append(
             FieldError(
-                "filter", filter_value, 'must match "favorites|sharedWithMe"', "apiDocSearchConfig"
+                "filter",
+                filter_value,
+                'must match "(favorites)|(sharedWithMe)"',
+                "apiDocSearchConfig",
             )
         )
     if errors:

@@ -12,7 +12,15 @@ from .errors import FieldError
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 DEFAULT_ORDER = "lastModified desc"
-ORDER_PATTERN = re.compile(r"(name|created|lastModified)\s+(asc|desc)")
+#: ``DocumentApiPaginationCriteria.VALID_SORTORDER_PATTERN``, spelled as RSpace spells it (its
+#: text is in the 400's message).
+ORDER_PATTERN = re.compile(
+    "|".join(
+        f"({field}\\s+{direction})"
+        for field in ("name", "created", "lastModified")
+        for direction in ("asc", "desc")
+    )
+)
 JAVA_INT_MAX = 2**31 - 1
 
 
