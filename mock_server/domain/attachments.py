@@ -20,59 +20,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .errors import AuthenticationFailed, IllegalArgument
-from .files import display_size, file_extension, record_extension
+from .files import SECTIONS, display_size, file_extension, readable_by, record_extension
 from .folders import unauthorised
 from .kinds import DOCUMENTS, FOLDERS, MEDIA_FILES
 from .models import Document, Folder, MediaFile, User
+from .paging import epoch_millis
 from .store import Store
 
 MARKER = re.compile(r"<(?:fileId|docId)=(\d+)>")
 _MAX_LONG = 2**63 - 1
 
 #: ``MediaUtils.isDocumentFile``: these attach as ``Documents``, the rest as ``Miscellaneous``.
-_DOCUMENT_EXTENSIONS = frozenset(
-    [
-        "pdf",
-        "odt",
-        "ods",
-        "odp",
-        "doc",
-        "rtf",
-        "txt",
-        "docx",
-        "ppt",
-        "pptx",
-        "xls",
-        "xlsx",
-        "csv",
-        "pps",
-        "md",
-    ]
-)
-_CHEMISTRY_EXTENSIONS = frozenset(
-    [
-        "skc",
-        "mrv",
-        "cxsmiles",
-        "cxsmarts",
-        "cdx",
-        "cdxml",
-        "csrdf",
-        "cml",
-        "csmol",
-        "cssdf",
-        "csrxn",
-        "mol",
-        "mol2",
-        "pdb",
-        "rxn",
-        "rdf",
-        "smiles",
-        "smarts",
-        "sdf",
-        "inchi",
-    ]
-)
+_DOCUMENT_EXTENSIONS = SECTIONS["Documents"]
+_CHEMISTRY_EXTENSIONS = SECTIONS["Chemistry"]
 _DNA_EXTENSIONS = frozenset(["fa", "gb", "fasta", "dna", "seq", "sbd", "embl", "gbk", "ab1"])
 #: ``RichTextUpdater.getIconPathForExtension``: the extensions with an icon of their own name.
 _OWN_ICONS = frozenset(
@@ -217,7 +177,7 @@ def _fragment(
 def _image_html(image: MediaFile, field_id: int) -> str:
     """``rawImageLink.vm``, its line breaks made spaces."""
     width, height = display_size(image)
-    millis = int(image.last_modified.timestamp() * 1000)
+    millis = epoch_millis(image.last_modified)
     html = (
         "\n<p>\n"
         f' <img id="{field_id}-{image.id}" class="imageDropped inlineImageThumbnail"\n'
@@ -321,12 +281,7 @@ def shown_file_ids(content: str) -> list[int]:
 def readable_files(store: Store, user_id: int, file_ids: Sequence[int]) -> list[int]:
     """Of the ids a field shows, those of files its owner may read (RSpace links no others)."""
     files = store.collection(MEDIA_FILES)
-    kept = []
-    for file_id in file_ids:
-        file = files.get(file_id)
-        if file is not None and file.owner_id == user_id and not file.deleted:
-            kept.append(file_id)
-    return kept
+    return [i for i in file_ids if readable_by(files.get(i), user_id)]
 
 
 __all__ = [

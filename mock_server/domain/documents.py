@@ -26,6 +26,7 @@ from .json_text import JsonTextError, parse_json
 from .kinds import DOCUMENTS, USERS
 from .models import Document, Field, FormField, User
 from .paging import (
+    epoch_millis,
     parse_paging,
     truncate_to_millis,
 )
@@ -465,7 +466,7 @@ class DocumentService:
             return document
 
     def _expanded(self, linker: Linker, field_id: int, content: str) -> str:
-        millis = int(self.now().timestamp() * 1000)
+        millis = epoch_millis(self.now())
         expanded = linker.expand(content, field_id, millis, lambda: self.store.next_id("chem"))
         return normalise_field_html(expanded)
 

@@ -25,7 +25,7 @@ from .errors import ApiProblem, FieldError, IllegalArgument, NotFound, Validatio
 from .folders import FolderService, unauthorised
 from .kinds import FILE_CONTENTS, MEDIA_FILES
 from .models import Document, FileContent, Folder, MediaFile, User
-from .paging import parse_paging, truncate_to_millis
+from .paging import check_sort, epoch_millis, parse_paging, truncate_to_millis
 from .store import Store
 
 #: ``files.maxUploadSize``: RSpace's default cap on a whole upload request, in bytes.
@@ -52,6 +52,8 @@ SECTION_EXTENSIONS: tuple[tuple[str, frozenset[str]], ...] = tuple(
     )
 )
 MISCELLANEOUS = "Miscellaneous"
+#: Each section's extensions, by section name.
+SECTIONS: dict[str, frozenset[str]] = dict(SECTION_EXTENSIONS)
 #: The sections a file can be uploaded to (``getApiUploadTargetFolder``).
 UPLOAD_SECTIONS = (*(name for name, _ in SECTION_EXTENSIONS), MISCELLANEOUS)
 
@@ -138,15 +140,6 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 #: ``EcatImage.MAX_PAGE_DISPLAY_WIDTH``: wider images are shown scaled to this width.
 MAX_DISPLAY_WIDTH = 644
-
-FILE_ORDER_CHOICES = (
-    "name desc",
-    "name asc",
-    "created desc",
-    "created asc",
-    "lastModified desc",
-    "lastModified asc",
-)
 
 
 def file_not_found(file_id: object) -> NotFound:
@@ -304,6 +297,11 @@ def _tiff_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
+def readable_by(file: MediaFile | None, user_id: int) -> bool:
+    """A live file of the user's own (the fake shares nothing yet)."""
+    return file is not None and not file.deleted and file.owner_id == user_id
+
+
 def display_size(file: MediaFile) -> tuple[int, int]:
     """``widthResized`` and ``heightResized``: an image as a page shows it, at most 644 wide."""
     if file.width <= MAX_DISPLAY_WIDTH or file.width == 0:
@@ -357,7 +355,7 @@ class FileService:
     def get(self, user: User, file_id: int) -> MediaFile:
         """A file the caller may read: 404 for any other id."""
         file = self.files.get(file_id)
-        if file is None or file.deleted or file.owner_id != user.id:
+        if file is None or not readable_by(file, user.id):
             raise file_not_found(file_id)
         return file
 
@@ -365,12 +363,6 @@ class FileService:
         file = self.get(user, file_id)
         stored = self.contents.get(file.id, file.version)
         return file, stored.data if stored is not None else b""
-
-    def readable(self, user: User, file_id: int) -> MediaFile | None:
-        file = self.files.get(file_id)
-        if file is None or file.deleted or file.owner_id != user.id:
-            return None
-        return file
 
     def shown_by(self, document: Document) -> dict[int, MediaFile]:
         """The live files a document's fields show, by id."""
@@ -398,12 +390,7 @@ class FileService:
             )
         if errors:
             raise ValidationFailed(errors)
-        if order_by not in FILE_ORDER_CHOICES:
-            raise IllegalArgument(
-                f"Problem parsing sort parameter: [{order_by}]. It must be one of "
-                "name desc, name asc, created desc, created asc, lastModified desc, and "
-                "lastModified asc."
-            )
+        check_sort(order_by)
         if media_type == "":
             return FileListing(0, page_number, page_size, order_by, media_type, [])
         field, direction = order_by.split(" ")
@@ -448,7 +435,7 @@ class FileService:
                 created=now,
                 last_modified=now,
                 parent_folder_id=target.id,
-                stored_name=stored_name(upload.file_name, _millis(now)),
+                stored_name=stored_name(upload.file_name, epoch_millis(now)),
                 caption=caption or None,
                 width=width,
                 height=height,
@@ -472,7 +459,7 @@ class FileService:
             file.version += 1
             file.size = len(upload.data)
             file.last_modified = now
-            file.stored_name = stored_name(upload.file_name, _millis(now))
+            file.stored_name = stored_name(upload.file_name, epoch_millis(now))
             if file.section == "Images":
                 file.width, file.height = image_size(upload.data)
             self.files.put(file)
@@ -498,7 +485,3 @@ class FileService:
             f"Target folder (id={folder.id}) must be either Gallery folder {section} or a "
             f"subfolder of {section}"
         )
-
-
-def _millis(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)

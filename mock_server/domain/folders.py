@@ -33,7 +33,7 @@ from .errors import (
 )
 from .kinds import DOCUMENTS, FOLDERS, MEDIA_FILES
 from .models import Document, Folder, MediaFile, User
-from .paging import parse_paging, truncate_to_millis
+from .paging import check_sort, parse_paging, truncate_to_millis
 from .store import Store
 
 GALLERY = "Gallery"
@@ -66,8 +66,6 @@ _NO_CREATE_FOLDER = frozenset({SHARED, *SHARED_CHILDREN, SNIPPETS_SHARED}) | {
 }
 
 TREE_TYPES = ("notebook", "folder", "document", "snippet")
-_TREE_ORDERS = ("name desc", "name asc", "created desc", "created asc")
-TREE_ORDER_CHOICES = (*_TREE_ORDERS, "lastModified desc", "lastModified asc")
 
 
 def unauthorised(user: User) -> AuthenticationFailed:
@@ -467,12 +465,7 @@ class FolderService:
             raise IllegalArgument(
                 "typesToInclude terms must be one of: snippet, folder, document, and notebook"
             )
-        if order_by not in TREE_ORDER_CHOICES:
-            raise IllegalArgument(
-                f"Problem parsing sort parameter: [{order_by}]. It must be one of "
-                "name desc, name asc, created desc, created asc, lastModified desc, and "
-                "lastModified asc."
-            )
+        check_sort(order_by)
         if folder_id is None:
             folder = self.get(user, user.home_folder_id)
         items = self._children(folder, set(wanted))

@@ -58,8 +58,8 @@ _LISTING_ORDERS: tuple[Order[Any], ...] = (
 )
 
 
-def _live(document: Document) -> bool:
-    return not document.deleted
+def _live(record: Document | MediaFile) -> bool:
+    return not record.deleted
 
 
 #: Documents are listed per owner, live ones only, in RSpace's three orders, then by id.
@@ -88,10 +88,6 @@ FOLDERS: Kind[Folder] = Kind(
 )
 
 
-def _file_live(file: MediaFile) -> bool:
-    return not file.deleted
-
-
 #: Gallery files, listed per owner (``GET /files``) in RSpace's three orders, narrowed by their
 #: ``api_type``; found by folder for a Gallery folder's listing.
 MEDIA_FILES: Kind[MediaFile] = Kind(
@@ -101,7 +97,7 @@ MEDIA_FILES: Kind[MediaFile] = Kind(
     lookups=("parent_folder_id", "api_type"),
     partition="owner_id",
     orders=_LISTING_ORDERS,
-    listed=_file_live,
+    listed=_live,
 )
 
 #: The bytes of each version of each file, apart from the file so that listings never read them.

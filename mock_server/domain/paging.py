@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
-from .errors import FieldError
+from .errors import FieldError, IllegalArgument
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -22,6 +22,33 @@ ORDER_PATTERN = re.compile(
     )
 )
 JAVA_INT_MAX = 2**31 - 1
+
+
+#: The orders of ``ApiSortEnum`` that folder trees and file listings name in their 422.
+SORT_CHOICES = (
+    "name desc",
+    "name asc",
+    "created desc",
+    "created asc",
+    "lastModified desc",
+    "lastModified asc",
+)
+
+
+def check_sort(order_by: str) -> None:
+    """``getSort()``: an ``orderBy`` the pattern let through (e.g. two spaces) but that is not
+    one of the orders is RSpace's 422."""
+    if order_by not in SORT_CHOICES:
+        raise IllegalArgument(
+            f"Problem parsing sort parameter: [{order_by}]. It must be one of "
+            "name desc, name asc, created desc, created asc, lastModified desc, and "
+            "lastModified asc."
+        )
+
+
+def epoch_millis(moment: datetime) -> int:
+    """Java's ``Date.getTime()``: milliseconds since the epoch."""
+    return int(moment.timestamp() * 1000)
 
 
 def truncate_to_millis(moment: datetime) -> datetime:

@@ -11,13 +11,13 @@ from starlette.responses import Response
 
 from ..domain.errors import ApiProblem
 from ..domain.files import (
-    FILE_ORDER_CHOICES,
     MAX_CAPTION_LENGTH,
     MEDIA_TYPE_PATTERN,
     MissingFilePart,
     Upload,
 )
 from ..domain.models import MediaFile
+from ..domain.paging import SORT_CHOICES
 from .api_router import _ID, _document_id, authenticate, long_parameter, spring_bound
 from .context import api_base, mock_of
 from .form_reading import form_kind
@@ -51,7 +51,7 @@ class UploadTooLarge(ApiProblem):
 
 _FILE_ID = id_parameter("A file's id")
 _LISTING_PARAMETERS = [
-    *paging_parameters(FILE_ORDER_CHOICES),
+    *paging_parameters(SORT_CHOICES),
     {
         "name": "mediaType",
         "in": "query",

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ..domain.errors import TypeMismatch
-from ..domain.folders import TREE_ORDER_CHOICES
 from ..domain.kinds import USERS
 from ..domain.models import Folder, User
+from ..domain.paging import SORT_CHOICES
 from .api_router import (
     _ID,
     _document_id,
@@ -35,7 +35,7 @@ router = APIRouter(prefix="/api/v1")
 
 _FOLDER_ID = {"parameters": [id_parameter("A folder's or notebook's id")]}
 _TREE_PARAMETERS = [
-    *paging_parameters(TREE_ORDER_CHOICES),
+    *paging_parameters(SORT_CHOICES),
     {
         "name": "typesToInclude",
         "in": "query",
