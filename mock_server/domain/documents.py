@@ -21,7 +21,7 @@ from .errors import (
     ValidationFailed,
 )
 from .forms import resolve_form
-from .html_content import normalise_field_html
+from .html_safelist import clean_field_html
 from .json_text import JsonTextError, parse_json
 from .kinds import DOCUMENTS, USERS
 from .models import Document, Field, FormField, User
@@ -419,7 +419,7 @@ class DocumentService:
                 if form_field.type == "text" and has_markers(given.content):
                     marked.append(MarkedField(index, given.id, given.name, contents[index]))
                 else:
-                    contents[index] = normalise_field_html(contents[index])
+                    contents[index] = clean_field_html(contents[index])
         linker = Linker(self.store, user)
         linker.check(marked)
         with self.store.transaction():
@@ -468,7 +468,7 @@ class DocumentService:
     def _expanded(self, linker: Linker, field_id: int, content: str) -> str:
         millis = epoch_millis(self.now())
         expanded = linker.expand(content, field_id, millis, lambda: self.store.next_id("chem"))
-        return normalise_field_html(expanded)
+        return clean_field_html(expanded)
 
     def update(self, user: User, document_id: int, body: object) -> Document:
         changes = DocumentChanges.from_body(body)
@@ -479,7 +479,7 @@ class DocumentService:
             updates = [
                 u
                 if u.content is None or has_markers(u.content)
-                else replace(u, content=normalise_field_html(u.content))
+                else replace(u, content=clean_field_html(u.content))
                 for u in changes.fields
             ]
         with self.store.transaction():
