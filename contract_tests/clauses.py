@@ -98,6 +98,12 @@ CLAUSES: dict[str, str] = {
     "pageNumber is always in the query, pageSize only if not 20, orderBy only if not default.",
     "DOCS-PASTEND-1": "A page past the end gives 200 with an empty documents list (and the "
     "same totalHits).",
+    "DOCS-SEARCH-1": "A search finds whole words in any case, not parts of words; a term's "
+    "words must all be in one field; a stop word alone finds nothing; '*' and '?' match within "
+    "one word and 'word~' finds a word up to two letters different.",
+    "DOCS-SEARCH-2": "A search term shorter than 2 characters, longer than 125, blank or (in a "
+    "global or fullText term) starting with '*' or '?' gives 422 with internalCode 42201 and "
+    "RSpace's validator message.",
     "DOCS-DELETE-1": "DELETE gives 204 with no body; afterwards GET, PUT and DELETE of the "
     "document give 404.",
     "DOCS-ISOLATION-1": "Another user's document gives 404 to GET, PUT and DELETE and is not "

@@ -26,14 +26,42 @@ EARLIEST_YEAR, LATEST_YEAR = 1970, 9000
 SAFE_CLOCK_MOVE_SECONDS = 10**9
 
 
+def _term_problem(query_type: str, text: str) -> str | None:
+    """What RSpace's search validator refuses in a term that the schema lets through."""
+    if not text.strip():
+        return "a blank search term (a 422)"
+    if query_type in ("global", "fullText") and text.startswith(("*", "?")):
+        return "a term starting with a wildcard (a 422)"
+    if text.strip().startswith("l:") and ":*" in text:
+        return "a too permissive native query (a 422)"
+    if query_type in ("records", "created", "lastModified"):
+        return "a records or date term, whose syntax the schema cannot state (a 422 if wrong)"
+    return None
+
+
 def _listing_problem(query: Mapping[str, Any]) -> str | None:
     advanced = query.get("advancedQuery")
     if advanced is not None and query.get("query"):
         return "query and advancedQuery together (a 422)"
+    simple = query.get("query")
+    if isinstance(simple, str) and simple:
+        return _term_problem("global", simple)
     if advanced is not None:
         text = advanced if isinstance(advanced, str) else json.dumps(advanced)
         if len(text) > MAX_QUERY_LENGTH:
             return "advancedQuery longer than 2000 characters as sent (a 400)"
+        parsed = advanced
+        if isinstance(advanced, str):
+            try:
+                parsed = json.loads(advanced)
+            except ValueError:
+                parsed = None
+        terms = parsed.get("terms") if isinstance(parsed, dict) else None
+        for term in terms if isinstance(terms, list) else []:
+            if isinstance(term, dict) and isinstance(term.get("query"), str):
+                problem = _term_problem(str(term.get("queryType", "global")), term["query"])
+                if problem is not None:
+                    return problem
     return None
 
 

@@ -970,6 +970,42 @@ def listing_ignores_order_by(fixtures: Path) -> Any:
     return app
 
 
+@mutant("DOCS-SEARCH-1")
+def search_finds_parts_of_words(fixtures: Path) -> Any:
+    """A search that finds any text containing the term, as substring search does."""
+    app = _mock_app(fixtures)
+    service = app.state.mock.documents
+    search = service.search
+
+    def substrings(listing: Any) -> tuple[int, list[Any]]:
+        terms = tuple(
+            dataclasses.replace(t, query=f"*{t.query}*")
+            if t.query_type in ("global", "fullText", "name", "tag") and t.query.isalnum()
+            else t
+            for t in listing.query.terms
+        )
+        query = dataclasses.replace(listing.query, terms=terms)
+        return search(dataclasses.replace(listing, query=query))
+
+    service.search = substrings
+    return app
+
+
+@mutant("DOCS-SEARCH-2")
+def short_search_terms_accepted(fixtures: Path) -> Any:
+    """A one-character search term answers an empty listing instead of RSpace's 422."""
+
+    def edit(
+        scope: Any, status: int, headers: list[Any], body: bytes
+    ) -> tuple[int, list[Any], bytes]:
+        if status == 422 and b"Search term must be at least" in body:
+            listing = {"totalHits": 0, "pageNumber": 0, "documents": [], "_links": []}
+            return 200, headers, json.dumps(listing).encode()
+        return status, headers, body
+
+    return EditResponses(_mock_app(fixtures), edit)
+
+
 @mutant("DOCS-PAGING-1", DOCUMENTS)
 def next_link_on_last_page(fixtures: Path) -> Any:
     """The last page of a listing still has a 'next' link."""

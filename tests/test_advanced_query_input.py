@@ -7,6 +7,7 @@ read failure into ``Problem with parsing advancedQuery: <text>``), or the 400 fo
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -151,5 +152,24 @@ def test_any_json_advanced_query_is_a_listing_or_rspaces_parse_problem(
         assert list(response.json()) == ["totalHits", "pageNumber", "documents", "_links"]
     elif len(text) > MAX_QUERY_LENGTH:
         assert_api_error(response, 400, 40002, "Errors detected: 1")
+    elif response.status_code == 422 and is_term_problem(response.json()["message"]):
+        # Read, but a term RSpace's search validator refuses.
+        assert_api_error(response, 422, 42201, response.json()["message"])
     else:
         assert_api_error(response, 422, 42201, f"Problem with parsing advancedQuery: {text}")
+
+
+#: What RSpace's ``WorkspaceSearchInputValidator`` says of a term it refuses.
+TERM_PROBLEMS = [
+    r"Empty search term",
+    r"Search term must be at least 2 characters",
+    r"Search term at index \d+ is too long \(\d+ chars\) - max search string length is 125 chars\.",
+    r"Search term \[.*\] should not begin with a wildcard \(\* or \?\)\.",
+    r"Search term \[.*\] is too permissive - please use a more precise search term",
+    r"Filtering by folder/document IDs must also include a search term",
+    r"Cannot parse the search term .*",
+]
+
+
+def is_term_problem(message: str) -> bool:
+    return any(re.fullmatch(pattern, message, re.DOTALL) for pattern in TERM_PROBLEMS)

@@ -55,12 +55,19 @@ def test_simple_query_is_a_global_term() -> None:
     assert [(t.query_type, t.query) for t in listing.query.terms] == [("global", "pcr")]
 
 
+@pytest.mark.parametrize("text", ['{"terms": []}', "{}", '{"operator": "or"}'])
+def test_an_advanced_query_without_terms_is_a_plain_listing(text: str) -> None:
+    # DocumentsApiController lists the records (no search) when the query has no terms.
+    assert parse_listing({"advancedQuery": text}, owner_id=1).query.terms == ()
+
+
 @pytest.mark.parametrize(
     "text",
     [
         "[]",
-        '{"terms": []}',
         '{"terms": [{"query": "x", "queryType": "nope"}]}',
+        '{"terms": [{"query": "x", "unknown": 1}]}',
+        '{"operator": "AND", "terms": [{"query": "x"}]}',
         '{"operator": "xor", "terms": [{"query": "x"}]}',
         "not json",
     ],

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.domain.document_query import ORDER_FIELDS, sort_key
+from mock_server.domain.document_query import ORDER_FIELDS, instant_text, sort_key
 from mock_server.domain.kinds import ALL_KINDS, APPS, DOCUMENTS, FIRST_IDS, TOKENS, USERS
 from mock_server.domain.models import Document, Field, OAuthApp, TokenRow, User
 from mock_server.domain.store import (
@@ -345,10 +345,10 @@ def test_search_finds_substrings_of_the_text_columns(store: Store) -> None:
     documents.insert(make_document(102, name="Buffer again", deleted=True))
     found = documents.search(1, Contains("name", "buffer"), "name")
     assert [d.id for d in found[1]] == [100]
-    both = (Contains("fields", "agarose"), Contains("name", "buffer"))
+    both = (Contains("content", " agarose "), Contains("name", " buffer "))
     assert documents.search(1, AllOf(both), "name")[0] == 0
     assert [d.id for d in documents.search(1, AnyOf(both), "name")[1]] == [100, 101]
-    assert documents.search(1, Contains("fields", "<b>"), "name")[0] == 0  # markup is not text
+    assert documents.search(1, Contains("content", "<b>"), "name")[0] == 0  # markup is not text
 
 
 def test_search_conditions_combine_text_ranges_and_indexed_values(store: Store) -> None:
@@ -358,9 +358,9 @@ def test_search_conditions_combine_text_ranges_and_indexed_values(store: Store) 
         documents.insert(make_document(document_id, created=T0 + offset * day))
     by_id = OneOf("id", (101, 103, 999))
     assert [d.id for d in documents.search(1, by_id, "created")[1]] == [101, 103]
-    days = Between("created_day", (T0 + day).date().isoformat(), (T0 + 2 * day).date().isoformat())
+    days = Between("created", instant_text(T0 + day), instant_text(T0 + 2 * day))
     assert [d.id for d in documents.search(1, days, "created")[1]] == [101, 102]
-    open_end = Between("created_day", (T0 + 2 * day).date().isoformat(), None)
+    open_end = Between("created", instant_text(T0 + 2 * day), None)
     assert [d.id for d in documents.search(1, open_end, "created")[1]] == [102, 103]
     assert [d.id for d in documents.search(1, AllOf((days, by_id)), "created")[1]] == [101]
     assert documents.search(1, NEVER, "created")[0] == 0
@@ -587,7 +587,7 @@ operations = st.one_of(
             lambda s: s.collection(DOCUMENTS).search(
                 a[0],
                 (AllOf if a[2] else AnyOf)(
-                    (Contains("fields", a[1].lower()), Contains("name", "a"))
+                    (Contains("content", a[1].lower()), Contains("name", "a"))
                 ),
                 "name",
             ),

@@ -1,9 +1,19 @@
-"""What a document listing asks for: owner, search terms, order and page. Plain values only.
+"""What a document listing asks for, and what its search terms mean. Plain values only.
 
-:func:`matches` is the reference meaning of each search term; :func:`search_condition` states
-the same as a storage :class:`~.store.Condition` on each document's :class:`SearchText`, which
-stores keep from when the document was written (a search reads every document its owner has, so
-lower-casing and stripping the markup of every document on every search would cost too much).
+A search term names a field of RSpace's index (``LuceneSearchTermListFactory``): ``name``,
+``tag`` (``docTag``, the tags joined by commas), ``fullText`` (every field's content, and the
+``fields_fieldData`` that holds the document's global id), ``form`` (its form's name, or
+``FM<id>``), ``owner``, ``created``/``lastModified`` (instants) and ``global`` (content, tags,
+name and form name). ``search.py`` says what a term means within a field. Terms combine as
+``RSQueryBuilder`` combines them: a lone global term matches when any of its fields does; in a
+query of several terms (``and``) every field of a global term must match; ``or`` needs one.
+``records`` keeps only the listed documents and what the listed folders and notebooks hold, at
+any depth, whatever the operator; ``attachment`` adds no condition.
+
+:func:`matches` is the reference meaning; :func:`search_condition` is a storage
+:class:`~.store.Condition` that every match satisfies (it may let more through), on the words
+:func:`search_text` keeps of each document when it is written, so that a store narrows a search
+before :func:`matches` decides it.
 """
 
 from __future__ import annotations
@@ -11,14 +21,32 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timezone
 from typing import Any, NamedTuple
 
 from .forms import all_forms
 from .models import Document
+from .search import (
+    NATIVE_PREFIX,
+    TAG_PHRASE_SEPARATOR,
+    Tokens,
+    analyse,
+    query_words,
+    term_matches_field,
+    words_of,
+)
 from .store import ALWAYS, NEVER, AllOf, AnyOf, Between, Condition, Contains, OneOf
 
 ORDER_FIELDS = ("name", "created", "lastModified")
+#: The index fields a global term searches (``LuceneSearchTermListFactory``).
+GLOBAL_FIELDS = ("fieldData", "docTag", "name", "formName")
+TEXT_KINDS = {"global", "fullText", "tag", "name", "form"}
+DATE_KINDS = {"created", "lastModified"}
+#: Lucene returns at most this many hits (``SearchConfig.maxResults``).
+MAX_HITS = 1000
+_FORM_ID = re.compile(r"FM\d+")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -48,71 +76,146 @@ class DocumentQuery:
         return self.page_number * self.page_size
 
 
-_TAG_RE = re.compile(r"<[^>]*>")
+# -- dates --------------------------------------------------------------------------------------
 
 
-def plain_text(html: str) -> str:
-    return _TAG_RE.sub(" ", html)
+def api_date_spec(spec: str) -> str:
+    """``ApiSearchTerm.updateTermToISO8601IfDateTerm``: ``yyyy-MM-dd`` parts become instants
+    (the first the day's start, the second its last second, in UTC); a lone date runs from its
+    day to now."""
+    parts = spec.split(";")
+
+    def converted(part: str, end: bool) -> str:
+        if not _ISO_DAY.fullmatch(part):
+            return part
+        day = date.fromisoformat(part)
+        moment = datetime.combine(day, time(23, 59, 59) if end else time(0, 0))
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ" if end else "%Y-%m-%dT%H:%MZ")
+
+    second = converted(parts[1], True) if len(parts) == 2 else ""
+    return converted(parts[0], False) + ";" + second
 
 
-def day_bounds(spec: str) -> tuple[str, str]:
-    """RSpace date terms are ``from;to`` (either side may be empty), as ``yyyy-MM-dd`` or ISO:
-    the first and last ``yyyy-MM-dd`` day, ``""`` for an open side."""
-    start_text, _, end_text = spec.partition(";")
-    return start_text.strip()[:10], end_text.strip()[:10]
+_DATE_PARTS = re.compile(r"\s*[,;]\s*")
 
 
-def _in_date_range(value: datetime, spec: str) -> bool:
-    start, end = day_bounds(spec)
-    day = value.date().isoformat()
-    return not (start and day < start) and not (end and day > end)
+def date_parts(spec: str) -> list[str]:
+    return _DATE_PARTS.split(spec)
 
 
-def term_matches(document: Document, term: SearchTerm, owner_username: str, form_name: str) -> bool:
-    """Case-insensitive matching of one term; an approximation of RSpace's Lucene search.
-
-    A full-text or global needle holding NUL matches nothing (stores join a document's units
-    of text with NUL, so that one substring test reads them all)."""
-    needle = term.query.lower()
-    kind = term.query_type
-    if UNIT_SEPARATOR in needle and kind not in (
-        "name",
-        "tag",
-        "created",
-        "lastModified",
-        "form",
-        "owner",
-        "records",
-        "attachment",
-    ):
-        return False
-    if kind == "name":
-        return needle in document.name.lower()
-    if kind == "tag":
-        tags = [t.strip().lower() for t in (document.tags or "").split(",")]
-        return any(needle in t for t in tags if t)
-    if kind == "fullText":
-        return any(needle in plain_text(f.content).lower() for f in document.fields)
-    if kind == "created":
-        return _in_date_range(document.created, term.query)
-    if kind == "lastModified":
-        return _in_date_range(document.last_modified, term.query)
-    if kind == "form":
-        return needle in (f"fm{document.form_id}", form_name.lower())
-    if kind == "owner":
-        return needle == owner_username.lower()
-    if kind == "records":
-        wanted = {g.strip().lower() for g in term.query.split(",")}
-        return document.global_id.lower() in wanted or str(document.id) in wanted
-    if kind == "attachment":
-        return False  # the fake stores no attachments
-    # "global": name, tags, content or global id
-    return (
-        needle in document.name.lower()
-        or needle in (document.tags or "").lower()
-        or needle == document.global_id.lower()
-        or any(needle in plain_text(f.content).lower() for f in document.fields)
+def parse_offset_datetime(text: str) -> datetime | None:
+    """Java's ``OffsetDateTime.parse``: an ISO date and time with an offset (``Z`` or
+    ``+01:00``), seconds and fractions optional; ``None`` if it is not one."""
+    match = re.fullmatch(
+        r"(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
+        r"(Z|[+-]\d{2}:\d{2}(?::\d{2})?)",
+        text,
     )
+    if match is None:
+        return None
+    day, hours, minutes, seconds, fraction, offset = match.groups()
+    iso = f"{day}T{hours}:{minutes}:{seconds or '00'}"
+    if fraction:
+        iso += "." + fraction[:6].ljust(6, "0")
+    iso += "+00:00" if offset == "Z" else offset[:6]
+    try:
+        return datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+
+
+def date_range(spec: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """The inclusive range a (converted) date term names, or ``None`` if it names none."""
+    parts = date_parts(spec)
+    if len(parts) != 2:
+        return None
+    low_text, high_text = parts
+    low = EPOCH if low_text in ("", "null") else parse_offset_datetime(low_text)
+    high = now if high_text in ("", "null", "now") else parse_offset_datetime(high_text)
+    if low is None or high is None:
+        return None
+    return low, high
+
+
+def instant_text(moment: datetime) -> str:
+    """A UTC instant as sortable text, to the microsecond."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+# -- the indexed values of a document ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """What the index holds of a document, field by field (each a list of values)."""
+
+    fields: dict[str, tuple[Tokens, ...]]
+    form_id: int
+    owner_username: str
+
+
+def indexed(document: Document, owner_username: str, form_name: str) -> IndexedDocument:
+    return IndexedDocument(
+        fields={
+            "name": (analyse(document.name, markup=True),),
+            "docTag": (analyse(document.tags or "", stop=False),),
+            # fields.fieldData, then fields_fieldData (the global id; documents have no
+            # description here)
+            "fieldData": (
+                *(analyse(f.content or "", markup=True) for f in document.fields),
+                analyse(document.global_id),
+            ),
+            "formName": (analyse(form_name, markup=True),),
+        },
+        form_id=document.form_id,
+        owner_username=owner_username,
+    )
+
+
+def _field_clauses(term: SearchTerm) -> list[tuple[str, str]]:
+    """The index fields a term searches, with the text to search each for."""
+    kind, text = term.query_type, term.query
+    if kind == "global":
+        clauses = [(name, text) for name in GLOBAL_FIELDS]
+        if _FORM_ID.fullmatch(text):
+            clauses.append(("formStableId", text))
+        return clauses
+    if kind == "fullText":
+        return [("fieldData", text)]
+    if kind == "tag":
+        return [("docTag", text)]
+    if kind == "name":
+        return [("name", text)]
+    if kind == "form":
+        return [("formStableId" if _FORM_ID.fullmatch(text) else "formName", text)]
+    if kind in DATE_KINDS or kind == "owner":
+        return [(kind, text)]
+    return []  # records, attachment: no index field
+
+
+def _clause_matches(
+    index: IndexedDocument, field_name: str, text: str, now: datetime, moments: tuple[datetime, ...]
+) -> bool:
+    if field_name == "formStableId":
+        return text == f"FM{index.form_id}"
+    if field_name == "owner":
+        return index.owner_username.lower() in (name.lower() for name in text.split(","))
+    if field_name in DATE_KINDS:
+        bounds = date_range(text, now)
+        moment = moments[0] if field_name == "created" else moments[1]
+        return bounds is not None and bounds[0] <= moment <= bounds[1]
+    return term_matches_field(index.fields[field_name], text, is_tag=field_name == "docTag")
+
+
+def record_ids(text: str) -> set[int]:
+    """The ids a records term lists (``FL12``, ``NB3``, ``SD40``: the prefix is not checked)."""
+    ids: set[int] = set()
+    for record in _DATE_PARTS.split(text.strip()):
+        try:
+            ids.add(int(record[2:]))
+        except ValueError:
+            continue
+    return ids
 
 
 def matches(
@@ -120,59 +223,139 @@ def matches(
     query: DocumentQuery,
     owner_username: Callable[[int], str],
     form_name: Callable[[int], str],
+    *,
+    now: datetime | None = None,
+    ancestors: Callable[[Document], set[int]] | None = None,
 ) -> bool:
+    """Whether ``document`` is a hit of ``query`` (``ancestors``: the ids of the folders and
+    notebooks above a document, for records terms)."""
     if document.deleted or document.owner_id != query.owner_id:
         return False
     if query.filter is not None:
         return False
     if not query.terms:
         return True
-    results = (
-        term_matches(document, t, owner_username(document.owner_id), form_name(document.form_id))
-        for t in query.terms
-    )
-    return all(results) if query.operator == "and" else any(results)
+    moment = now or datetime.now(timezone.utc)
+    for term in query.terms:
+        if term.query_type == "records":
+            wanted = record_ids(term.query)
+            above = ancestors(document) if ancestors is not None else set()
+            if document.id not in wanted and not wanted & above:
+                return False
+    clauses = [c for t in query.terms for c in _field_clauses(t)]
+    if not clauses:
+        return False  # RSpace cannot build a query of records or attachments alone
+    index = indexed(document, owner_username(document.owner_id), form_name(document.form_id))
+    moments = (document.created, document.last_modified)
+    results = (_clause_matches(index, f, text, moment, moments) for f, text in clauses)
+    if _is_any(query):
+        return any(results)
+    return all(results)
 
 
-#: Comes before each unit of text in :attr:`SearchText.fields` and :attr:`SearchText.everything`:
-#: a needle without it is in the joined text exactly when it is in one unit.
-UNIT_SEPARATOR = "\x00"
-#: Comes before each tag in :attr:`SearchText.tag_list`; no tag holds one, since the tag
-#: string is split on it.
-TAG_SEPARATOR = ","
+def _is_any(query: DocumentQuery) -> bool:
+    """A lone global term, or an ``or`` query: one clause is enough."""
+    counted = [t for t in query.terms]
+    if len(counted) == 1:
+        return counted[0].query_type == "global"
+    return query.operator == "or"
+
+
+# -- what stores keep and narrow by ----------------------------------------------------------------
 
 
 class SearchText(NamedTuple):
-    """What the search terms read of a document, lower-cased (with Python's ``str.lower``) and
-    stripped of markup as :func:`term_matches` does it, joined so that one substring test
-    answers a term."""
+    """The words of a document's index fields, each after a space and with a space at the end
+    (so that ``" word "`` is in the column exactly when the field holds the word), and its
+    instants as sortable text."""
 
     name: str
-    #: Each non-empty trimmed tag, after a :data:`TAG_SEPARATOR`: what tag terms read.
-    tag_list: str
-    #: Each field's plain text, after a :data:`UNIT_SEPARATOR`: what full-text terms read.
-    fields: str
-    #: The name, the tag string as stored and each field's text, each after a
-    #: :data:`UNIT_SEPARATOR`: what global terms read (besides the global id).
-    everything: str
-    #: ``yyyy-MM-dd``, as date terms compare them.
-    created_day: str
-    last_modified_day: str
+    tags: str
+    content: str
+    created: str
+    last_modified: str
+
+
+def _words_column(values: tuple[Tokens, ...]) -> str:
+    words = sorted({w for v in values for w in v.words})
+    return " " + " ".join(words) + " " if words else " "
 
 
 def search_text(document: Document) -> SearchText:
-    name = document.name.lower()
-    tags = (document.tags or "").lower()
-    trimmed_tags = (t.strip().lower() for t in (document.tags or "").split(TAG_SEPARATOR))
-    fields = "".join(UNIT_SEPARATOR + plain_text(f.content).lower() for f in document.fields)
+    index = indexed(document, "", "")
     return SearchText(
-        name=name,
-        tag_list="".join(TAG_SEPARATOR + t for t in trimmed_tags if t),
-        fields=fields,
-        everything=f"{UNIT_SEPARATOR}{name}{UNIT_SEPARATOR}{tags}{fields}",
-        created_day=document.created.date().isoformat(),
-        last_modified_day=document.last_modified.date().isoformat(),
+        name=_words_column(index.fields["name"]),
+        tags=_words_column(index.fields["docTag"]),
+        content=_words_column(index.fields["fieldData"]),
+        created=instant_text(document.created),
+        last_modified=instant_text(document.last_modified),
     )
+
+
+_COLUMNS = {"name": "name", "docTag": "tags", "fieldData": "content"}
+
+
+def _words_condition(column: str, words: list[str]) -> Condition:
+    return AllOf(tuple(Contains(column, f" {w} ") for w in words))
+
+
+def _text_condition(column: str, text: str, is_tag: bool) -> Condition:
+    """A condition every value ``term_matches_field`` accepts holds (it may let more through)."""
+    partial = any(marker in text for marker in "*?~")
+    if is_tag and not partial:
+        phrases = [words_of(p) for p in text.split(TAG_PHRASE_SEPARATOR)]
+        return AnyOf(tuple(_words_condition(column, p) for p in phrases if p))
+    if text.startswith(NATIVE_PREFIX):
+        return ALWAYS
+    stop = not is_tag
+    if text.endswith("~"):
+        words = [w for _, w in query_words(text[:-1], stop)]
+        return AnyOf(tuple(Contains(column, " " + w[0]) for w in words))
+    if "*" in text or "?" in text:
+        literal = re.split(r"[*?\\]", text.lower())[0]
+        return Contains(column, " " + literal) if literal else ALWAYS
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        words = [w for _, w in query_words(text[1:-1], stop)]
+        return _words_condition(column, words) if words else NEVER
+    parts = text.split(",") if "," in text else text.split()
+    if len(parts) <= 1:
+        parts = [text]
+    return AllOf(
+        tuple(
+            AnyOf(tuple(Contains(column, f" {w} ") for _, w in query_words(part.strip(), stop)))
+            for part in parts
+        )
+    )
+
+
+def _clause_condition(field_name: str, text: str, owner_username: str) -> Condition:
+    if field_name == "formStableId":
+        return OneOf("form_id", tuple(f.id for f in all_forms() if f"FM{f.id}" == text))
+    if field_name == "formName":
+        named = [
+            f.id for f in all_forms() if term_matches_field((analyse(f.name, markup=True),), text)
+        ]
+        return OneOf("form_id", tuple(named))
+    if field_name == "owner":
+        names = {name.lower() for name in text.split(",")}
+        return ALWAYS if owner_username.lower() in names else NEVER
+    if field_name in DATE_KINDS:
+        column = "created" if field_name == "created" else "last_modified"
+        bounds = date_range(text, datetime.now(timezone.utc))
+        if bounds is None:
+            return NEVER
+        # "now" moves on while the search runs: the upper side stays open here.
+        return Between(column, instant_text(bounds[0]), None)
+    return _text_condition(_COLUMNS[field_name], text, field_name == "docTag")
+
+
+def search_condition(query: DocumentQuery, owner_username: str) -> Condition:
+    """A condition that holds for every document of ``query.owner_id`` that :func:`matches`."""
+    clauses = [c for t in query.terms for c in _field_clauses(t)]
+    if not clauses:
+        return NEVER
+    parts = tuple(_clause_condition(f, text, owner_username) for f, text in clauses)
+    return AnyOf(parts) if _is_any(query) else AllOf(parts)
 
 
 def sort_key(order_field: str) -> Callable[[Document], tuple[Any, int]]:
@@ -182,65 +365,3 @@ def sort_key(order_field: str) -> Callable[[Document], tuple[Any, int]]:
     if order_field == "created":
         return lambda d: (d.created, d.id)
     return lambda d: (d.last_modified, d.id)
-
-
-_INT64 = range(-(2**63), 2**63)
-
-
-def _exact_id(text: str) -> int | None:
-    """The id that ``text`` writes exactly as ``str`` would (:func:`term_matches` compares
-    strings, so ``+7``, ``07`` or ``٧`` name no document)."""
-    try:
-        number = int(text)
-    except ValueError:
-        return None
-    return number if str(number) == text and number in _INT64 else None
-
-
-def _in_one_unit(column: str, separator: str, needle: str) -> Condition:
-    """``needle`` is in one of the units that ``column`` joins, each after ``separator``."""
-    if separator in needle:
-        return NEVER
-    # An empty needle is in any unit: there must be one.
-    return Contains(column, needle or separator)
-
-
-def term_condition(term: SearchTerm, owner_username: str) -> Condition:
-    """:func:`term_matches` of one term, for a document of the user named ``owner_username``."""
-    needle = term.query.lower()
-    kind = term.query_type
-    if kind == "name":
-        return Contains("name", needle)
-    if kind == "tag":
-        return _in_one_unit("tag_list", TAG_SEPARATOR, needle)
-    if kind == "fullText":
-        return _in_one_unit("fields", UNIT_SEPARATOR, needle)
-    if kind in ("created", "lastModified"):
-        start, end = day_bounds(term.query)
-        column = "created_day" if kind == "created" else "last_modified_day"
-        return Between(column, start or None, end or None)
-    if kind == "form":
-        named = {f.id for f in all_forms() if f.name.lower() == needle}
-        if needle.startswith("fm"):
-            named.add(_exact_id(needle[2:]))  # type: ignore[arg-type]
-        return OneOf("form_id", tuple(i for i in named if i is not None))
-    if kind == "owner":
-        return ALWAYS if needle == owner_username.lower() else NEVER
-    if kind == "records":
-        wanted = {g.strip().lower() for g in term.query.split(",")}
-        ids = {_exact_id(w[2:] if w.startswith("sd") else w) for w in wanted}
-        return OneOf("id", tuple(sorted(i for i in ids if i is not None)))
-    if kind == "attachment":
-        return NEVER  # the fake stores no attachments
-    # "global", and any other kind, as term_matches reads it
-    if UNIT_SEPARATOR in needle:
-        return NEVER
-    by_id = _exact_id(needle[2:]) if needle.startswith("sd") else None
-    text = Contains("everything", needle)
-    return AnyOf((text, OneOf("id", (by_id,)))) if by_id is not None else text
-
-
-def search_condition(query: DocumentQuery, owner_username: str) -> Condition:
-    """The documents of ``query.owner_id`` (named ``owner_username``) that its terms match."""
-    parts = tuple(term_condition(t, owner_username) for t in query.terms)
-    return AllOf(parts) if query.operator == "and" else AnyOf(parts)

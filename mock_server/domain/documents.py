@@ -4,7 +4,8 @@ fake has no sharing, and RSpace answers 404, never 403, for a document you may n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,18 +13,29 @@ from typing import TYPE_CHECKING, Any
 from ..clock import Clock
 from .attachments import Linker, MarkedField, has_markers, readable_files, shown_file_ids
 from .bodies import json_object, long_value
-from .document_query import DocumentQuery, SearchTerm, search_condition
+from .document_query import (
+    DATE_KINDS,
+    MAX_HITS,
+    DocumentQuery,
+    SearchTerm,
+    api_date_spec,
+    date_parts,
+    matches,
+    parse_offset_datetime,
+    search_condition,
+)
 from .errors import (
+    AuthenticationFailed,
     DocumentNotFound,
     FieldError,
     IllegalArgument,
     UnreadableBody,
     ValidationFailed,
 )
-from .forms import resolve_form
+from .forms import all_forms, form_by_id, resolve_form
 from .html_safelist import clean_field_html
 from .json_text import JsonTextError, parse_json
-from .kinds import DOCUMENTS, USERS
+from .kinds import DOCUMENTS, FOLDERS, USERS
 from .models import Document, Field, FormField, User
 from .paging import (
     epoch_millis,
@@ -38,6 +50,10 @@ if TYPE_CHECKING:
 
 DEFAULT_NAME = "Untitled document"
 MAX_QUERY_LENGTH = 2000
+#: The most documents a search reads past the store's narrowing: every one an owner has.
+MAX_CANDIDATES = 2**31 - 1
+#: How far up the folder tree a records term looks (a tree deeper than this is not RSpace's).
+MAX_DEPTH = 1000
 NAME_MAX_LENGTH = 255
 ALLOWED_ORDERS = [f"{f} {d}" for f in ("name", "created", "lastModified") for d in ("asc", "desc")]
 QUERY_TYPES = {
@@ -108,6 +124,7 @@ def parse_listing(params: Mapping[str, str], owner_id: int) -> ListingRequest:
         terms = (SearchTerm("global", search_query),)
     elif advanced_query is not None:
         operator, terms = parse_advanced_query(advanced_query)
+    check_search_terms(terms)
     return ListingRequest(
         query=DocumentQuery(
             owner_id=owner_id,
@@ -127,35 +144,109 @@ def parse_listing(params: Mapping[str, str], owner_id: int) -> ListingRequest:
 
 
 def parse_advanced_query(text: str) -> tuple[str, tuple[SearchTerm, ...]]:
-    """``{"operator": "and"|"or", "terms": [{"query": ..., "queryType": ...}]}``."""
+    """``{"operator": "and"|"or", "terms": [{"query": ..., "queryType": ...}]}``, read as
+    Jackson reads ``ApiSearchQuery``: unknown keys and unknown names are refused, a scalar
+    query is read as its text, no ``terms`` is none."""
     problem = IllegalArgument(f"Problem with parsing advancedQuery: {text}")
     try:
         parsed = parse_json(text)
     except JsonTextError:
         raise problem from None
-    if not isinstance(parsed, dict):
+    if not isinstance(parsed, dict) or not set(parsed) <= {"operator", "terms"}:
         raise problem
     # A lone surrogate (a "\ud800" escape) is no text a document can hold or a store look up.
     if json_value_problem(parsed) is not None:
         raise problem
     operator = parsed.get("operator", "and")
     raw_terms = parsed.get("terms")
-    if not isinstance(operator, str) or operator.lower() not in ("and", "or"):
+    if operator not in ("and", "or"):
         raise problem
-    if not isinstance(raw_terms, list) or not raw_terms:
+    if raw_terms is None:
+        return operator, ()
+    if not isinstance(raw_terms, list):
         raise problem
     terms = []
     for raw in raw_terms:
-        if not isinstance(raw, dict):
+        if not isinstance(raw, dict) or not set(raw) <= {"query", "queryType"}:
             raise problem
         query, query_type = raw.get("query"), raw.get("queryType", "global")
-        if not isinstance(query, str) or not query:
+        if isinstance(query, bool):
+            query = "true" if query else "false"
+        elif isinstance(query, int | float):
+            query = str(query)
+        elif query is None:
+            query = ""
+        elif not isinstance(query, str):
             raise problem
         # A queryType that is a list or an object is malformed too (not a lookup error).
         if not isinstance(query_type, str) or query_type not in QUERY_TYPES:
             raise problem
+        if query_type in DATE_KINDS:
+            query = api_date_spec(query)
         terms.append(SearchTerm(str(query_type), query))
-    return operator.lower(), tuple(terms)
+    return operator, tuple(terms)
+
+
+_FORM_GLOBAL_ID = re.compile(r"FM\d+")
+#: RSpace's limits on a search term (``SearchInputValidator``).
+MAX_TERM_LENGTH = 125
+MIN_TERM_LENGTH = 2
+_RECORD_PREFIXES = ("SD", "NB", "FL")
+
+
+def check_search_terms(terms: tuple[SearchTerm, ...]) -> None:
+    """``WorkspaceSearchInputValidator``: the first problem, as a 422."""
+    for index, term in enumerate(terms):
+        if not term.query.strip():
+            raise IllegalArgument("Empty search term")
+        if len(term.query) > MAX_TERM_LENGTH:
+            raise IllegalArgument(
+                f"Search term at index {index} is too long ({len(term.query)} chars) - max "
+                f"search string length is {MAX_TERM_LENGTH} chars."
+            )
+    for term in terms:
+        if term.query.strip().startswith("l:") and ":*" in term.query:
+            raise IllegalArgument(
+                f"Search term [{term.query}] is too permissive - please use a more precise "
+                "search term"
+            )
+    for term in terms:
+        exempt = term.query_type == "records" or term.query_type in DATE_KINDS
+        if not exempt and len(term.query) < MIN_TERM_LENGTH:
+            raise IllegalArgument(f"Search term must be at least {MIN_TERM_LENGTH} characters")
+    kinds = [t.query_type for t in terms]
+    for term in terms:
+        cannot_parse = IllegalArgument(f"Cannot parse the search term {term.query}")
+        if term.query_type in ("fullText", "global") and term.query.startswith(("*", "?")):
+            raise IllegalArgument(
+                f"Search term [{term.query}] should not begin with a wildcard (* or ?)."
+            )
+        if term.query_type == "records":
+            if len(kinds) < 2 or all(kind == "records" for kind in kinds):
+                raise IllegalArgument(
+                    "Filtering by folder/document IDs must also include a search term"
+                )
+            for record in date_parts(term.query):
+                digits = record[2:]
+                if (
+                    len(record) <= 2
+                    or record[:2] not in _RECORD_PREFIXES
+                    or not _is_java_long(digits)
+                ):
+                    raise cannot_parse
+        if term.query_type in DATE_KINDS:
+            parts = date_parts(term.query)
+            if len(parts) != 2 or any(
+                part not in ("", "null") and parse_offset_datetime(part) is None for part in parts
+            ):
+                raise cannot_parse
+
+
+def _is_java_long(text: str) -> bool:
+    """``Long.parseLong``: an optional sign and ASCII digits, within 64 bits."""
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        return False
+    return -(2**63) <= int(text) < 2**63
 
 
 # -- request bodies -------------------------------------------------------------------------
@@ -364,8 +455,10 @@ class DocumentService:
         return truncate_to_millis(self.clock.now())
 
     def search(self, listing: ListingRequest) -> tuple[int, list[Document]]:
-        """``(total hits, documents of the requested page)``; a search with terms reads every
-        document of its owner (the store runs it off the GIL, see ``domain/store.py``)."""
+        """``(total hits, documents of the requested page)``. A search with terms is narrowed by
+        the store (``search_condition``, run off the GIL, see ``domain/store.py``), decided by
+        ``matches``, cut at RSpace's 1000 hits and paged in memory as RSpace pages it: a page
+        past the end shows the first page."""
         query = listing.query
         if query.filter is not None:
             return 0, []  # the fake has no favourites and shares nothing (see DocumentQuery)
@@ -377,10 +470,57 @@ class DocumentService:
                 query.owner_id, order, ascending=ascending, offset=offset, limit=limit
             )
         owner = self.store.collection(USERS).get(query.owner_id)
-        condition = search_condition(query, owner.username if owner else "")
-        return documents.search(
-            query.owner_id, condition, order, ascending=ascending, offset=offset, limit=limit
+        username = owner.username if owner else ""
+        for term in query.terms:
+            # LuceneSearchTermListFactory looks up a form named by its global id.
+            form_id = term.query_type in ("global", "form") and _FORM_GLOBAL_ID.fullmatch(
+                term.query
+            )
+            if form_id and int(term.query[2:]) not in {f.id for f in all_forms()}:
+                raise AuthenticationFailed(
+                    f"Either form {term.query} does not exist or {username} does not have "
+                    "read permission"
+                )
+        condition = search_condition(query, username)
+        _, candidates = documents.search(
+            query.owner_id, condition, order, ascending=ascending, offset=0, limit=MAX_CANDIDATES
         )
+        now = self.clock.now()
+        ancestors = self._ancestry()
+        hits = [
+            d
+            for d in candidates
+            if matches(
+                d,
+                query,
+                lambda _: username,
+                lambda form_id: form_by_id(form_id).name,
+                now=now,
+                ancestors=ancestors,
+            )
+        ][:MAX_HITS]
+        start = offset if offset < len(hits) else 0
+        return len(hits), hits[start : start + limit]
+
+    def _ancestry(self) -> Callable[[Document], set[int]]:
+        """The ids of the folders and notebooks above a document (looked up once each)."""
+        folders = self.store.collection(FOLDERS)
+        above: dict[int, set[int]] = {}
+
+        def of_folder(folder_id: int) -> set[int]:
+            chain: list[int] = []
+            current: int | None = folder_id
+            while current is not None and current not in above and len(chain) < MAX_DEPTH:
+                chain.append(current)
+                folder = folders.get(current)
+                current = folder.parent_id if folder is not None else None
+            known = above.get(current, set()) if current is not None else set()
+            for folder_id_on_path in reversed(chain):
+                known = known | {folder_id_on_path}
+                above[folder_id_on_path] = known
+            return above[folder_id]
+
+        return lambda document: of_folder(document.parent_folder_id)
 
     def get(self, user: User, document_id: int) -> Document:
         document = self.store.collection(DOCUMENTS).get(document_id)

@@ -74,8 +74,9 @@ DOCUMENTS: Kind[Document] = Kind(
     orders=_LISTING_ORDERS,
     listed=_live,
     text=SearchText(
-        columns=("name", "tag_list", "fields", "everything", "created_day", "last_modified_day"),
+        columns=("name", "tags", "content", "created", "last_modified"),
         values=search_text,
+        version=2,
     ),
 )
 

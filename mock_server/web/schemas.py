@@ -19,6 +19,8 @@ from ..domain.documents import (
     ALLOWED_ORDERS,
     FILTERS,
     MAX_QUERY_LENGTH,
+    MAX_TERM_LENGTH,
+    MIN_TERM_LENGTH,
     NAME_MAX_LENGTH,
     QUERY_TYPES,
 )
@@ -282,23 +284,31 @@ DOCUMENT_ID_PARAMETER: JsonSchema = {
     },
 }
 
+#: What ``check_search_terms`` refuses beyond these (a blank term, a leading wildcard in a
+#: global or full-text term, records and date syntax, ``l:`` with ``:*``) is in the description.
+SEARCH_TERM_SCHEMA: JsonSchema = {
+    "type": "string",
+    "minLength": MIN_TERM_LENGTH,
+    "maxLength": MAX_TERM_LENGTH,
+}
 ADVANCED_QUERY_SCHEMA: JsonSchema = {
     "type": "object",
-    "required": ["terms"],
+    "additionalProperties": False,
+    "description": (
+        "RSpace refuses (a 422) a blank term, a global or fullText term starting with * or ?, "
+        "records terms that are not SD/NB/FL ids or come alone, dates that are not yyyy-MM-dd "
+        "or ISO instants with an offset, and l: terms holding ':*'"
+    ),
     "properties": {
-        "operator": {
-            "type": "string",
-            "pattern": "^([Aa][Nn][Dd]|[Oo][Rr])$",
-            "description": "and (the default) or or, in any case",
-        },
+        "operator": {"enum": ["and", "or"], "default": "and"},
         "terms": {
             "type": "array",
-            "minItems": 1,
             "items": {
                 "type": "object",
+                "additionalProperties": False,
                 "required": ["query"],
                 "properties": {
-                    "query": {"type": "string", "minLength": 1},
+                    "query": SEARCH_TERM_SCHEMA,
                     "queryType": {"enum": sorted(QUERY_TYPES), "default": "global"},
                 },
             },
@@ -332,8 +342,11 @@ LISTING_PARAMETERS: list[JsonSchema] = [
     {
         "name": "query",
         "in": "query",
-        "description": "Global search term; not together with advancedQuery (a 422)",
-        "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+        "description": (
+            "Global search term; not together with advancedQuery (a 422); over 2000 characters "
+            "a 400, over 125 or blank or starting with * or ? a 422"
+        ),
+        "schema": SEARCH_TERM_SCHEMA,
     },
     {
         "name": "advancedQuery",

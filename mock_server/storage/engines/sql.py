@@ -261,7 +261,7 @@ class PostgresDialect:
     def begin_read(self, connection: Connection) -> None:
         connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
-    #: Search text holds NUL separators (``document_query.UNIT_SEPARATOR``), which PostgreSQL
+    #: Search text may hold any character, NUL too, which PostgreSQL
     #: text cannot: it is stored as UTF-8 bytes, where a substring of the bytes of valid text
     #: is exactly the bytes of a substring of the text.
     search_column_type: str = "BYTEA NOT NULL"
