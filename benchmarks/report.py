@@ -336,14 +336,21 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     skipped_sizes: list[str] = []
     for backend, scale in results["scale"].items():
-        for key, label in (("list", "document list page"), ("validate", "opaque token check")):
+        rows = [
+            ("list", "p50_ms", "document list page"),
+            ("search", "p50_ms", "document search (query), p50"),
+            ("search", "p99_ms", "document search (query), p99"),
+            ("validate", "p50_ms", "opaque token check"),
+        ]
+        for key, figure, label in rows:
+            if key not in scale:
+                continue
             small, large = (
-                fmt(scale[key][size]["p50_ms"], 3) if size in scale[key] else "skipped"
+                fmt(scale[key][size][figure], 3) if size in scale[key] else "skipped"
                 for size in ("small", "large")
             )
-            lines.append(
-                f"| {backend} | {label} | {small} | {large} | {fmt(scale[key]['ratio'], 2)} |"
-            )
+            paired = fmt(scale[key]["ratio"], 2) if figure == "p50_ms" else ""
+            lines.append(f"| {backend} | {label} | {small} | {large} | {paired} |")
         lines.append(
             f"| {backend} | start-up with the fixture, s | {fmt(scale['startup_s']['small'], 2)} "
             f"| {fmt(scale['startup_s']['large'], 2)} | |"
@@ -446,6 +453,11 @@ def summary(results: dict[str, Any]) -> list[str]:
         (
             "list page p50, 100k vs 1k documents",
             {b: scale(b, "list") for b in BACKENDS},
+            "< 1.5",
+        ),
+        (
+            "search p50, 100k vs 1k documents",
+            {b: scale(b, "search") for b in BACKENDS},
             "< 1.5",
         ),
         (

@@ -533,11 +533,17 @@ def measure_scale(
     fixtures: dict[str, Path],
     creds: dict[str, Credentials],
 ) -> dict[str, Any]:
-    """List and token-check latency on a small and a large state, one connection (service
-    time, no queueing), small and large measured alternately. A size whose server does not
+    """List, search and token-check latency on a small and a large state, one connection
+    (service time, no queueing), small and large measured alternately. A size whose server does not
     answer within the backend's ``seed_limit`` is reported as skipped, with no ratio."""
     log(f"{backend.name}: scale (starting the small and the large fixture)")
-    out: dict[str, Any] = {"startup_s": {}, "rss_mb": {}, "list": {}, "validate": {}}
+    out: dict[str, Any] = {
+        "startup_s": {},
+        "rss_mb": {},
+        "list": {},
+        "search": {},
+        "validate": {},
+    }
     servers: dict[str, Server] = {}
     try:
         for size in ("small", "large"):
@@ -562,11 +568,13 @@ def measure_scale(
             out["rss_mb"][size] = server.rss_mb()
         runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for _ in range(ROUNDS):
-            for measure in ("list", "validate"):
+            for measure in SCALE_MEASURES:
                 for size, server in servers.items():
                     c = creds[size]
-                    if measure == "list":
+                    if measure in ("list", "search"):
                         url = server.url + "/api/v1/documents"
+                        if measure == "search":
+                            url += "?query=" + SEARCH_QUERY
                         script = lua_static("GET", headers={"apiKey": c.api_key})
                     else:
                         url = server.url + STATUS
@@ -582,7 +590,7 @@ def measure_scale(
                 "rps": median_of(measured, "rps"),
                 "errors": sum(r["errors"] for r in measured),
             }
-        for measure in ("list", "validate"):
+        for measure in SCALE_MEASURES:
             if len(servers) < 2:
                 out[measure]["ratio"] = None
                 continue
@@ -604,6 +612,9 @@ def measure_scale(
 
 
 FIXTURE_SIZES = {"small": (10, 1_000), "large": (10_000, 100_000)}
+SCALE_MEASURES = ("list", "search", "validate")
+#: Two words of one of the fixtures' techniques ("Western blot"), in names and tags.
+SEARCH_QUERY = "western%20blot"
 
 
 def meta_fixture(size: str) -> str:

@@ -98,6 +98,9 @@ CLAUSES: dict[str, str] = {
     "pageNumber is always in the query, pageSize only if not 20, orderBy only if not default.",
     "DOCS-PASTEND-1": "A page past the end gives 200 with an empty documents list (and the "
     "same totalHits).",
+    "DOCS-HTML-1": "A text field's content is stored cleaned: scripts, event handlers and "
+    "javascript: links removed, their text kept, void elements written as <br />, and "
+    "unclosed paragraphs closed on lines of their own.",
     "DOCS-SEARCH-1": "A search finds whole words in any case, not parts of words; a term's "
     "words must all be in one field; a stop word alone finds nothing; '*' and '?' match within "
     "one word and 'word~' finds a word up to two letters different.",

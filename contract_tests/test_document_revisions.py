@@ -112,3 +112,22 @@ def test_a_documents_csv_is_one_row_per_field(target: Target) -> None:
         for f in document["fields"]
     ]
     expect(rows[1:] == wanted, "DOCS-CSV-2", f"CSV rows {rows[1:]} != the fields {wanted}")
+
+
+@pytest.mark.clause("DOCS-HTML-1")
+def test_field_content_is_stored_cleaned(target: Target) -> None:
+    require_writable(target, "creates a document")
+    user = require_api_key_users(target)[0]
+    sent = (
+        '<p onclick="steal()">Add EDTA<br><script>alert(1)</script>'
+        '<p>See <a href="javascript:alert(1)">here</a> <font color="red">now</font>'
+    )
+    stored = "<p>Add EDTA<br /></p>\n<p>See <a>here</a> now</p>"
+    document = _created(
+        target,
+        user,
+        {"name": f"{target.run_tag}html", "fields": [{"content": sent}]},
+        "DOCS-HTML-1",
+    )
+    content = document["fields"][0]["content"]
+    expect(content == stored, "DOCS-HTML-1", f"stored {content!r}, RSpace stores {stored!r}")

@@ -970,6 +970,27 @@ def listing_ignores_order_by(fixtures: Path) -> Any:
     return app
 
 
+@mutant("DOCS-HTML-1")
+def field_html_stored_as_sent(fixtures: Path) -> Any:
+    """Field content is stored as sent: scripts and event handlers included."""
+    from mock_server.domain import documents
+
+    app = _mock_app(fixtures)
+    service = app.state.mock.documents
+    create = service.create
+
+    def unclean(user: Any, body: Any, **kwargs: Any) -> Any:
+        original = documents.clean_field_html
+        documents.clean_field_html = lambda content: content  # type: ignore[assignment]
+        try:
+            return create(user, body, **kwargs)
+        finally:
+            documents.clean_field_html = original
+
+    service.create = unclean
+    return app
+
+
 @mutant("DOCS-SEARCH-1")
 def search_finds_parts_of_words(fixtures: Path) -> Any:
     """A search that finds any text containing the term, as substring search does."""
