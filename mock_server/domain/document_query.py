@@ -38,8 +38,9 @@ from .search import (
 from .store import ALWAYS, NEVER, AllOf, AnyOf, Between, Condition, Contains, OneOf
 
 ORDER_FIELDS = ("name", "created", "lastModified")
-#: The index fields a global term searches (``LuceneSearchTermListFactory``).
-GLOBAL_FIELDS = ("fieldData", "docTag", "name", "formName")
+#: The index fields a global term searches (``LuceneSearchTermListFactory``), the cheapest to
+#: analyse first.
+GLOBAL_FIELDS = ("name", "docTag", "formName", "fieldData")
 TEXT_KINDS = {"global", "fullText", "tag", "name", "form"}
 DATE_KINDS = {"created", "lastModified"}
 #: Lucene returns at most this many hits (``SearchConfig.maxResults``).
@@ -145,31 +146,41 @@ def instant_text(moment: datetime) -> str:
 # -- the indexed values of a document ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class IndexedDocument:
-    """What the index holds of a document, field by field (each a list of values)."""
+    """What the index holds of a document, field by field (each a tuple of values), each field
+    analysed when a term first reads it."""
 
-    fields: dict[str, tuple[Tokens, ...]]
-    form_id: int
-    owner_username: str
+    def __init__(self, document: Document, owner_username: str, form_name: str) -> None:
+        self.document = document
+        self.form_id = document.form_id
+        self.owner_username = owner_username
+        self.form_name = form_name
+        self._fields: dict[str, tuple[Tokens, ...]] = {}
+
+    def field(self, name: str) -> tuple[Tokens, ...]:
+        found = self._fields.get(name)
+        if found is None:
+            found = self._fields[name] = self._analyse(name)
+        return found
+
+    def _analyse(self, name: str) -> tuple[Tokens, ...]:
+        document = self.document
+        if name == "name":
+            return (analyse(document.name, markup=True),)
+        if name == "docTag":
+            return (analyse(document.tags or "", stop=False),)
+        if name == "formName":
+            return (analyse(self.form_name, markup=True),)
+        # fields.fieldData, then fields_fieldData (the global id; documents have no
+        # description here)
+        return (
+            *(analyse(f.content or "", markup=True) for f in document.fields),
+            analyse(document.global_id),
+        )
 
 
 def indexed(document: Document, owner_username: str, form_name: str) -> IndexedDocument:
-    return IndexedDocument(
-        fields={
-            "name": (analyse(document.name, markup=True),),
-            "docTag": (analyse(document.tags or "", stop=False),),
-            # fields.fieldData, then fields_fieldData (the global id; documents have no
-            # description here)
-            "fieldData": (
-                *(analyse(f.content or "", markup=True) for f in document.fields),
-                analyse(document.global_id),
-            ),
-            "formName": (analyse(form_name, markup=True),),
-        },
-        form_id=document.form_id,
-        owner_username=owner_username,
-    )
+    return IndexedDocument(document, owner_username, form_name)
 
 
 def _field_clauses(term: SearchTerm) -> list[tuple[str, str]]:
@@ -204,7 +215,7 @@ def _clause_matches(
         bounds = date_range(text, now)
         moment = moments[0] if field_name == "created" else moments[1]
         return bounds is not None and bounds[0] <= moment <= bounds[1]
-    return term_matches_field(index.fields[field_name], text, is_tag=field_name == "docTag")
+    return term_matches_field(index.field(field_name), text, is_tag=field_name == "docTag")
 
 
 def record_ids(text: str) -> set[int]:
@@ -284,9 +295,9 @@ def _words_column(values: tuple[Tokens, ...]) -> str:
 def search_text(document: Document) -> SearchText:
     index = indexed(document, "", "")
     return SearchText(
-        name=_words_column(index.fields["name"]),
-        tags=_words_column(index.fields["docTag"]),
-        content=_words_column(index.fields["fieldData"]),
+        name=_words_column(index.field("name")),
+        tags=_words_column(index.field("docTag")),
+        content=_words_column(index.field("fieldData")),
         created=instant_text(document.created),
         last_modified=instant_text(document.last_modified),
     )

@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 
 DEFAULT_NAME = "Untitled document"
 MAX_QUERY_LENGTH = 2000
-#: The most documents a search reads past the store's narrowing: every one an owner has.
-MAX_CANDIDATES = 2**31 - 1
+#: How many narrowed candidates a search reads from the store at a time.
+CANDIDATE_BATCH = 1200
 #: How far up the folder tree a records term looks (a tree deeper than this is not RSpace's).
 MAX_DEPTH = 1000
 NAME_MAX_LENGTH = 255
@@ -482,23 +482,37 @@ class DocumentService:
                     "read permission"
                 )
         condition = search_condition(query, username)
-        _, candidates = documents.search(
-            query.owner_id, condition, order, ascending=ascending, offset=0, limit=MAX_CANDIDATES
-        )
         now = self.clock.now()
         ancestors = self._ancestry()
-        hits = [
-            d
-            for d in candidates
-            if matches(
-                d,
-                query,
-                lambda _: username,
-                lambda form_id: form_by_id(form_id).name,
-                now=now,
-                ancestors=ancestors,
+        hits: list[Document] = []
+        # The store narrows and orders; candidates are read a batch at a time until RSpace's
+        # 1000 hits are found, so a broad search does not read every candidate.
+        read = 0
+        while len(hits) < MAX_HITS:
+            total, batch = documents.search(
+                query.owner_id,
+                condition,
+                order,
+                ascending=ascending,
+                offset=read,
+                limit=CANDIDATE_BATCH,
             )
-        ][:MAX_HITS]
+            read += len(batch)
+            hits.extend(
+                d
+                for d in batch
+                if matches(
+                    d,
+                    query,
+                    lambda _: username,
+                    lambda form_id: form_by_id(form_id).name,
+                    now=now,
+                    ancestors=ancestors,
+                )
+            )
+            if not batch or read >= total:
+                break
+        hits = hits[:MAX_HITS]
         start = offset if offset < len(hits) else 0
         return len(hits), hits[start : start + limit]
 

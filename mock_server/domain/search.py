@@ -24,6 +24,7 @@ import heapq
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from html import unescape
 
 #: Lucene's ``EnglishAnalyzer.ENGLISH_STOP_WORDS_SET``, the stop filter's default.
@@ -83,7 +84,7 @@ class Tokens:
     words: tuple[str, ...]
     positions: tuple[int, ...]
 
-    @property
+    @cached_property
     def vocabulary(self) -> frozenset[str]:
         return frozenset(self.words)
 
@@ -107,9 +108,11 @@ def analyse(text: str, *, markup: bool = False, stop: bool = True) -> Tokens:
     return Tokens(tuple(words), tuple(positions))
 
 
-def query_words(text: str, stop: bool = True) -> list[tuple[int, str]]:
-    """A query text's words with their positions, stop words dropped (``stop``)."""
-    return [(i, w) for i, w in enumerate(words_of(text)) if not stop or w not in STOP_WORDS]
+@lru_cache(maxsize=1024)
+def query_words(text: str, stop: bool = True) -> tuple[tuple[int, str], ...]:
+    """A query text's words with their positions, stop words dropped (``stop``); a search asks
+    for the same ones for every document it reads."""
+    return tuple((i, w) for i, w in enumerate(words_of(text)) if not stop or w not in STOP_WORDS)
 
 
 # -- single-word queries --------------------------------------------------------------------------
@@ -145,6 +148,7 @@ def fuzzy_matches(vocabulary: Iterable[str], word: str, max_edits: int = FUZZY_M
     )
 
 
+@lru_cache(maxsize=256)
 def wildcard_pattern(pattern: str) -> re.Pattern[str]:
     """Lucene's wildcard syntax: ``*`` any run, ``?`` one character, ``\\`` escapes."""
     parts: list[str] = []
@@ -359,6 +363,7 @@ def _leaf(text: str, field: str | None) -> NativeQuery:
     return _Phrase(words, 0)
 
 
+@lru_cache(maxsize=256)
 def parse_native(text: str) -> NativeQuery | None:
     """Lucene's classic ``QueryParser`` (default operator OR) over the default field, or
     ``None`` for a syntax error."""
