@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from .forms import all_forms
@@ -76,6 +77,18 @@ class DocumentQuery:
     def offset(self) -> int:
         return self.page_number * self.page_size
 
+    @cached_property
+    def clauses(self) -> tuple[tuple[str, str], ...]:
+        """The (index field, text) clauses of every term, built once per query."""
+        return tuple(c for t in self.terms for c in _field_clauses(t))
+
+    @cached_property
+    def any_clause(self) -> bool:
+        """A lone global term, or an ``or`` query: one clause is enough."""
+        if len(self.terms) == 1:
+            return self.terms[0].query_type == "global"
+        return self.operator == "or"
+
 
 # -- dates --------------------------------------------------------------------------------------
 
@@ -97,11 +110,12 @@ def api_date_spec(spec: str) -> str:
     return converted(parts[0], False) + ";" + second
 
 
-_DATE_PARTS = re.compile(r"\s*[,;]\s*")
+#: How RSpace splits a list of dates or of records: a comma or a semicolon, spaces around it.
+_LIST_SEPARATOR = re.compile(r"\s*[,;]\s*")
 
 
 def date_parts(spec: str) -> list[str]:
-    return _DATE_PARTS.split(spec)
+    return _LIST_SEPARATOR.split(spec)
 
 
 def parse_offset_datetime(text: str) -> datetime | None:
@@ -221,7 +235,7 @@ def _clause_matches(
 def record_ids(text: str) -> set[int]:
     """The ids a records term lists (``FL12``, ``NB3``, ``SD40``: the prefix is not checked)."""
     ids: set[int] = set()
-    for record in _DATE_PARTS.split(text.strip()):
+    for record in _LIST_SEPARATOR.split(text.strip()):
         try:
             ids.add(int(record[2:]))
         except ValueError:
@@ -253,23 +267,13 @@ def matches(
             above = ancestors(document) if ancestors is not None else set()
             if document.id not in wanted and not wanted & above:
                 return False
-    clauses = [c for t in query.terms for c in _field_clauses(t)]
+    clauses = query.clauses
     if not clauses:
         return False  # RSpace cannot build a query of records or attachments alone
     index = indexed(document, owner_username(document.owner_id), form_name(document.form_id))
     moments = (document.created, document.last_modified)
     results = (_clause_matches(index, f, text, moment, moments) for f, text in clauses)
-    if _is_any(query):
-        return any(results)
-    return all(results)
-
-
-def _is_any(query: DocumentQuery) -> bool:
-    """A lone global term, or an ``or`` query: one clause is enough."""
-    counted = [t for t in query.terms]
-    if len(counted) == 1:
-        return counted[0].query_type == "global"
-    return query.operator == "or"
+    return any(results) if query.any_clause else all(results)
 
 
 # -- what stores keep and narrow by ----------------------------------------------------------------
@@ -362,11 +366,10 @@ def _clause_condition(field_name: str, text: str, owner_username: str) -> Condit
 
 def search_condition(query: DocumentQuery, owner_username: str) -> Condition:
     """A condition that holds for every document of ``query.owner_id`` that :func:`matches`."""
-    clauses = [c for t in query.terms for c in _field_clauses(t)]
-    if not clauses:
+    if not query.clauses:
         return NEVER
-    parts = tuple(_clause_condition(f, text, owner_username) for f, text in clauses)
-    return AnyOf(parts) if _is_any(query) else AllOf(parts)
+    parts = tuple(_clause_condition(f, text, owner_username) for f, text in query.clauses)
+    return AnyOf(parts) if query.any_clause else AllOf(parts)
 
 
 def sort_key(order_field: str) -> Callable[[Document], tuple[Any, int]]:
