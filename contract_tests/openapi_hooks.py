@@ -71,7 +71,86 @@ def _changed_fields_problem(body: Any) -> str | None:
         isinstance(entry, dict) and entry.get("id") is not None for entry in fields
     ):
         return "field ids, which must be the document's own (a 422)"
+    if isinstance(fields, list) and fields:
+        # Without ids, all of the document's fields: as many as its form has, which no
+        # schema of the path can know (documents are made from forms of 1 to 20 fields).
+        return "a count of fields that the document's form may not have (a 422)"
     return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _out_of_order(low: Any, default: Any, high: Any, *, strict: bool) -> bool:
+    """RSpace's bounds of a Number or Date field: min < max, and the default between them
+    (a Date's strictly, a Number's inclusively); each part only when given."""
+    low, default, high = _number(low), _number(default), _number(high)
+    if low is not None and high is not None and not low < high:
+        return True
+    if default is None:
+        return False
+    if strict:
+        return (low is not None and not low < default) or (high is not None and not default < high)
+    return (low is not None and default < low) or (high is not None and default > high)
+
+
+def _field_rules_problem(field: Any) -> str | None:
+    if not isinstance(field, dict):
+        return None
+    kind = field.get("type")
+    given = field.get("options")
+    options: list[Any] = given if isinstance(given, list) else []
+    if kind == "Number" and _out_of_order(
+        field.get("min"), field.get("defaultValue"), field.get("max"), strict=False
+    ):
+        return "Number bounds out of order (a 400)"
+    bounds = (field.get("min"), field.get("defaultValue"), field.get("max"))
+    numeric = all(isinstance(value, int | float | type(None)) for value in bounds)
+    if kind == "Date" and numeric and _out_of_order(*bounds, strict=True):
+        return "Date bounds out of order (a 400)"
+    if kind == "Date" and any(
+        isinstance(field.get(k), str) for k in ("min", "max", "defaultValue")
+    ):
+        return "Date bounds as text, which no schema can order (a 400 when out of order)"
+    default = field.get("defaultOption")
+    if kind == "Radio" and default is not None and (default == "" or default not in options):
+        return "a Radio default that is not one of its options (a 400)"
+    defaults = field.get("defaultOptions")
+    if (
+        kind == "Choice"
+        and isinstance(defaults, list)
+        and not set(map(str, defaults)) <= set(map(str, options))
+    ):
+        return "Choice defaults that are not among its options (a 400)"
+    return None
+
+
+def _form_problem(body: Any) -> str | None:
+    """The rules of a form body no schema states: each field's bounds and defaults against its
+    options, and (on PUT) field ids, which must be the form's own."""
+    fields = body.get("fields") if isinstance(body, dict) else None
+    if not isinstance(fields, list):
+        return None
+    for field in fields:
+        problem = _field_rules_problem(field)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _form_field_ids_problem(body: Any) -> str | None:
+    fields = body.get("fields") if isinstance(body, dict) else None
+    if isinstance(fields, list) and any(
+        isinstance(entry, dict) and entry.get("id") is not None for entry in fields
+    ):
+        return "field ids, which must be the form's own, each once and of its type (a 422)"
+    return _form_problem(body)
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -133,6 +212,10 @@ def unstatable_problem(method: str, path: str, query: Any, body: Any) -> str | N
         return _listing_problem(query or {})
     if method == "PUT" and path == "/api/v1/documents/{id}":
         return _changed_fields_problem(body)
+    if method == "PUT" and path == "/api/v1/forms/{id}":
+        return _form_field_ids_problem(body)
+    if method == "POST" and path == "/api/v1/forms":
+        return _form_problem(body)
     if method == "PUT" and path == "/_mock/fixtures":
         return _fixtures_problem(body)
     if method == "POST" and path in (

@@ -70,7 +70,8 @@ def _config(api_key: str, *, over_real_port: bool) -> SchemathesisConfig:
                 {
                     # A valid file may still be refused: an image whose bytes are not of its
                     # type, a folder of another Gallery section, an empty name, a replacement
-                    # of another type. RSpace's 422 is the documented answer.
+                    # of another type, a form icon that is no image. RSpace's 422 is the
+                    # documented answer.
                     "include-name": f"POST {path}",
                     "checks": {
                         "positive_data_acceptance": {
@@ -78,7 +79,11 @@ def _config(api_key: str, *, over_real_port: bool) -> SchemathesisConfig:
                         }
                     },
                 }
-                for path in ("/api/v1/files", "/api/v1/files/{id}/file")
+                for path in (
+                    "/api/v1/files",
+                    "/api/v1/files/{id}/file",
+                    "/api/v1/forms/{id}/icon",
+                )
             ),
             *(
                 {

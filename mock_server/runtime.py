@@ -21,6 +21,7 @@ from .domain.documents import DocumentService
 from .domain.files import FileService
 from .domain.fixtures import FixtureError, SeedReport, read_fixture_file, seed
 from .domain.folders import FolderService
+from .domain.forms import FormService
 from .domain.jwt_tokens import JwtCodec
 from .domain.kinds import ALL_KINDS, FIRST_IDS, USERS
 from .domain.models import SystemSwitches
@@ -100,7 +101,8 @@ class MockRSpace:
         self.jwt_codec = JwtCodec(self._jwt_key())
         self.folders = FolderService(self.store, self.clock)
         self.directory = Directory(self.store, self.credentials, self.folders)
-        self.documents = DocumentService(self.store, self.clock, self.folders)
+        self.forms = FormService(self.store, self.clock)
+        self.documents = DocumentService(self.store, self.clock, self.folders, self.forms)
         self.files = FileService(self.store, self.clock, self.folders)
         self.tokens = TokenService(
             self.store,
@@ -157,6 +159,7 @@ class MockRSpace:
         elif self.settings.fixtures is not None:
             base = Path(self.settings.fixtures).parent
         with self.store.transaction():
+            self.forms.ensure_system_forms()
             report = seed(data, self.directory, self.documents, source, files=self.files, base=base)
         self.fixture_data = data
         self.seed_report = report
@@ -217,6 +220,8 @@ def build_mock(
         else:
             # A switch given on the command line wins over the stored one.
             apply_explicit_switches(mock)
+        # A state made by an older rspace-mock has no forms yet.
+        mock.forms.ensure_system_forms()
     if not is_fresh and settings.fixtures is not None:
         # Kept for reset(); the state itself is not touched.
         mock.fixture_data = read_fixture_file(Path(settings.fixtures))

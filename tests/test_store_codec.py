@@ -57,6 +57,8 @@ def values_of(hint: Any) -> st.SearchStrategy[Any]:
         return st.lists(values_of(args[0]), max_size=3).map(tuple)
     if dataclasses.is_dataclass(hint):
         return entities_of(typing.cast(type, hint))
+    if hint is float:  # the domain keeps finite numbers only (a form's bounds and defaults)
+        return st.floats(allow_nan=False, allow_infinity=False)
     return st.from_type(hint)  # bool, int, str: any, lone surrogates included
 
 

@@ -32,7 +32,7 @@ from mock_server.domain.document_query import (
 )
 from mock_server.domain.documents import DocumentService, ListingRequest
 from mock_server.domain.folders import FolderService
-from mock_server.domain.forms import form_by_id
+from mock_server.domain.forms import FormService, system_forms
 from mock_server.domain.kinds import APPS, DOCUMENTS, TOKENS, USERS
 from mock_server.domain.models import (
     Document,
@@ -117,7 +117,9 @@ def search(store: Store, query: DocumentQuery) -> tuple[int, list[Document]]:
         advanced_query=None,
         filter=query.filter,
     )
-    return DocumentService(store, CLOCK, FolderService(store, CLOCK)).search(request)
+    forms = FormService(store, CLOCK)
+    forms.ensure_system_forms()
+    return DocumentService(store, CLOCK, FolderService(store, CLOCK), forms).search(request)
 
 
 def listing(store: Store, **query: object) -> tuple[int, list[int]]:
@@ -656,12 +658,15 @@ def seed(stores: dict[str, Store], documents: list[Document]) -> None:
                 store.collection(DOCUMENTS).insert(document)
 
 
+_SYSTEM_FORMS = {form.id: form for form in system_forms()}
+
+
 def reference_listing(documents: list[Document], query: DocumentQuery) -> tuple[int, list[int]]:
     """What the query means, one document at a time: ``matches``, then ``sort_key``."""
     hits = [
         d
         for d in documents
-        if matches(d, query, lambda user_id: f"user{user_id}", lambda f: form_by_id(f).name)
+        if matches(d, query, lambda user_id: f"user{user_id}", _SYSTEM_FORMS)
     ]
     hits.sort(key=sort_key(query.order_field), reverse=not query.ascending)
     start = query.offset

@@ -19,14 +19,13 @@ before :func:`matches` decides it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from .forms import all_forms
-from .models import Document
+from .models import Document, Form
 from .search import (
     NATIVE_PREFIX,
     TAG_PHRASE_SEPARATOR,
@@ -218,11 +217,25 @@ def _field_clauses(term: SearchTerm) -> list[tuple[str, str]]:
     return []  # records, attachment: no index field
 
 
+def same_form(forms: Mapping[int, Form], global_id: str) -> set[int]:
+    """The ids of every version of the form ``FMn`` names (a form term finds documents made
+    from any version of it: RSpace searches by its stable id)."""
+    named = forms.get(int(global_id[2:]))
+    if named is None:
+        return set()
+    return {f.id for f in forms.values() if f.stable_id == named.stable_id}
+
+
 def _clause_matches(
-    index: IndexedDocument, field_name: str, text: str, now: datetime, moments: tuple[datetime, ...]
+    index: IndexedDocument,
+    field_name: str,
+    text: str,
+    now: datetime,
+    moments: tuple[datetime, ...],
+    forms: Mapping[int, Form],
 ) -> bool:
     if field_name == "formStableId":
-        return text == f"FM{index.form_id}"
+        return index.form_id in same_form(forms, text)
     if field_name == "owner":
         return index.owner_username.lower() in (name.lower() for name in text.split(","))
     if field_name in DATE_KINDS:
@@ -247,7 +260,7 @@ def matches(
     document: Document,
     query: DocumentQuery,
     owner_username: Callable[[int], str],
-    form_name: Callable[[int], str],
+    forms: Mapping[int, Form],
     *,
     now: datetime | None = None,
     ancestors: Callable[[Document], set[int]] | None = None,
@@ -270,9 +283,10 @@ def matches(
     clauses = query.clauses
     if not clauses:
         return False  # RSpace cannot build a query of records or attachments alone
-    index = indexed(document, owner_username(document.owner_id), form_name(document.form_id))
+    form = forms.get(document.form_id)
+    index = indexed(document, owner_username(document.owner_id), form.name if form else "")
     moments = (document.created, document.last_modified)
-    results = (_clause_matches(index, f, text, moment, moments) for f, text in clauses)
+    results = (_clause_matches(index, f, text, moment, moments, forms) for f, text in clauses)
     return any(results) if query.any_clause else all(results)
 
 
@@ -343,12 +357,16 @@ def _text_condition(column: str, text: str, is_tag: bool) -> Condition:
     )
 
 
-def _clause_condition(field_name: str, text: str, owner_username: str) -> Condition:
+def _clause_condition(
+    field_name: str, text: str, owner_username: str, forms: Mapping[int, Form]
+) -> Condition:
     if field_name == "formStableId":
-        return OneOf("form_id", tuple(f.id for f in all_forms() if f"FM{f.id}" == text))
+        return OneOf("form_id", tuple(sorted(same_form(forms, text))))
     if field_name == "formName":
         named = [
-            f.id for f in all_forms() if term_matches_field((analyse(f.name, markup=True),), text)
+            f.id
+            for f in forms.values()
+            if term_matches_field((analyse(f.name, markup=True),), text)
         ]
         return OneOf("form_id", tuple(named))
     if field_name == "owner":
@@ -364,11 +382,13 @@ def _clause_condition(field_name: str, text: str, owner_username: str) -> Condit
     return _text_condition(_COLUMNS[field_name], text, field_name == "docTag")
 
 
-def search_condition(query: DocumentQuery, owner_username: str) -> Condition:
+def search_condition(
+    query: DocumentQuery, owner_username: str, forms: Mapping[int, Form]
+) -> Condition:
     """A condition that holds for every document of ``query.owner_id`` that :func:`matches`."""
     if not query.clauses:
         return NEVER
-    parts = tuple(_clause_condition(f, text, owner_username) for f, text in query.clauses)
+    parts = tuple(_clause_condition(f, text, owner_username, forms) for f, text in query.clauses)
     return AnyOf(parts) if query.any_clause else AllOf(parts)
 
 

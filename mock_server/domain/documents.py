@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +32,12 @@ from .errors import (
     UnreadableBody,
     ValidationFailed,
 )
-from .forms import all_forms, form_by_id, resolve_form
+from .form_fields import content_problems, default_content, format_problems, kept_content
+from .forms import FormService, can_read
 from .html_safelist import clean_field_html
 from .json_text import JsonTextError, parse_json
 from .kinds import DOCUMENTS, FOLDERS, USERS
-from .models import Document, Field, FormField, User
+from .models import Document, Field, Form, FormField, User
 from .paging import (
     epoch_millis,
     parse_paging,
@@ -363,7 +364,7 @@ def field_description(index: int, given: FieldUpdate) -> str:
 
 def check_field(index: int, given: FieldUpdate, form_field: FormField) -> None:
     """``checkApiFieldsMatchingFormFields`` for one field with content (one without is not
-    checked): its type, then its name, against the form's field."""
+    checked): its type, then its name, then its content against the form's field."""
     if given.content is None:
         return
     where = field_description(index, given)
@@ -377,6 +378,15 @@ def check_field(index: int, given: FieldUpdate, form_field: FormField) -> None:
             f'Mismatched field name in {where}: "{form_field.name}" name expected, but was '
             f'"{given.name}"'
         )
+    problems = content_problems(form_field, kept_content(form_field.type, given.content))
+    if problems:
+        raise IllegalArgument(f"Validation problem with {where}: {format_problems(problems)}")
+
+
+def _new_field_content(form_field: FormField) -> str:
+    """A new document's field: the form field's default (a text default cleaned as content)."""
+    content = default_content(form_field)
+    return clean_field_html(content) if form_field.type == "text" and content else content
 
 
 #: ``ApiDocumentInfo.tags``: ``@Size(max = 8000)``.
@@ -445,11 +455,15 @@ def _rename(name: str) -> str:
 
 
 class DocumentService:
-    def __init__(self, store: Store, clock: Clock, folders: FolderService) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, folders: FolderService, forms: FormService
+    ) -> None:
         self.store = store
         self.clock = clock
         #: Where new documents may go.
         self.folders = folders
+        #: What new documents are made from.
+        self.forms = forms
 
     def now(self) -> datetime:
         return truncate_to_millis(self.clock.now())
@@ -471,17 +485,20 @@ class DocumentService:
             )
         owner = self.store.collection(USERS).get(query.owner_id)
         username = owner.username if owner else ""
+        forms = self.forms.all_forms()
         for term in query.terms:
             # LuceneSearchTermListFactory looks up a form named by its global id.
             form_id = term.query_type in ("global", "form") and _FORM_GLOBAL_ID.fullmatch(
                 term.query
             )
-            if form_id and int(term.query[2:]) not in {f.id for f in all_forms()}:
-                raise AuthenticationFailed(
-                    f"Either form {term.query} does not exist or {username} does not have "
-                    "read permission"
-                )
-        condition = search_condition(query, username)
+            if form_id:
+                named = forms.get(int(term.query[2:]))
+                if named is None or owner is None or not can_read(owner, named):
+                    raise AuthenticationFailed(
+                        f"Either form {term.query} does not exist or {username} does not have "
+                        "read permission"
+                    )
+        condition = search_condition(query, username, forms)
         now = self.clock.now()
         ancestors = self._ancestry()
         hits: list[Document] = []
@@ -505,7 +522,7 @@ class DocumentService:
                     d,
                     query,
                     lambda _: username,
-                    lambda form_id: form_by_id(form_id).name,
+                    forms,
                     now=now,
                     ancestors=ancestors,
                 )
@@ -552,14 +569,14 @@ class DocumentService:
     ) -> Document:
         changes = DocumentChanges.from_body(body)
         _check_bound(changes.name, changes.tags)
-        form = resolve_form(changes.form)
+        form = self.forms.form_for_document(user, changes.form)
         # A name is used as given (RSpace trims only renames); a blank one is the default.
         name = changes.name if isinstance(changes.name, str) and changes.name.strip() else None
         name = name or DEFAULT_NAME
-        contents = [""] * len(form.fields)
+        contents = [_new_field_content(f) for f in form.fields]
         #: Text fields with ``<fileId=N>`` markers: expanded once their field ids are known.
         marked: list[MarkedField] = []
-        if changes.fields:  # none, or an empty list: the form's empty fields
+        if changes.fields:  # none, or an empty list: the form's fields with their defaults
             if len(changes.fields) != len(form.fields):
                 raise IllegalArgument(
                     f'"fields" array should have {len(form.fields)} fields, but had '
@@ -568,16 +585,21 @@ class DocumentService:
             for index, (given, form_field) in enumerate(
                 zip(changes.fields, form.fields, strict=True)
             ):
+                if given.content is None:
+                    continue  # RSpace skips a field without content: its default stays
                 check_field(index, given, form_field)
-                contents[index] = given.content or ""
                 if form_field.type == "text" and has_markers(given.content):
+                    contents[index] = given.content
                     marked.append(MarkedField(index, given.id, given.name, contents[index]))
+                elif form_field.type == "text":
+                    contents[index] = clean_field_html(given.content)
                 else:
-                    contents[index] = clean_field_html(contents[index])
+                    contents[index] = kept_content(form_field.type, given.content)
         linker = Linker(self.store, user)
         linker.check(marked)
         with self.store.transaction():
             parent, grandparent_id = self.folders.document_target(user, changes.parent_folder_id)
+            self.forms.check_usable(user, form, parent.id)
             now = self.now()
             created_at = truncate_to_millis(created) if created else now
             modified_at = truncate_to_millis(last_modified) if last_modified else created_at
@@ -605,11 +627,9 @@ class DocumentService:
                     type=form_field.type,
                     content=content,
                     last_modified=modified_at,
-                    column_index=index,
+                    column_index=form_field.column_index,
                 )
-                for index, (form_field, content) in enumerate(
-                    zip(form.fields, contents, strict=True)
-                )
+                for form_field, content in zip(form.fields, contents, strict=True)
             ]
             for item in marked:
                 field = document.fields[item.index]
@@ -627,15 +647,14 @@ class DocumentService:
     def update(self, user: User, document_id: int, body: object) -> Document:
         changes = DocumentChanges.from_body(body)
         _check_bound(changes.name, changes.tags)
-        # Cleaned before the store is locked: it is the slow part of saving a large field.
-        updates = None
-        if changes.fields is not None:
-            updates = [
-                u
-                if u.content is None or has_markers(u.content)
-                else replace(u, content=clean_field_html(u.content))
-                for u in changes.fields
-            ]
+        # Cleaned (as a text field's HTML) before the store is locked: it is the slow part of
+        # saving a large field; which fields are text is known once the document is read.
+        updates = changes.fields
+        cleaned = {
+            index: clean_field_html(u.content)
+            for index, u in enumerate(updates or [])
+            if u.content is not None and not has_markers(u.content)
+        }
         with self.store.transaction():
             document = self.get(user, document_id)
             now = self.now()
@@ -644,7 +663,7 @@ class DocumentService:
             # but a modification), then the content (one revision for all fields given).
             saved = False
             if updates is not None:
-                saved = self._apply_field_updates(user, document, updates, now)
+                saved = self._apply_field_updates(user, document, updates, cleaned, now)
             if isinstance(changes.name, str) and changes.name.strip():
                 new_name = _rename(changes.name)
                 if new_name != document.name:
@@ -665,7 +684,12 @@ class DocumentService:
             return document
 
     def _apply_field_updates(
-        self, user: User, document: Document, updates: list[FieldUpdate], now: datetime
+        self,
+        user: User,
+        document: Document,
+        updates: list[FieldUpdate],
+        cleaned: dict[int, str],
+        now: datetime,
     ) -> bool:
         """Checks the fields given against the document's, then saves the content of each one
         that has some (``Field.setFieldData``: saved, and modified, even when it is the same).
@@ -690,8 +714,12 @@ class DocumentService:
             if any(i is None or i not in by_id for i in ids) or len(set(ids)) != len(ids):
                 raise IllegalArgument("Provided fields don't match document fields")
             pairs = [(u, by_id[u.id]) for u in updates if u.id is not None]
+        definitions = self._field_definitions(document)
         for index, (given, field) in enumerate(pairs):
-            check_field(index, given, FormField(name=field.name, type=field.type))
+            definition = definitions.get(field.column_index)
+            if definition is None or definition.type != field.type:
+                definition = FormField(name=field.name, type=field.type)
+            check_field(index, given, definition)
         marked = [
             MarkedField(index, given.id, given.name, given.content)
             for index, (given, field) in enumerate(pairs)
@@ -705,14 +733,30 @@ class DocumentService:
         }
         saved = False
         for index, (given, field) in enumerate(pairs):
-            # The others were cleaned before the store was locked.
-            content = expanded.get(index, given.content)
+            if given.content is None:
+                continue
+            if index in expanded:
+                content = expanded[index]
+            elif field.type == "text":
+                content = cleaned[index]  # every entry is paired, in order
+            else:
+                content = kept_content(field.type, given.content)
             if content is not None:
                 field.content = content
                 field.file_ids = readable_files(self.store, user.id, shown_file_ids(content))
                 field.last_modified = now
                 saved = True
         return saved
+
+    def _field_definitions(self, document: Document) -> dict[int, FormField]:
+        """The document's form's field definitions, by column."""
+        form: Form | None = self.forms.find(document.form_id)
+        return {f.column_index: f for f in form.fields} if form else {}
+
+    def count_made_from(self, form_ids: list[int]) -> int:
+        """How many documents (deleted ones too) were made from any of these forms."""
+        documents = self.store.collection(DOCUMENTS)
+        return sum(documents.count(form_id=form_id) for form_id in form_ids)
 
     def delete(self, user: User, document_id: int) -> None:
         with self.store.transaction():

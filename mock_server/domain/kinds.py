@@ -6,7 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from .document_query import search_text
-from .models import Document, FileContent, Folder, MediaFile, OAuthApp, TokenRow, User
+from .models import (
+    Document,
+    FileContent,
+    Folder,
+    Form,
+    FormIcon,
+    MediaFile,
+    OAuthApp,
+    TokenRow,
+    User,
+)
 from .store import Kind, Order, SearchText
 
 #: The first value of each sequence: RSpace's ids of different kinds never look alike.
@@ -108,6 +118,22 @@ FILE_CONTENTS: Kind[FileContent] = Kind(
     key=("file_id", "version"),
 )
 
+#: Forms, every version of each (found by ``stable_id``); their field definitions inside.
+FORMS: Kind[Form] = Kind(
+    name="form",
+    type=Form,
+    key=("id",),
+    lookups=("stable_id", "owner_id"),
+)
+
+#: Forms' icons, apart from the forms so that listings never read them.
+FORM_ICONS: Kind[FormIcon] = Kind(
+    name="form_icon",
+    type=FormIcon,
+    key=("id",),
+    lookups=("form_id",),
+)
+
 ALL_KINDS: tuple[Kind[Any], ...] = (
     USERS,
     APPS,
@@ -116,4 +142,6 @@ ALL_KINDS: tuple[Kind[Any], ...] = (
     FOLDERS,
     MEDIA_FILES,
     FILE_CONTENTS,
+    FORMS,
+    FORM_ICONS,
 )

@@ -50,26 +50,86 @@ class TokenRow:
     scope: str = "all"
 
 
-@dataclass(frozen=True)
+@dataclass
 class FormField:
+    """One field definition of a form (RSpace's ``FieldForm``, global id ``FF``): its type and
+    the settings of that type. Options are kept encoded as RSpace keeps them
+    (``fieldChoices=a&fieldChoices=b``), so that they read back as RSpace reads them."""
+
     name: str
+    #: ``FieldType`` in lower case: ``string``, ``text``, ``number``, ``radio``, ``choice``,
+    #: ``date``, ``time``, ``reference``, ``uri`` or ``attachment``.
     type: str
+    id: int = 0
+    column_index: int = 0
+    last_modified: datetime | None = None
+    #: String and Text: the default text.
+    default_value: str = ""
+    #: Number: the bounds, the default and the decimal places allowed (``None``: not set).
+    min_number: float | None = None
+    max_number: float | None = None
+    default_number: float | None = None
+    decimal_places: int | None = None
+    #: Radio (``fieldRadios=a&...``) and Choice (``fieldChoices=a&...``) options, encoded.
+    options: str = ""
+    #: Radio: the default option as given; Choice: ``fieldSelectedChoices=a&...``.
+    default_option: str | None = None
+    multiple_choice: bool = False
+    show_as_pick_list: bool = False
+    #: Date: epoch milliseconds, 0 when not set.
+    min_date: int = 0
+    max_date: int = 0
+    default_date: int = 0
+    #: Time: the default as epoch milliseconds, 0 when not set.
+    default_time: int = 0
+
+    @property
+    def global_id(self) -> str:
+        return f"FF{self.id}"
 
 
-@dataclass(frozen=True)
+#: ``FormState``.
+FORM_STATES = ("NEW", "PUBLISHED", "UNPUBLISHED", "OLD")
+
+
+@dataclass
 class Form:
+    """A form (RSpace's ``RSForm``): the field definitions documents are made from. Each edit of
+    a form in use makes a new version (a new id, the same ``stable_id``); the old one is
+    ``OLD`` and no longer ``current``."""
+
     id: int
     name: str
     stable_id: str
     version: int
-    fields: tuple[FormField, ...]
-    form_state: str = "PUBLISHED"
-    tags: str = ""
+    fields: list[FormField]
+    owner_id: int = 0
+    form_state: str = "NEW"
+    tags: str | None = None
     icon_id: int = -1
+    #: ``AccessControl``: the owner always has WRITE.
+    group_permission: str = "NONE"
+    world_permission: str = "NONE"
+    #: RSpace's ``systemForm`` (Basic Document): it cannot be unpublished or edited.
+    system: bool = False
+    current: bool = True
+    created: datetime | None = None
+    last_modified: datetime | None = None
 
     @property
     def global_id(self) -> str:
         return f"FM{self.id}"
+
+
+@dataclass
+class FormIcon:
+    """A form's icon (``IconEntity``): the image as stored, 64 pixels wide."""
+
+    id: int
+    form_id: int
+    data: bytes
+    #: The image format's file extension (``png``, ``jpg``, ...).
+    extension: str
 
 
 @dataclass

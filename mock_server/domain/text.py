@@ -63,3 +63,28 @@ def json_value_problem(value: Any, *, allow_non_finite: bool = True) -> str | No
         elif isinstance(item, float) and not allow_non_finite and not math.isfinite(item):
             return f"{path or 'the value'} is {item!r}, which is not a JSON number"
     return None
+
+
+def java_double(value: float) -> str:
+    """Java's ``Double.toString``: ``5.0``, ``0.001``, ``1.0E7``, ``1.5E-4``, ``NaN``,
+    ``Infinity`` (the shortest digits that read back as the value, as Java 19+ writes them)."""
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    sign = "-" if str(value).startswith("-") else ""
+    magnitude = abs(value)
+    if magnitude == 0 or 1e-3 <= magnitude < 1e7:
+        text = format(magnitude, ".17g") if "e" in repr(magnitude) else repr(magnitude)
+        if "e" in text or len(text) > 25:
+            text = f"{magnitude:.20f}".rstrip("0")
+        return sign + (text if "." in text and not text.endswith(".") else text.rstrip(".") + ".0")
+    # Scientific: the shortest digits, one before the point.
+    mantissa, _, exponent = f"{magnitude:.16e}".partition("e")
+    shortest = repr(magnitude)
+    digits = shortest.split("e")[0].replace(".", "").lstrip("0").rstrip("0") or "0"
+    exp = int(exponent)
+    if float(f"{digits[0]}.{digits[1:] or '0'}e{exp}") != magnitude:
+        exp += 1 if float(f"{digits[0]}.{digits[1:] or '0'}e{exp}") < magnitude else -1
+    del mantissa
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exp}"

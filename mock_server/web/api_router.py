@@ -132,9 +132,11 @@ def _document_response(
         return Response(
             document_csv(document), status_code=status_code, media_type="text/csv;charset=UTF-8"
         )
-    files = mock_of(request).files.shown_by(document)
+    mock = mock_of(request)
+    files = mock.files.shown_by(document)
     owner = _owner_of(request, document, caller)
-    body = full_document(document, owner, caller, api_base(request), files)
+    form = mock.forms.of_documents([document])[document.form_id]
+    body = full_document(document, form, owner, caller, api_base(request), files)
     return RSpaceJSONResponse(body, status_code=status_code)
 
 
@@ -178,10 +180,13 @@ async def list_documents(request: Request) -> RSpaceJSONResponse:
     else:
         total, documents = mock.documents.search(listing)
     base = api_base(request)
+    forms = mock.forms.of_documents(documents)
     body: dict[str, Any] = {
         "totalHits": total,
         "pageNumber": listing.query.page_number,
-        "documents": [document_info(d, caller.user, caller.user, base) for d in documents],
+        "documents": [
+            document_info(d, forms[d.form_id], caller.user, caller.user, base) for d in documents
+        ],
         "_links": listing_links(listing, total, base),
     }
     return RSpaceJSONResponse(body)

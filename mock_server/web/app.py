@@ -13,7 +13,7 @@ from ..domain.errors import MethodNotAllowed
 from ..domain.store import Store
 from ..runtime import MockRSpace, build_mock
 from ..settings import Settings
-from . import api_router, files_router, folders_router, oauth_router
+from . import api_router, files_router, folders_router, forms_router, oauth_router
 from .admin_router import AdminMount
 from .browser_guard import BrowserGuard
 from .errors import NoHandlerFound, install_error_handlers
@@ -76,6 +76,7 @@ def create_app(
     app.include_router(api_router.router)
     app.include_router(folders_router.router)
     app.include_router(files_router.router)
+    app.include_router(forms_router.router)
 
     # (path regex, methods) of every RSpace route, to tell a wrong method (405) from an
     # unknown path (404).
@@ -86,6 +87,7 @@ def create_app(
             api_router.router,
             folders_router.router,
             files_router.router,
+            forms_router.router,
         )
         for route in router.routes
         if isinstance(route, APIRoute)

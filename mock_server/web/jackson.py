@@ -18,6 +18,11 @@ _INDENTS = ["\n" + "  " * level for level in range(64)]
 _KEYS: dict[str, str] = {}
 
 
+class Members(tuple):  # type: ignore[type-arg]
+    """A JSON object given as ``(key, value)`` pairs, in order; a key may come twice, as Jackson
+    writes a type id that is also a property (``"type"`` of a form's field)."""
+
+
 def _string(value: str) -> str:
     text: str = encode_basestring(value)
     if "\\u00" in text:
@@ -53,6 +58,16 @@ def _write(value: Any, level: int, out: list[str]) -> None:
             out.append(separator)
             separator = "," + _indent(level + 1)
             out.append(_key(key if type(key) is str else str(key)))
+            _write(item, level + 1, out)
+        out.append(_indent(level))
+        out.append("}")
+    elif kind is Members:
+        separator = _indent(level + 1)
+        out.append("{")
+        for key, item in value:
+            out.append(separator)
+            separator = "," + _indent(level + 1)
+            out.append(_key(key))
             _write(item, level + 1, out)
         out.append(_indent(level))
         out.append("}")

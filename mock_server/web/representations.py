@@ -12,10 +12,12 @@ from ..domain.documents import ListingRequest
 from ..domain.errors import ApiProblem
 from ..domain.files import FileListing
 from ..domain.folders import TreeListing
-from ..domain.forms import form_by_id
-from ..domain.models import Document, Folder, Form, MediaFile, User
+from ..domain.form_fields import API_TYPE_NAMES, decode_options, format_date, shown_content
+from ..domain.forms import FormListing, access_control, can_share
+from ..domain.models import Document, Folder, Form, FormField, MediaFile, User
 from ..domain.oauth import IssuedTokens
 from ..domain.paging import DEFAULT_ORDER, DEFAULT_PAGE_SIZE
+from .jackson import Members
 
 HTTP_STATUS_NAMES = {
     400: "BAD_REQUEST",
@@ -110,6 +112,7 @@ def user_info(user: User) -> dict[str, Any]:
 
 
 def form_info(form: Form, api_base: str | None) -> dict[str, Any]:
+    """``ApiFormInfo``: a form in a listing or in a document, with its ``self`` link."""
     return {
         "id": form.id,
         "globalId": form.global_id,
@@ -118,17 +121,122 @@ def form_info(form: Form, api_base: str | None) -> dict[str, Any]:
         "name": form.name,
         "tags": form.tags,
         "formState": form.form_state,
-        "accessControl": {
-            "ownerPermissionType": "WRITE",
-            "groupPermissionType": "NONE",
-            "worldPermissionType": "READ",
-        },
+        "accessControl": access_control(form),
         "iconId": form.icon_id,
         "_links": [link(f"{api_base}/forms/{form.id}", "self")] if api_base else [],
     }
 
 
-def document_info(document: Document, owner: User, caller: User, api_base: str) -> dict[str, Any]:
+def form_json(form: Form, caller: User, api_base: str) -> dict[str, Any]:
+    """``ApiForm``: the form with its fields and the links of what the caller may do next
+    (``iconId`` is not in its property order, so Jackson writes it last)."""
+    base = f"{api_base}/forms/{form.id}"
+    links = [link(base, "self")]
+    if can_share(caller, form):
+        published = form.form_state == "PUBLISHED"
+        links.append(link(f"{base}/{'unpublish' if published else 'publish'}", "publish"))
+        shared = form.group_permission != "NONE"
+        links.append(link(f"{base}/{'unshare' if shared else 'share'}", "share"))
+    links.append(link(f"{base}/icon/{form.icon_id}", "icon"))
+    return {
+        "id": form.id,
+        "globalId": form.global_id,
+        "stableId": form.stable_id,
+        "version": form.version,
+        "name": form.name,
+        "tags": form.tags,
+        "formState": form.form_state,
+        "accessControl": access_control(form),
+        "fields": [form_field_json(field) for field in form.fields],
+        "_links": links,
+        "iconId": form.icon_id,
+    }
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def form_field_json(field: FormField) -> Members:
+    """``ApiFormField`` of the field's type. Jackson writes the type id first and the ``type``
+    property again after the name; each type's own properties follow, in its order."""
+    api_type = API_TYPE_NAMES[field.type]
+    modified = rspace_date(field.last_modified) if field.last_modified else None
+    common: list[tuple[str, Any]] = [
+        ("type", api_type),
+        ("id", field.id),
+        ("globalId", field.global_id),
+        ("name", field.name),
+        ("type", api_type),
+        ("lastModified", modified),
+        ("index", field.column_index),
+    ]
+    kind = field.type
+    own: list[tuple[str, Any]]
+    if kind in ("string", "text"):
+        own = [("defaultValue", field.default_value), ("_links", [])]
+    elif kind == "number":
+        own = [
+            ("min", _number(field.min_number)),
+            ("max", _number(field.max_number)),
+            ("decimalPlaces", field.decimal_places),
+            ("defaultValue", _number(field.default_number)),
+            ("_links", []),
+        ]
+    elif kind == "radio":
+        own = [
+            ("defaultOption", field.default_option),
+            ("options", decode_options(field.options)),
+            ("_links", []),
+        ]
+    elif kind == "choice":
+        own = [
+            ("_links", []),
+            ("multipleChoice", field.multiple_choice),
+            ("options", decode_options(field.options)),
+            ("defaultOptions", decode_options(field.default_option)),
+        ]
+    elif kind == "date":
+        own = [
+            ("defaultValue", format_date(field.default_date)),
+            ("min", format_date(field.min_date)),
+            ("max", format_date(field.max_date)),
+            ("_links", []),
+        ]
+    elif kind == "time":
+        own = [("defaultTime", field.default_time), ("_links", [])]
+    elif kind in ("reference", "uri"):
+        own = [("_links", []), ("defaultValue", None)]
+    else:
+        own = [("_links", [])]
+    return Members((*common, *own))
+
+
+def form_listing(listing: FormListing, api_base: str) -> dict[str, Any]:
+    """``ApiFormSearchResult``; its links repeat the query and the scope as given."""
+
+    def query(page: int) -> str:
+        params = _paging_query(listing.page_size, listing.order_by, page)
+        extra = [
+            (k, v)
+            for k, v in (("query", listing.query), ("scope", listing.scope))
+            if v and v.strip()
+        ]
+        return params + ("&" + urlencode(extra, quote_via=quote) if extra else "")
+
+    return {
+        "totalHits": listing.total,
+        "pageNumber": listing.page_number,
+        "forms": [form_info(form, api_base) for form in listing.forms],
+        "_links": navigation_links(
+            f"{api_base}/forms", listing.page_number, listing.page_size, listing.total, query
+        ),
+    }
+
+
+def document_info(
+    document: Document, form: Form, owner: User, caller: User, api_base: str
+) -> dict[str, Any]:
     owned = caller.id == document.owner_id
     return {
         "id": document.id,
@@ -142,7 +250,7 @@ def document_info(document: Document, owner: User, caller: User, api_base: str) 
         "signed": document.signed,
         "tags": document.tags,
         "tagMetaData": document.tag_meta_data,
-        "form": form_info(form_by_id(document.form_id), None),
+        "form": form_info(form, None),
         "owner": user_info(owner),
         "_links": [link(f"{api_base}/documents/{document.id}", "self")],
     }
@@ -150,6 +258,7 @@ def document_info(document: Document, owner: User, caller: User, api_base: str) 
 
 def full_document(
     document: Document,
+    form: Form,
     owner: User,
     caller: User,
     api_base: str,
@@ -157,17 +266,17 @@ def full_document(
 ) -> dict[str, Any]:
     """``ApiDocument``; ``files`` holds the live files its fields show, by id."""
     files = files or {}
-    body = document_info(document, owner, caller, api_base)
+    body = document_info(document, form, owner, caller, api_base)
     self_links = body.pop("_links")
     grand_parent_id = body.pop("grandParentId")
-    body["form"] = form_info(form_by_id(document.form_id), api_base)
+    body["form"] = form_info(form, api_base)
     body["fields"] = [
         {
             "id": field.id,
             "globalId": field.global_id,
             "name": field.name,
             "type": field.type,
-            "content": field.content,
+            "content": shown_content(field.type, field.content),
             "lastModified": rspace_date(field.last_modified),
             "columnIndex": field.column_index,
             "files": [
@@ -207,7 +316,7 @@ def document_csv(document: Document) -> str:
             field.name,
             field.type,
             rspace_date(field.last_modified),
-            field.content,
+            shown_content(field.type, field.content),
         )
         lines.append(",".join(csv_cell(v) for v in cells))
     return "\r\n".join(lines) + "\r\n"

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.documents import (
     ALLOWED_ORDERS,
+    FIELD_TYPES,
     FILTERS,
     MAX_QUERY_LENGTH,
     MAX_TERM_LENGTH,
@@ -24,8 +25,9 @@ from ..domain.documents import (
     NAME_MAX_LENGTH,
     QUERY_TYPES,
 )
-from ..domain.forms import known_forms
-from ..domain.models import Form
+from ..domain.form_fields import decode_options
+from ..domain.forms import system_forms
+from ..domain.models import Form, FormField
 from ..domain.paging import DEFAULT_ORDER, DEFAULT_PAGE_SIZE, JAVA_INT_MAX, MAX_PAGE_SIZE
 
 _DATE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
@@ -344,9 +346,9 @@ LISTING_PARAMETERS: list[JsonSchema] = [
         "in": "query",
         "description": (
             "Global search term; not together with advancedQuery (a 422); over 2000 characters "
-            "a 400, over 125 or blank or starting with * or ? a 422"
+            "a 400, over 125 or blank or starting with * or ? a 422; empty, as not given"
         ),
-        "schema": SEARCH_TERM_SCHEMA,
+        "schema": {"anyOf": [SEARCH_TERM_SCHEMA, {"type": "string", "maxLength": 0}]},
     },
     {
         "name": "advancedQuery",
@@ -397,9 +399,39 @@ _NO_FORM: list[JsonSchema] = [
 ]
 
 
+def _content_schema(field: FormField) -> JsonSchema:
+    """What a field of this type accepts as content (``""`` clears it; null leaves it)."""
+    if field.type == "date":
+        return {
+            "anyOf": [{"type": "null"}, {"type": "string", "pattern": r"^(\d{4}-\d{2}-\d{2})?$"}]
+        }
+    if field.type == "choice":
+        options = decode_options(field.options)
+        return {
+            "anyOf": [
+                {"type": "null"},
+                {"type": "string", "pattern": r"^([^,&=]+(,[^,&=]+)*)?,*$"},
+                {"type": ["number", "boolean"]},  # read as their text, a valid choice
+            ],
+            "description": "Comma-separated, from: " + ", ".join(options),
+        }
+    return STRINGISH
+
+
+#: A field entry's ``type``: any of ``ApiFieldType``, in any case (another is a 400).
+_ANY_FIELD_TYPE: JsonSchema = {
+    "anyOf": [
+        *({"type": "string", "pattern": _case_insensitive(t.lower())} for t in sorted(FIELD_TYPES)),
+        {"type": "null"},
+    ]
+}
+
+
 def _new_fields(form: Form) -> JsonSchema:
-    """POST ``fields``: one entry per form field, in order; a name or type, if given, must be
-    the form field's. Entries may be ``{}`` or null; ids are ignored."""
+    """POST ``fields``: one entry per form field, in order. An entry with content must keep
+    its form field's name and type (or give none) and hold what that type accepts; one
+    without content is not checked (any name, any known type). Entries may be ``{}`` or
+    null; ids are ignored."""
     entries = [
         {
             "anyOf": [
@@ -408,14 +440,24 @@ def _new_fields(form: Form) -> JsonSchema:
                     "type": "object",
                     "properties": {
                         "id": NULLABLE_LONG,
-                        "name": {"enum": [field.name, None]},
+                        "name": STRINGISH,
+                        "type": _ANY_FIELD_TYPE,
+                        "content": {"type": "null"},
+                    },
+                },
+                {
+                    "type": "object",
+                    "required": ["content"],
+                    "properties": {
+                        "id": NULLABLE_LONG,
+                        "name": {"enum": [field.name, "", None]},
                         "type": {
                             "anyOf": [
                                 {"type": "string", "pattern": _case_insensitive(field.type)},
                                 {"type": "null"},
                             ]
                         },
-                        "content": STRINGISH,
+                        "content": _content_schema(field),
                     },
                 },
             ]
@@ -426,6 +468,7 @@ def _new_fields(form: Form) -> JsonSchema:
     return {
         "anyOf": [
             {"type": "null"},
+            {"type": "array", "maxItems": 0},  # the form's fields with their defaults
             {"type": "array", "prefixItems": entries, "minItems": count, "maxItems": count},
         ]
     }
@@ -487,13 +530,16 @@ _COMMON_PROPERTIES: dict[str, JsonSchema] = {
 
 def new_document_schema(forms: tuple[Form, ...] | None = None) -> JsonSchema:
     """The POST body: every key optional (``{}`` is a valid body), unknown keys ignored."""
-    forms = forms or known_forms()
+    forms = forms or system_forms()
     branches: list[JsonSchema] = []
     for index, form in enumerate(forms):
         references = _form_reference(form) + (_NO_FORM if index == 0 else [])
-        branches.append(
-            {"properties": {"form": {"anyOf": references}, "fields": _new_fields(form)}}
-        )
+        branch: JsonSchema = {
+            "properties": {"form": {"anyOf": references}, "fields": _new_fields(form)}
+        }
+        if index:  # only Basic Document's may leave the form out
+            branch["required"] = ["form"]
+        branches.append(branch)
     schema: JsonSchema = {
         "type": "object",
         "title": "DocumentPost",
@@ -512,7 +558,7 @@ def new_document_schema(forms: tuple[Form, ...] | None = None) -> JsonSchema:
 
 def changed_document_schema(forms: tuple[Form, ...] | None = None) -> JsonSchema:
     """The PUT body: only the keys given change; unknown keys are ignored."""
-    forms = forms or known_forms()
+    forms = forms or system_forms()
     form_object = {
         "type": "object",
         "properties": {"id": NULLABLE_LONG, "globalId": STRINGISH},
@@ -611,7 +657,8 @@ def paging_parameters(order_choices: Sequence[str]) -> list[dict[str, Any]]:
         {
             "name": "orderBy",
             "in": "query",
-            "schema": {"type": "string", "enum": list(order_choices)},
+            # Empty, as not given: the default order.
+            "schema": {"type": "string", "enum": [*order_choices, ""]},
         },
     ]
 
