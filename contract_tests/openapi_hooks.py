@@ -188,14 +188,21 @@ def _fixtures_problem(body: Any) -> str | None:
     client_ids = [a["clientId"] for a in apps if a.get("clientId")]
     if any(len(set(values)) != len(values) for values in (usernames, api_keys, client_ids)):
         return "a repeated username, apiKey or clientId"
+    forms = [f for f in body.get("forms") or [] if isinstance(f, dict)]
     owners = [a.get("owner") for a in apps] + [
-        d.get("owner") for d in body.get("documents") or [] if isinstance(d, dict)
+        d.get("owner") for d in [*forms, *(body.get("documents") or [])] if isinstance(d, dict)
     ]
     if any(owner not in usernames for owner in owners):
         return "an owner that is not one of the file's users"
+    for form in forms:
+        problem = _form_problem(form)
+        if problem is not None:
+            return problem
     for document in body.get("documents") or []:
         if not isinstance(document, dict):
             continue
+        if document.get("form") is not None:
+            return "a document of a named form, which must exist and whose fields it must match"
         created, modified = document.get("created"), document.get("lastModified")
         if _outside_clock_range(created) or _outside_clock_range(modified):
             return "a document time outside the clock's range"
@@ -214,7 +221,7 @@ def unstatable_problem(method: str, path: str, query: Any, body: Any) -> str | N
         return _changed_fields_problem(body)
     if method == "PUT" and path == "/api/v1/forms/{id}":
         return _form_field_ids_problem(body)
-    if method == "POST" and path == "/api/v1/forms":
+    if method == "POST" and path in ("/api/v1/forms", "/_mock/forms"):
         return _form_problem(body)
     if method == "PUT" and path == "/_mock/fixtures":
         return _fixtures_problem(body)

@@ -248,7 +248,9 @@ def startup_banner(settings: Settings, url: str, mock: Any) -> str:
     if settings.fixtures is not None and seeded_now:
         lines.append(
             f"  fixtures: {settings.fixtures} ({report.users} users, "
-            f"{len(report.apps)} OAuth apps, {report.documents} documents)"
+            f"{len(report.apps)} OAuth apps, "
+            + (f"{report.forms} forms, " if report.forms else "")
+            + f"{report.documents} documents)"
         )
     for created in report.generated_credentials:
         lines.append(

@@ -170,3 +170,48 @@ def test_admin_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings_from_args(build_parser().parse_args(["serve"])).admin_token == "from-env"
     flagged = build_parser().parse_args(["serve", "--admin-token", "flag"])
     assert settings_from_args(flagged).admin_token == "flag"
+
+
+def test_create_form_and_a_document_from_it(
+    rspace_mock: RSpaceMockHandle, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = rspace_mock.base_url
+    body = tmp_path / "assay.json"
+    body.write_text(
+        json.dumps(
+            {
+                "name": "Assay",
+                "fields": [
+                    {"name": "Wells", "type": "Number", "min": 1, "max": 96},
+                    {"name": "Notes", "type": "Text"},
+                ],
+            }
+        )
+    )
+    code, form, _ = run(capsys, url, "create-form", str(body), "--owner", "alice", "--shared")
+    assert code == 0
+    assert (form["formState"], form["fields"], form["owner"]) == ("PUBLISHED", 2, "alice")
+    code, doc, _ = run(
+        capsys, url, "create-document", "--owner", "alice", "--form", str(form["id"])
+    )
+    assert code == 0
+    read = requests.get(
+        f"{url}/api/v1/documents/{doc['id']}",
+        headers={"apiKey": "aliceApiKey000000000000000000001"},
+        timeout=10,
+    ).json()
+    assert [f["type"] for f in read["fields"]] == ["number", "text"]
+    shared = requests.get(
+        f"{url}/api/v1/forms/{form['id']}",
+        headers={"apiKey": "aliceApiKey000000000000000000001"},
+        timeout=10,
+    ).json()
+    assert shared["accessControl"]["groupPermissionType"] == "READ"
+    body.write_text(
+        '{"name": "Bad", "fields": [{"name": "n", "type": "Number", "min": 2, "max": 1}]}'
+    )
+    code, _, err = run(capsys, url, "create-form", str(body), "--owner", "alice")
+    assert code != 0 and "Min must be < max" in err
+    body.write_text("[1]")
+    code, _, err = run(capsys, url, "create-form", str(body), "--owner", "alice")
+    assert code != 0 and "must be a JSON object" in err

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from mock_server.domain.credentials import sha256_hex
+from mock_server.domain.documents import parse_listing
 from mock_server.domain.fixtures import FixtureError
 from mock_server.domain.kinds import USERS
 from mock_server.runtime import build_mock
@@ -78,6 +79,38 @@ def test_good_fixture_seeds_everything(tmp_path: Path) -> None:
             {**GOOD, "documents": [{"owner": "u1", "fields": [{"content": "\udfff"}]}]},
             "documents[0].fields[0].content holds a lone surrogate (\\udfff)",
         ),
+        (
+            {
+                **GOOD,
+                "forms": [{"owner": "u1", "name": "F", "fields": [{"type": "Radio", "name": "r"}]}],
+            },
+            "forms[0] ('F'): fields[0].options: Please provide at least one option",
+        ),
+        (
+            {**GOOD, "forms": [{"owner": "nobody", "name": "F"}]},
+            "forms[0] ('F'): User 'nobody' not found",
+        ),
+        (
+            {**GOOD, "forms": [{"owner": "u1", "name": "F", "state": "OLD"}]},
+            "forms[0] ('F'): 'state' must be one of NEW, PUBLISHED, UNPUBLISHED",
+        ),
+        (
+            {**GOOD, "documents": [{"owner": "u1", "form": "No such form"}]},
+            "documents[0]: no form named 'No such form' (in the fixtures or shipped by RSpace)",
+        ),
+        (
+            {
+                **GOOD,
+                "documents": [
+                    {
+                        "owner": "u1",
+                        "form": "Experiment",
+                        "fields": [{"content": "x"}, {}, {}, {}, {}],
+                    }
+                ],
+            },
+            "documents[0]: Validation problem with field 1: Invalid date format [x]",
+        ),
     ],
 )
 def test_bad_fixture_names_file_entry_and_problem(
@@ -104,7 +137,42 @@ def test_missing_fixture_file(tmp_path: Path) -> None:
         build_mock(Settings(fixtures=tmp_path / "missing.json"))
 
 
+def test_fixture_forms_and_documents_made_from_them(tmp_path: Path) -> None:
+    mock = load(
+        tmp_path,
+        {
+            **GOOD,
+            "forms": [
+                {
+                    "owner": "u1",
+                    "name": "Assay",
+                    "state": "UNPUBLISHED",
+                    "shared": True,
+                    "fields": [{"name": "Wells", "type": "Number", "defaultValue": 96}],
+                }
+            ],
+            "documents": [
+                {
+                    "owner": "u1",
+                    "form": "Experiment",
+                    "fields": [{"content": "2026-01-02"}, {}, {}, {}, {}],
+                },
+                {"owner": "u1", "form": "Basic Document"},
+            ],
+        },
+    )
+    assert mock.seed_report.forms == 1 and mock.seed_report.documents == 2
+    assay = next(f for f in mock.forms.all_forms().values() if f.name == "Assay")
+    assert (assay.form_state, assay.group_permission, assay.owner_id) == ("UNPUBLISHED", "READ", 1)
+    user = mock.store.collection(USERS).find("username", "u1")
+    _, documents = mock.documents.search(parse_listing({}, user.id))
+    made = {mock.forms.find(d.form_id).name: d for d in documents}
+    assert set(made) == {"Experiment", "Basic Document"}
+    assert made["Experiment"].fields[0].content == "2026-01-02"
+
+
 def test_default_fixtures_load() -> None:
     mock = build_mock(Settings(random_seed=1))
-    assert mock.seed_report.users == 4 and mock.seed_report.documents == 8
+    assert mock.seed_report.users == 4 and mock.seed_report.documents == 10
+    assert mock.seed_report.forms == 1
     assert mock.seed_report.generated_credentials == []

@@ -104,7 +104,7 @@ def test_fixtures_seed_only_an_empty_state_file(serve_mock: Serve, tmp_path: Pat
     listing = requests.get(
         f"{second.url}/api/v1/documents", headers={"apiKey": API_KEYS["alice"]}, timeout=10
     ).json()
-    assert listing["totalHits"] == 5  # the fixtures' six, less the deleted one; not reseeded
+    assert listing["totalHits"] == 6  # the fixtures' seven, less the deleted one; not reseeded
 
 
 def test_memory_store_refuses_workers(serve_mock: Serve) -> None:

@@ -88,7 +88,7 @@ def new_client_with_docs(count: int) -> TestClient:
 def test_listing_shape_and_key_order(seeded: TestClient) -> None:
     body = seeded.get("/api/v1/documents", headers=ALICE).json()
     assert list(body) == ["totalHits", "pageNumber", "documents", "_links"]
-    assert body["totalHits"] == 6 and body["pageNumber"] == 0
+    assert body["totalHits"] == 7 and body["pageNumber"] == 0
     for document in body["documents"]:
         assert list(document) == SUMMARY_KEYS
         assert re.fullmatch(r"SD\d+", document["globalId"])
@@ -125,7 +125,7 @@ def test_order_by(seeded: TestClient, order: str) -> None:
 
 def test_users_see_only_their_own_documents(seeded: TestClient) -> None:
     bob = seeded.get("/api/v1/documents", headers=BOB).json()
-    assert bob["totalHits"] == 2
+    assert bob["totalHits"] == 3
     assert {d["owner"]["username"] for d in bob["documents"]} == {"bob"}
 
 
@@ -281,7 +281,7 @@ def test_global_query_searches_names_tags_and_content(seeded: TestClient) -> Non
         return {d["name"] for d in body["documents"]}
 
     assert names("western") == {"Western blot - anti-HSP70, lysates batch 12"}
-    assert names("HeLa") == {"Cell culture log - HeLa passage 18"}
+    assert names("HeLa") == {"Cell culture log - HeLa passage 18", "HeLa passage 19"}
     assert names("Tris base") == {"Buffer recipes"}
     assert names("Plate reader") == set()  # bob's document
 

@@ -354,10 +354,10 @@ def test_a_fixture_user_with_documents_has_an_api_inbox_holding_them(alice: Api)
     assert inbox["globalId"] == f"FL{inbox['id']}"
     assert inbox["systemFolder"] is True and inbox["sharedFolder"] is False
     documents = alice.tree(inbox["id"])
-    assert documents["totalHits"] == 4
+    assert documents["totalHits"] == 5
     everywhere = alice.get("/documents", pageSize=100).json()["documents"]
     expected = {d["name"] for d in everywhere if d["parentFolderId"] == inbox["id"]}
-    assert len(expected) == 4 and len(everywhere) == 6  # two are notebook entries
+    assert len(expected) == 5 and len(everywhere) == 7  # two are notebook entries
     assert {r["name"] for r in documents["records"]} == expected
     for record in documents["records"]:
         assert list(record) == RECORD_KEYS
@@ -1242,7 +1242,7 @@ def test_the_gallery_is_listed_at_home_only_with_folder(alice: Api) -> None:
 
 def test_documents_filter_in_the_api_inbox(alice: Api) -> None:
     inbox = alice.account["Api Inbox"]
-    assert alice.tree(inbox, typesToInclude="document")["totalHits"] == 4
+    assert alice.tree(inbox, typesToInclude="document")["totalHits"] == 5
     assert alice.tree(inbox, typesToInclude="folder")["totalHits"] == 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,8 +59,30 @@ OTHER_FIELDS: list[dict[str, Any]] = [
 
 
 @pytest.fixture
-def client() -> TestClient:
-    return make_client(fixtures=str(DEFAULT_FIXTURES))
+def client(tmp_path: Path) -> TestClient:
+    """The default fixtures' users, without their forms and the documents made from them."""
+    fixtures = json.loads(DEFAULT_FIXTURES.read_text())
+    fixtures.pop("forms")
+    fixtures["documents"] = [d for d in fixtures["documents"] if "form" not in d]
+    path = tmp_path / "fixtures.json"
+    path.write_text(json.dumps(fixtures))
+    return make_client(fixtures=str(path))
+
+
+def test_the_default_fixtures_have_a_form_and_documents_made_from_forms() -> None:
+    client = make_client(fixtures=str(DEFAULT_FIXTURES))
+    mine = client.get("/api/v1/forms", headers=ALICE).json()["forms"]
+    assert [(f["name"], f["formState"]) for f in mine] == [("Cell culture passage", "PUBLISHED")]
+    form = client.get(f"/api/v1/forms/{mine[0]['id']}", headers=ALICE).json()
+    assert {f["type"] for f in form["fields"]} == {"Date", "Number", "Radio", "Choice", "Text"}
+    for who, form_name in ((ALICE, "Cell culture passage"), (BOB, "Experiment")):
+        query = json.dumps({"terms": [{"query": form_name, "queryType": "form"}]})
+        found = client.get("/api/v1/documents", headers=who, params={"advancedQuery": query})
+        documents = found.json()["documents"]
+        assert len(documents) == 1, form_name
+        document = client.get(f"/api/v1/documents/{documents[0]['id']}", headers=who).json()
+        assert document["form"]["name"] == form_name
+        assert all(f["content"] for f in document["fields"])
 
 
 def create_form(client: TestClient, fields: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:

@@ -664,9 +664,7 @@ _SYSTEM_FORMS = {form.id: form for form in system_forms()}
 def reference_listing(documents: list[Document], query: DocumentQuery) -> tuple[int, list[int]]:
     """What the query means, one document at a time: ``matches``, then ``sort_key``."""
     hits = [
-        d
-        for d in documents
-        if matches(d, query, lambda user_id: f"user{user_id}", _SYSTEM_FORMS)
+        d for d in documents if matches(d, query, lambda user_id: f"user{user_id}", _SYSTEM_FORMS)
     ]
     hits.sort(key=sort_key(query.order_field), reverse=not query.ascending)
     start = query.offset

@@ -82,10 +82,28 @@ def add_admin_commands(commands: Any) -> None:
     disconnect.add_argument("--user", required=True)
     disconnect.add_argument("--client-id", required=True)
 
+    form = add(
+        "create-form",
+        "create a form from a JSON file of a form body (as POST /api/v1/forms takes it)",
+    )
+    form.add_argument(
+        "file", type=Path, help='the form body, e.g. {"name": "Assay", "fields": [...]}'
+    )
+    form.add_argument("--owner", required=True, help="its owner's username")
+    form.add_argument(
+        "--state",
+        choices=["NEW", "PUBLISHED", "UNPUBLISHED"],
+        help="what it is left as (default: PUBLISHED, ready for documents)",
+    )
+    form.add_argument("--shared", action="store_true", help="share it with the owner's groups")
+
     document = add("create-document", "create a document")
-    document.add_argument("--owner", required=True)
-    document.add_argument("--name")
-    document.add_argument("--tags")
+    document.add_argument("--owner", required=True, help="its owner's username")
+    document.add_argument("--name", help="its name (default: Untitled document)")
+    document.add_argument("--tags", help="comma-separated tags")
+    document.add_argument(
+        "--form", help="the id of the form it is made from (default: Basic Document)"
+    )
 
     folder = add("create-folder", "create a folder (or notebook) at a path, e.g. Projects/PCR")
     folder.add_argument("--owner", required=True)
@@ -153,6 +171,7 @@ ADMIN_COMMANDS = frozenset(
         "list-users",
         "delete-app",
         "disconnect-app",
+        "create-form",
         "create-document",
         "create-folder",
         "upload-file",
@@ -245,11 +264,28 @@ def _dispatch(args: argparse.Namespace) -> Any:
     if command == "disconnect-app":
         user, client = urllib.parse.quote(args.user), urllib.parse.quote(args.client_id)
         return _call(args, "DELETE", f"/users/{user}/apps/{client}")
+    if command == "create-form":
+        try:
+            form_body = json.loads(args.file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise AdminCallFailed(f"cannot read {args.file}: {exc.strerror}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise AdminCallFailed(f"{args.file} is not a JSON form body: {exc}") from None
+        if not isinstance(form_body, dict):
+            raise AdminCallFailed(f"{args.file}: a form body must be a JSON object")
+        form_body["owner"] = args.owner
+        if args.state:
+            form_body["state"] = args.state
+        if args.shared:
+            form_body["shared"] = True
+        return _call(args, "POST", "/forms", form_body)
     if command == "create-document":
         body = {"owner": args.owner}
         for key in ("name", "tags"):
             if getattr(args, key):
                 body[key] = getattr(args, key)
+        if args.form:
+            body["form"] = {"id": args.form}
         return _call(args, "POST", "/documents", body)
     if command == "create-folder":
         body = {"owner": args.owner, "path": args.path, "notebook": args.notebook}

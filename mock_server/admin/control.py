@@ -15,12 +15,14 @@ from ..domain.fixtures import (
     APP_KEYS,
     FILE_KEYS,
     FOLDER_KEYS,
+    FORM_KEYS,
     USER_KEYS,
     FixtureError,
     SeedReport,
     explain,
     file_bytes,
     find_path,
+    make_form,
     make_path,
     new_user_from_entry,
 )
@@ -166,6 +168,7 @@ class MockControl:
                 {"appName": created.app.name, "clientId": created.app.client_id}
                 for created in report.apps
             ],
+            "forms": report.forms,
             "documents": report.documents,
             "generatedCredentials": [
                 {
@@ -288,6 +291,24 @@ class MockControl:
             "name": document.name,
             "owner": owner,
             "created": _timestamp(document.created),
+        }
+
+    def create_form(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A form (as in fixtures: a form body, its owner, its state, whether it is shared)."""
+        _check(data, FORM_KEYS, ("owner", "name"))
+        _check_types(data, ("owner", "name", "tags", "state"), ("shared",))
+        user = self._user(data["owner"])
+        try:
+            form = make_form(self.mock.forms, user, data, "form")
+        except FixtureError as exc:
+            raise AdminError(str(exc).removeprefix("form: ")) from None
+        return {
+            "id": form.id,
+            "globalId": form.global_id,
+            "name": form.name,
+            "owner": user.username,
+            "formState": form.form_state,
+            "fields": len(form.fields),
         }
 
     def create_folder(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,10 @@
-"""Seed data: one JSON file of users, OAuth apps, folders and notebooks, Gallery files and
-documents (camelCase, like RSpace's API), made in that order.
+"""Seed data: one JSON file of users, OAuth apps, forms, folders and notebooks, Gallery files
+and documents (camelCase, like RSpace's API), made in that order.
+
+A form is a form body as ``POST /api/v1/forms`` takes it, with its ``owner``, its ``state``
+(``PUBLISHED`` unless told) and whether it is ``shared`` with the owner's groups. A document
+names the form it is made from by name (``"form": "Experiment"``: a form of the file, else one
+RSpace ships), and gives one ``fields`` entry per form field.
 
 Places are paths from the owner's home folder, as RSpace shows them: ``Projects/PCR`` (a folder
 or notebook in the workspace), ``Gallery/Images/microscopy`` (a folder in the Gallery). A
@@ -30,7 +35,8 @@ from .documents import DocumentService
 from .errors import ApiProblem
 from .files import FileService, Upload
 from .folders import FolderService
-from .models import Folder, User
+from .forms import SYSTEM_OWNER_ID, FormService
+from .models import Folder, Form, User
 from .text import json_value_problem
 
 USER_KEYS = {
@@ -45,10 +51,13 @@ USER_KEYS = {
     "piRole",
 }
 APP_KEYS = {"name", "owner", "clientId", "clientSecret"}
-DOCUMENT_KEYS = {"owner", "name", "tags", "fields", "created", "lastModified", "folder"}
+DOCUMENT_KEYS = {"owner", "name", "tags", "fields", "created", "lastModified", "folder", "form"}
+FORM_KEYS = {"owner", "name", "tags", "fields", "state", "shared"}
+#: What a fixture form may be left as (a new form is NEW; a fixture's is PUBLISHED unless told).
+FORM_STATES = ("NEW", "PUBLISHED", "UNPUBLISHED")
 FOLDER_KEYS = {"owner", "path", "notebook"}
 FILE_KEYS = {"owner", "name", "folder", "caption", "text", "base64", "path", "ref"}
-SECTIONS = ("users", "apps", "folders", "files", "documents")
+SECTIONS = ("users", "apps", "forms", "folders", "files", "documents")
 #: ``<fileId=REF>`` where REF is not a number: a file of the fixtures.
 _FILE_REF = re.compile(r"<fileId=([^>]*[^>\d][^>]*)>")
 
@@ -62,6 +71,7 @@ class SeedReport:
     """What a fixture load made; generated secrets are listed so they can be shown once."""
 
     users: int = 0
+    forms: int = 0
     documents: int = 0
     folders: int = 0
     files: int = 0
@@ -212,6 +222,14 @@ def seed(
         if not entry.get("clientId") or not entry.get("clientSecret"):
             report.generated_credentials.append(created_app)
 
+    forms: dict[str, Form] = {}
+    for index, entry in enumerate(sections["forms"]):
+        where = _where(source, "forms", index, entry)
+        _check_keys(entry, FORM_KEYS, {"owner", "name"}, where)
+        form = make_form(documents.forms, _owner(directory, entry, where), entry, where)
+        forms[form.name] = form
+        report.forms += 1
+
     refs: dict[tuple[str, str], int] = {}
     for index, entry in enumerate(sections["folders"]):
         where = _where(source, "folders", index, entry)
@@ -251,6 +269,7 @@ def seed(
         where = _where(source, "documents", index, entry)
         _check_keys(entry, DOCUMENT_KEYS, {"owner"}, where)
         _optional(entry, "folder", str, where)
+        _optional(entry, "form", str, where)
         _optional(entry, "name", str, where)
         _optional(entry, "tags", str, where)
         fields = _optional(entry, "fields", list, where)
@@ -273,6 +292,8 @@ def seed(
                 {"content": _with_file_ids(item.get("content", ""), entry["owner"], refs, where)}
                 for item in fields
             ]
+        if entry.get("form"):
+            body["form"] = {"id": _form_named(documents.forms, forms, entry["form"], where).id}
         try:
             owner = directory.user_named(entry["owner"])
             if entry.get("folder"):
@@ -283,6 +304,38 @@ def seed(
             raise FixtureError(f"{where}: {explain(exc)}") from None
         report.documents += 1
     return report
+
+
+def make_form(forms: FormService, owner: User, entry: Any, where: str) -> Form:
+    """A form of the fixtures (or of the admin API): made as ``POST /api/v1/forms`` makes it,
+    then published and shared as the entry says."""
+    _check_keys(entry, FORM_KEYS, {"owner", "name"}, where)
+    state = _optional(entry, "state", str, where) or "PUBLISHED"
+    if state not in FORM_STATES:
+        raise FixtureError(f"{where}: 'state' must be one of {', '.join(FORM_STATES)}")
+    shared = bool(_optional(entry, "shared", bool, where))
+    body = {k: entry[k] for k in ("name", "tags", "fields") if k in entry}
+    try:
+        form = forms.create(owner, body)
+        if state != "NEW":
+            form = forms.publish(owner, form.id, True)
+        if state == "UNPUBLISHED":
+            form = forms.publish(owner, form.id, False)
+        if shared:
+            form = forms.share(owner, form.id, group=True)
+    except ApiProblem as exc:
+        raise FixtureError(f"{where}: {explain(exc)}") from None
+    return form
+
+
+def _form_named(forms: FormService, made: Mapping[str, Form], name: str, where: str) -> Form:
+    """A form of the fixtures by name, else the current form RSpace ships with that name."""
+    if name in made:
+        return made[name]
+    for form in forms.all_forms().values():
+        if form.current and form.owner_id == SYSTEM_OWNER_ID and form.name == name:
+            return form
+    raise FixtureError(f"{where}: no form named {name!r} (in the fixtures or shipped by RSpace)")
 
 
 def _owner(directory: Directory, entry: Mapping[str, Any], where: str) -> User:

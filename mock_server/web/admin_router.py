@@ -69,6 +69,7 @@ def index() -> JsonObject:
             "DELETE /_mock/users/{username}/apps/{clientId}",
             "GET|POST /_mock/apps",
             "DELETE /_mock/apps/{clientId}",
+            "POST /_mock/forms",
             "POST /_mock/documents",
             "POST /_mock/folders",
             "POST /_mock/files",
@@ -166,6 +167,18 @@ def delete_app(request: Request, client_id: str) -> JsonObject:
 )
 def create_document(request: Request, body: Any = Body(...)) -> JsonObject:
     return control(request).create_document(_object(body))
+
+
+@router.post(
+    "/forms",
+    status_code=201,
+    openapi_extra={
+        **S.answers(201, "The form", S.CREATED_FORM, 400, 404),
+        **S.body(S.NEW_FORM),
+    },
+)
+def create_form(request: Request, body: Any = Body(...)) -> JsonObject:
+    return control(request).create_form(_object(body))
 
 
 @router.post(

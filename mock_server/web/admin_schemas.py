@@ -14,7 +14,10 @@ from ..admin.throttle import JAVA_INT_MAX, ThrottleLimits
 from ..domain.credentials import API_KEY_PATTERN
 from ..domain.directory import APP_NAME_MAX_LENGTH
 from ..domain.documents import NAME_MAX_LENGTH
+from ..domain.fixtures import FORM_STATES
+from ..domain.form_fields import NAME_MAX_LENGTH as FORM_NAME_MAX_LENGTH
 from ..settings import MAX_TOKEN_TTL_SECONDS
+from .forms_router import FIELD_POST_SCHEMA
 from .schemas import JsonSchema, json_body, new_document_schema
 
 _TEXT: JsonSchema = {"type": "string", "minLength": 1}
@@ -200,12 +203,57 @@ CREATED_DOCUMENT = _object(
     "created",
 )
 
+NEW_FORM: JsonSchema = {
+    **_object(
+        {
+            "owner": _TEXT,
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": FORM_NAME_MAX_LENGTH,
+                "pattern": r"\S",
+            },
+            "tags": _NULLABLE_TEXT,
+            "fields": {"type": ["array", "null"], "items": FIELD_POST_SCHEMA},
+            "state": {"enum": [*FORM_STATES, None]},
+            "shared": _NULLABLE_BOOL,
+        },
+        "owner",
+        "name",
+    ),
+    "title": "AdminFormPost",
+    "description": (
+        "A form body as for POST /api/v1/forms, its owner's username, its state (default "
+        "PUBLISHED) and whether it is shared with the owner's groups."
+    ),
+}
+CREATED_FORM = _object(
+    {
+        "id": {"type": "integer"},
+        "globalId": {"type": "string", "pattern": r"^FM\d+$"},
+        "name": {"type": "string"},
+        "owner": {"type": "string"},
+        "formState": {"enum": list(FORM_STATES)},
+        "fields": {"type": "integer", "minimum": 0},
+    },
+    "id",
+    "globalId",
+    "name",
+    "owner",
+    "formState",
+    "fields",
+)
+
 _FIXTURE_FIELD = _object({"content": {"type": "string"}})
 _FIXTURE_DOCUMENT = _object(
     {
         "owner": _TEXT,
         "name": {"type": ["string", "null"], "maxLength": NAME_MAX_LENGTH},
         "tags": _NULLABLE_TEXT,
+        "form": {
+            "type": ["string", "null"],
+            "description": "The name of a form of the file, or of one RSpace ships",
+        },
         "fields": {
             "type": ["array", "null"],
             "items": _FIXTURE_FIELD,
@@ -220,6 +268,7 @@ FIXTURES: JsonSchema = {
         {
             "users": {"type": "array", "items": NEW_USER},
             "apps": {"type": "array", "items": _object(_APP_ENTRY_PROPERTIES, "name", "owner")},
+            "forms": {"type": "array", "items": NEW_FORM},
             "documents": {"type": "array", "items": _FIXTURE_DOCUMENT},
         }
     ),
@@ -239,11 +288,13 @@ SEED_REPORT = _object(
     {
         "users": {"type": "integer", "minimum": 0},
         "apps": {"type": "array", "items": _CREDENTIALS},
+        "forms": {"type": "integer", "minimum": 0},
         "documents": {"type": "integer", "minimum": 0},
         "generatedCredentials": {"type": "array", "items": _CREDENTIALS},
     },
     "users",
     "apps",
+    "forms",
     "documents",
     "generatedCredentials",
 )
