@@ -151,6 +151,26 @@ CLAUSES: dict[str, str] = {
     "FILES-ATTACH-1": "A <fileId=N> marker in a new document's field becomes attachment HTML and "
     "lists file N in the field's files; an unknown id gives 422 'Attachment with fileId=N from "
     "field 1 cannot be accessed'.",
+    # forms
+    "FORMS-SHIPPED-1": "Every user reads the Basic Document form (PUBLISHED, world-readable, "
+    "one text field 'Data'), listed with scope=all; a document without a form is made from it.",
+    "FORMS-CREATE-1": "POST /forms gives 201 and a NEW form, version 0, its fields in the order "
+    "given with their types, names, options and defaults, and links self, publish, share, icon.",
+    "FORMS-VALIDATION-1": "A form body breaking a field type's rule (no name, an unknown type, "
+    "min not below max, a default outside the options) gives 400 with RSpace's message.",
+    "FORMS-LIFECYCLE-1": "publish/unpublish/share/unshare set formState and the group "
+    "permission; an edit of a NEW form keeps its id, of another makes a new version (new id, "
+    "same stableId, version + 1) and leaves the old one OLD; only the current version is "
+    "listed; a form used by documents cannot be deleted (422), an unused one can (204, then "
+    "404).",
+    "FORMS-DOCFIELDS-1": "A document made from a form has one field per form field, in order, "
+    "with its type and its default (a number as Java writes it, choices comma-joined).",
+    "FORMS-CONTENT-1": "A field's content is checked by its type (number format, decimal "
+    "places and bounds; radio options; choice syntax; date format and bounds): a 422 "
+    "'Validation problem with field N: ...' with RSpace's message.",
+    "FORMS-UNPUBLISHED-1": "An unpublished form cannot be used for a new document (422).",
+    "FORMS-SEARCH-1": "A form search term FMn finds the documents made from any version of "
+    "that form; a form name term finds them by whole words of the name.",
     # error contract and wire format
     "ERR-SHAPE-1": "Every error response of /oauth/token and /api/v1 is an ApiError: status, "
     "httpCode, internalCode, message, messageCode, errors (non-empty strings), "

@@ -1430,6 +1430,117 @@ def fields_list_no_files(fixtures: Path) -> Any:
     return app
 
 
+# --- forms ----------------------------------------------------------------------------------
+
+FORMS = "test_forms_match_model"
+
+
+@mutant("FORMS-SHIPPED-1")
+def basic_document_not_world_readable(fixtures: Path) -> Any:
+    """Basic Document is listed as a form nobody but its owner may read."""
+
+    def hide(body: Any) -> Any:
+        for form in body.get("forms", []):
+            form["accessControl"]["worldPermissionType"] = "NONE"
+        return body
+
+    return _edit_json(
+        _mock_app(fixtures),
+        lambda scope, status: scope.get("path") == "/api/v1/forms" and status == 200,
+        hide,
+    )
+
+
+@mutant("FORMS-CREATE-1")
+def form_fields_out_of_order(fixtures: Path) -> Any:
+    """A new form lists its fields last first."""
+    app = _mock_app(fixtures)
+    service = app.state.mock.forms
+    create = service.create
+
+    def reversed_fields(user: Any, body: Any) -> Any:
+        form = create(user, body)
+        form.fields.reverse()
+        return form
+
+    service.create = reversed_fields
+    return app
+
+
+@mutant("FORMS-VALIDATION-1")
+def number_bounds_unchecked(fixtures: Path) -> Any:
+    """A Number field's min, max and default are taken in any order."""
+    from mock_server.domain import form_fields
+
+    app = _mock_app(fixtures)
+    _patch_module(app, form_fields, "_number_range_ok", lambda field: True)
+    return app
+
+
+@mutant("FORMS-LIFECYCLE-1", caught_by=FORMS)
+def published_form_edited_in_place(fixtures: Path) -> Any:
+    """An edit of a form in use changes it in place, as if it were NEW: no new version."""
+    from mock_server.domain.kinds import FORMS as FORM_KIND
+
+    app = _mock_app(fixtures)
+    service = app.state.mock.forms
+    edit = service.edit
+    forms = app.state.mock.store.collection(FORM_KIND)
+
+    def in_place(user: Any, form_id: int, body: Any) -> Any:
+        form = forms.get(form_id)
+        state = form.form_state if form is not None else None
+        if form is not None and state != "NEW":
+            form.form_state = "NEW"
+            forms.put(form)
+        edited = edit(user, form_id, body)
+        if state is not None and edited.form_state == "NEW":
+            edited.form_state = state
+            forms.put(edited)
+        return edited
+
+    service.edit = in_place
+    return app
+
+
+@mutant("FORMS-UNPUBLISHED-1", caught_by=FORMS)
+def unpublished_forms_usable(fixtures: Path) -> Any:
+    """Documents may be made from an unpublished form."""
+    app = _mock_app(fixtures)
+    app.state.mock.forms.check_usable = lambda user, form, folder_id: None
+    return app
+
+
+@mutant("FORMS-DOCFIELDS-1")
+def form_defaults_ignored(fixtures: Path) -> Any:
+    """A document made from a form starts with every field empty."""
+    from mock_server.domain import documents
+
+    app = _mock_app(fixtures)
+    _patch_module(app, documents, "default_content", lambda field: "")
+    return app
+
+
+@mutant("FORMS-CONTENT-1")
+def field_content_unchecked(fixtures: Path) -> Any:
+    """Any content is taken for a field of any type."""
+    from mock_server.domain import documents
+
+    app = _mock_app(fixtures)
+    _patch_module(app, documents, "content_problems", lambda field, content: [])
+    return app
+
+
+@mutant("FORMS-SEARCH-1")
+def form_term_finds_one_version(fixtures: Path) -> Any:
+    """A form term FMn finds the documents of that version of the form only."""
+    from mock_server.domain import document_query
+
+    app = _mock_app(fixtures)
+    _patch_module(app, document_query, "same_form", lambda forms, text: {int(text[2:])})
+    return app
+
+
 # --- errors and the wire --------------------------------------------------------------------
 
 

@@ -249,7 +249,11 @@ _FIXTURE_DOCUMENT = _object(
     {
         "owner": _TEXT,
         "name": {"type": ["string", "null"], "maxLength": NAME_MAX_LENGTH},
-        "tags": _NULLABLE_TEXT,
+        "tags": {
+            "type": ["string", "null"],
+            "pattern": r"^[^<>\\/]*$",
+            "description": "Comma-separated, without <, >, \\ or /",
+        },
         "form": {
             "type": ["string", "null"],
             "description": "The name of a form of the file, or of one RSpace ships",

@@ -521,7 +521,14 @@ _NAME: JsonSchema = {
 }
 _COMMON_PROPERTIES: dict[str, JsonSchema] = {
     "name": _NAME,
-    "tags": {**STRINGISH, "description": 'Comma-separated tags; "" clears them on PUT'},
+    "tags": {
+        "anyOf": [
+            # DocumentTagManagerImpl refuses these characters (a 422).
+            {"type": "string", "pattern": r"^[^<>\\/]*$"},
+            {"type": ["number", "boolean", "null"]},
+        ],
+        "description": 'Comma-separated tags, without <, >, \\ or /; "" clears them on PUT',
+    },
     "parentFolderId": NULLABLE_LONG,
     "grandParentId": NULLABLE_LONG,
     "id": NULLABLE_LONG,
