@@ -5,8 +5,6 @@ field type, their defaults and the validation of each type's content."""
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.http_helpers import API_KEYS, DEFAULT_FIXTURES, assert_api_error, make_client
+from tests.test_http_files import png
 
 ALICE = {"apiKey": API_KEYS["alice"]}
 BOB = {"apiKey": API_KEYS["bob"]}
@@ -103,21 +102,6 @@ def new_document(client: TestClient, form_id: int, fields: list[dict[str, Any]] 
     if fields is not None:
         body["fields"] = fields
     return client.post("/api/v1/documents", headers=ALICE, json=body)
-
-
-def png(width: int = 96, height: int = 96) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 # -- the forms every RSpace has ----------------------------------------------------------

@@ -22,6 +22,20 @@ def json_object(body: object) -> dict[str, Any]:
     return body
 
 
+def string_value(value: Any, what: str) -> str | None:
+    """A Java ``String`` (``None`` for null): scalars become their text, as Jackson coerces
+    them; an array or an object is unreadable."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise UnreadableBody(
+        f"JSON parse error: cannot deserialize a String from {type(value).__name__} ({what})"
+    )
+
+
 def long_value(value: Any, what: str) -> int | None:
     """A Java ``Long`` (``None`` for null or absent): a number, its fraction cut off (Jackson's
     ``ACCEPT_FLOAT_AS_INT``, on by default), or a string of one."""

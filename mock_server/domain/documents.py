@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
 from .attachments import Linker, MarkedField, has_markers, readable_files, shown_file_ids
-from .bodies import json_object, long_value
+from .bodies import json_object, long_value, string_value
 from .document_query import (
     DATE_KINDS,
     MAX_HITS,
@@ -259,16 +259,7 @@ def _string_value(body: Mapping[str, Any], key: str) -> Any:
     """Jackson's view of a String property: scalars are coerced, containers are unreadable."""
     if key not in body:
         return _ABSENT
-    value = body[key]
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    raise UnreadableBody(
-        f"JSON parse error: cannot deserialize a String from {type(value).__name__}"
-    )
+    return string_value(body[key], key)
 
 
 @dataclass(frozen=True)

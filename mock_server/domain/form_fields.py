@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .bodies import long_value, string_value
 from .errors import FieldError, UnreadableBody
 from .models import FormField
 from .text import java_double
@@ -145,14 +146,7 @@ def _boolean(raw: Mapping[str, Any], key: str, where: str) -> bool:
 
 
 def _string(raw: Mapping[str, Any], key: str, where: str) -> str | None:
-    value = raw.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    raise UnreadableBody(f"JSON parse error: {where}.{key} is not a String")
+    return string_value(raw.get(key), f"{where}.{key}")
 
 
 def _strings(raw: Mapping[str, Any], key: str, where: str) -> list[str] | None:
@@ -164,17 +158,9 @@ def _strings(raw: Mapping[str, Any], key: str, where: str) -> list[str] | None:
         return None
     if not isinstance(value, list):  # ACCEPT_SINGLE_VALUE_AS_ARRAY is off
         raise UnreadableBody(f"JSON parse error: {where}.{key} must be an array")
-    items = []
-    for item in value:
-        if item is None or isinstance(item, str):
-            items.append(item if item is not None else "null")
-        elif isinstance(item, bool):
-            items.append("true" if item else "false")
-        elif isinstance(item, int | float):
-            items.append(str(item))
-        else:
-            raise UnreadableBody(f"JSON parse error: {where}.{key} must hold strings")
-    return items
+    # A null item is the text "null" (RSpace joins the options as text).
+    texts = (string_value(item, f"{where}.{key}") for item in value)
+    return ["null" if text is None else text for text in texts]
 
 
 _ISO_DATE = re.compile(
@@ -235,8 +221,6 @@ def read_field_post(raw: object, index: int, errors: list[FieldError]) -> FieldP
             "Reference, String, Text, Time, Uri]"
         )
     kind = TYPES_BY_API_NAME[api_type]
-    from .bodies import long_value
-
     field_id = long_value(raw.get("id"), f"{where}.id")
     name = _string(raw, "name", where)
     for problem in name_problems(name):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..clock import Clock
-from .bodies import json_object
+from .bodies import json_object, string_value
 from .errors import (
     ApiProblem,
     AuthenticationFailed,
@@ -260,20 +260,10 @@ def read_form_post(body: object) -> FormPost:
     failed constraints one 400 (40002) listing every one."""
     body = json_object(body)
     errors: list[FieldError] = []
-    name = body.get("name")
-    if name is not None and not isinstance(name, str):
-        if isinstance(name, bool | int | float):
-            name = str(name).lower() if isinstance(name, bool) else str(name)
-        else:
-            raise UnreadableBody("JSON parse error: name is not a String")
+    name = string_value(body.get("name"), "name")
     for problem in name_problems(name):
         errors.append(FieldError("name", name, problem, "formPost"))
-    tags = body.get("tags")
-    if tags is not None and not isinstance(tags, str):
-        if isinstance(tags, bool | int | float):
-            tags = str(tags)
-        else:
-            raise UnreadableBody("JSON parse error: tags is not a String")
+    tags = string_value(body.get("tags"), "tags")
     form_type = body.get("formType")
     if form_type is not None and form_type not in ("NORMAL", "TEMPLATE"):
         raise UnreadableBody(f"JSON parse error: no FormType {form_type!r}")

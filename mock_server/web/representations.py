@@ -138,19 +138,12 @@ def form_json(form: Form, caller: User, api_base: str) -> dict[str, Any]:
         shared = form.group_permission != "NONE"
         links.append(link(f"{base}/{'unshare' if shared else 'share'}", "share"))
     links.append(link(f"{base}/icon/{form.icon_id}", "icon"))
-    return {
-        "id": form.id,
-        "globalId": form.global_id,
-        "stableId": form.stable_id,
-        "version": form.version,
-        "name": form.name,
-        "tags": form.tags,
-        "formState": form.form_state,
-        "accessControl": access_control(form),
-        "fields": [form_field_json(field) for field in form.fields],
-        "_links": links,
-        "iconId": form.icon_id,
-    }
+    body = form_info(form, None)
+    del body["iconId"], body["_links"]
+    body["fields"] = [form_field_json(field) for field in form.fields]
+    body["_links"] = links
+    body["iconId"] = form.icon_id
+    return body
 
 
 def _number(value: float | None) -> float | None:
