@@ -461,6 +461,18 @@ def test_editing_a_published_form_makes_a_new_version(client: TestClient) -> Non
     assert [d["id"] for d in found["documents"]] == [document["id"]]
 
 
+def test_editing_a_superseded_version_changes_nothing_current(client: TestClient) -> None:
+    form = create_form(client, EXAMPLE_FIELDS[:1])
+    publish(client, form["id"])
+    body = {"name": "v1", "fields": EXAMPLE_FIELDS[:1]}
+    current = client.put(f"/api/v1/forms/{form['id']}", headers=ALICE, json=body).json()
+    aside = client.put(f"/api/v1/forms/{form['id']}", headers=ALICE, json=body).json()
+    assert (aside["formState"], aside["version"]) == ("NEW", 0)
+    assert aside["id"] not in (form["id"], current["id"])
+    listed = client.get("/api/v1/forms", headers=ALICE).json()["forms"]
+    assert [(f["id"], f["version"]) for f in listed] == [(current["id"], 1)]
+
+
 def test_a_number_field_keeps_its_name_when_edited(client: TestClient) -> None:
     form = create_form(client, [{"name": "Mass", "type": "Number"}])
     field_id = form["fields"][0]["id"]

@@ -518,11 +518,21 @@ class FormService:
                 original.last_modified = now
                 forms.put(original)
                 return original
+            copy = [replace(field, id=0) for field in edited]
+            if not original.current:
+                # An edit of a superseded version: RSpace keeps the edited copy aside, a NEW
+                # form of version 0 that no listing shows, and changes nothing else.
+                aside = self._new_form(
+                    post.name, post.tags, original.owner_id, copy, stable_id=original.stable_id
+                )
+                aside.current = False
+                forms.insert(aside)
+                return aside
             version = self._new_form(
                 post.name,
                 post.tags,
                 original.owner_id,
-                [replace(field, id=0) for field in edited],
+                copy,
                 stable_id=original.stable_id,
                 version=original.version + 1,
             )
