@@ -55,7 +55,7 @@ jsoup: $(STAMP)
 POSTGRES_PASS := contract_tests tests/test_concurrent_grants.py tests/test_http_token_endpoint.py \
 	tests/test_http_documents.py tests/test_http_api_auth.py tests/test_sdk_rspace_client.py \
 	tests/test_oauthlib_client.py tests/test_admin_api.py tests/test_http_files.py \
-	tests/test_sdk_files.py tests/test_http_forms.py tests/test_sdk_forms.py
+	tests/test_sdk_files.py tests/test_sdk_forms.py
 
 # The mutant self-check checks the contract suite, not the store: it runs on the first pass only.
 suites: $(STAMP)
