@@ -39,9 +39,10 @@ unit: $(STAMP)
 contract: $(STAMP)
 	$(BIN)/pytest contract_tests
 
-# The whole suite runs on the in-memory engine and on SQLite; the contract suite and the
-# HTTP-level token, document and client tests run a third time on PostgreSQL (the store, state
-# and durability tests run on every engine in each pass). A throw-away PostgreSQL server
+# The whole suite runs on the in-memory engine, then again on SQLite but for the modules that
+# choose their engines themselves (marked `own_engines`: the store, state and durability tests,
+# which run on every engine, and those that need no store); the contract suite and the HTTP-level
+# token, document and client tests run a third time on PostgreSQL. A throw-away PostgreSQL server
 # (scripts/postgres.sh) runs meanwhile, its DSN in RSPACE_MOCK_TEST_POSTGRES; it is stopped
 # afterwards, whether the tests pass or not.
 test: lint typecheck $(STAMP) jsoup
@@ -57,10 +58,12 @@ POSTGRES_PASS := contract_tests tests/test_concurrent_grants.py tests/test_http_
 	tests/test_oauthlib_client.py tests/test_admin_api.py tests/test_http_files.py \
 	tests/test_sdk_files.py tests/test_sdk_forms.py
 
-# The mutant self-check checks the contract suite, not the store: it runs on the first pass only.
+# The mutant self-check checks the contract suite, not the store: it runs on the first pass only
+# (its suite runs share the mutants out between the machine's cores).
 suites: $(STAMP)
 	RSPACE_MOCK_REQUIRE_JSOUP=1 RSPACE_MOCK_BACKEND=memory $(BIN)/pytest
-	RSPACE_MOCK_BACKEND=sqlite $(BIN)/pytest -p no:cacheprovider --ignore=tests/test_contract_mutants.py
+	RSPACE_MOCK_BACKEND=sqlite $(BIN)/pytest -p no:cacheprovider -m "not own_engines" \
+		--ignore=tests/test_contract_mutants.py
 	RSPACE_MOCK_BACKEND=postgresql RSPACE_MOCK_SCRATCH_POSTGRES="$$RSPACE_MOCK_TEST_POSTGRES" \
 		$(BIN)/pytest -p no:cacheprovider $(POSTGRES_PASS)
 

@@ -45,21 +45,13 @@ def served_mutants() -> Iterator[dict[str, str]]:
         process.wait(timeout=10)
 
 
+#: Suite runs at once: the mutants are split between them (each run is one busy process).
+PARALLEL_RUNS = max(1, min(4, os.cpu_count() or 1))
+
+
 def run_suite(targets: list[dict[str, object]], tmp_path: Path) -> tuple[str, ET.Element]:
-    spec = tmp_path / "targets.json"
-    spec.write_text(json.dumps(targets), encoding="utf-8")
-    report_dir = tmp_path / "report"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "contract_tests",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        f"--contract-targets={spec}",
-        f"--contract-report={report_dir}",
-    ]
+    """The suite against ``targets``, split between ``PARALLEL_RUNS`` runs at once; their
+    output and one report with every run's sections."""
     # The caller's RSPACE_* settings (a real server's credentials, --read-only) are not the
     # mutants'; the backend setting is kept.
     env = {
@@ -68,12 +60,39 @@ def run_suite(targets: list[dict[str, object]], tmp_path: Path) -> tuple[str, ET
         if not name.startswith("RSPACE_") or name == "RSPACE_MOCK_BACKEND"
     }
     env["HYPOTHESIS_PROFILE"] = "mutants"
-    run = subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900
-    )
-    report = report_dir / "contract-report.xml"
-    assert report.exists(), f"no report:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
-    return run.stdout, ET.parse(report).getroot()
+    runs = []
+    for index in range(min(PARALLEL_RUNS, len(targets))):
+        spec = tmp_path / f"targets-{index}.json"
+        spec.write_text(json.dumps(targets[index::PARALLEL_RUNS]), encoding="utf-8")
+        report_dir = tmp_path / f"report-{index}"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "contract_tests",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--contract-targets={spec}",
+            f"--contract-report={report_dir}",
+        ]
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        runs.append((process, report_dir / "contract-report.xml"))
+    merged = ET.Element("testsuites")
+    outputs = []
+    for process, report in runs:
+        output, _ = process.communicate(timeout=900)
+        outputs.append(output)
+        assert report.exists(), f"no report:\n{output[-3000:]}"
+        merged.extend(ET.parse(report).getroot().iter("testsuite"))
+    return "\n".join(outputs), merged
 
 
 def uncaught(root: ET.Element, machines: tuple[str, ...] = ()) -> list[str]:

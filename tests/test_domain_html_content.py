@@ -8,6 +8,8 @@ import pytest
 
 from mock_server.domain.html_safelist import clean_field_html as normalise_field_html
 
+pytestmark = pytest.mark.own_engines
+
 
 @pytest.mark.parametrize(
     ("sent", "stored"),

@@ -13,6 +13,8 @@ from mock_server.domain.search import (
     term_matches_field,
 )
 
+pytestmark = pytest.mark.own_engines
+
 TEXT = analyse(
     "<p>The quick brown fox jumps over the lazy dog; pH 7.5, 1,000 cells, don't SD12</p>",
     markup=True,

@@ -34,6 +34,8 @@ from mock_server.storage import StateFileError, open_state
 from mock_server.storage.engines.sqlite_file import ENGINE_USER_VERSION
 from tests import postgres_helpers
 
+pytestmark = pytest.mark.own_engines
+
 T0 = datetime(2026, 9, 14, 8, 31, 2, 120_000, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parent.parent
 

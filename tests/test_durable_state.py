@@ -9,10 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from tests.conftest import ServedMock
 from tests.http_helpers import API_KEYS, APP, grant_form, refresh_form
+
+pytestmark = pytest.mark.own_engines
 
 Serve = Callable[..., ServedMock]
 

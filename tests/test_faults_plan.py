@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from mock_server.admin.faults import FaultPlan, FaultRule, FaultRuleError, build_rule
 from mock_server.storage.engines.memory import MemoryEngine
 
+pytestmark = pytest.mark.own_engines
+
 PATHS = ["/api/v1/documents", "/api/v1/documents/5", "/api/v1/status", "/oauth/token"]
 METHODS = ["GET", "POST", "PUT", "DELETE"]
 requests_strategy = st.lists(st.tuples(st.sampled_from(METHODS), st.sampled_from(PATHS)))

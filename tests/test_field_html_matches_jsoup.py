@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from mock_server.domain.html_safelist import clean_field_html
 from tests.jsoup_oracle import JsoupOracle, start_oracle
 
+pytestmark = pytest.mark.own_engines
+
 
 @pytest.fixture(scope="module")
 def jsoup() -> Iterator[JsoupOracle]:

@@ -26,6 +26,8 @@ from mock_server.runtime import MockRSpace, build_mock
 from mock_server.settings import DEFAULT_FIXTURES, Settings
 from mock_server.storage import open_state
 
+pytestmark = pytest.mark.own_engines
+
 REPO = Path(__file__).resolve().parent.parent
 SERVER_URL = "http://127.0.0.1:8080"
 WORKERS = 4

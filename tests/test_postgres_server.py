@@ -26,6 +26,8 @@ from tests.postgres_helpers import (
     server_dsn,
 )
 
+pytestmark = pytest.mark.own_engines
+
 LOCK_WAIT_TIMEOUT = 10.0
 
 

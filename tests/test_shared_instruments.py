@@ -19,6 +19,8 @@ import pytest
 
 from tests.conftest import ServedMock
 
+pytestmark = pytest.mark.own_engines
+
 ALICE_KEY = "aliceApiKey000000000000000000001"
 
 

@@ -38,6 +38,8 @@ from tests.conftest import (
     rspace_mock_command,
 )
 
+pytestmark = pytest.mark.own_engines
+
 IS_ROOT = sys.platform == "linux" and os.geteuid() == 0
 
 #: Linux's ``prctl(PR_CAPBSET_DROP, cap)``, and the capabilities with which root ignores file

@@ -27,6 +27,8 @@ from mock_server.domain.models import (
 )
 from mock_server.storage import codec
 
+pytestmark = pytest.mark.own_engines
+
 ENTITY_TYPES = [
     User,
     OAuthApp,

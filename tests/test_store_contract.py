@@ -46,6 +46,8 @@ from mock_server.domain.store import Conflict, Store, UnstorableText
 from mock_server.domain.system import load_switches, save_switches
 from tests.store_helpers import ENGINES, opened
 
+pytestmark = pytest.mark.own_engines
+
 T0 = datetime(2026, 9, 14, 8, 31, 2, 120_000, tzinfo=timezone.utc)
 
 

@@ -41,6 +41,8 @@ from mock_server.storage.engines.memory import MemoryEngine
 from mock_server.storage.engines.sql import SqlEngine, open_postgres, open_sqlite
 from tests.store_helpers import ENGINES, fresh_postgres_database, opened
 
+pytestmark = pytest.mark.own_engines
+
 T0 = datetime(2026, 9, 14, 8, 31, 2, 120_000, tzinfo=timezone.utc)
 
 

@@ -15,6 +15,8 @@ from mock_server.runtime import build_mock
 from mock_server.settings import Settings
 from mock_server.storage import open_state
 
+pytestmark = pytest.mark.own_engines
+
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "make_fixture.py"
 
 
