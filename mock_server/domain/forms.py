@@ -396,7 +396,8 @@ class FormService:
         return found
 
     def basic_document(self) -> Form:
-        forms = self.store.collection(FORMS).select()
+        # The system forms only (found by owner), not every form of every user.
+        forms = self.store.collection(FORMS).select(owner_id=SYSTEM_OWNER_ID)
         for form in forms:
             if form.system and form.current and form.name == BASIC_DOCUMENT_NAME:
                 return form
