@@ -241,7 +241,7 @@ def test_a_file_goes_into_its_sections_inbox_and_not_into_another_section(
 @pytest.mark.clause("FILES-ISOLATION-1")
 def test_another_users_file_is_not_found(target: Target) -> None:
     require_writable(target, "uploads a file")
-    owner, other = require_api_key_users(target, 2)
+    owner, other = require_api_key_users(target, 2)[:2]
     made = _uploaded(target, owner, "private.txt", b"private")
     for path in (f"{FILES}/{made['id']}", f"{FILES}/{made['id']}/file"):
         check_error(target.get(path, headers=api_key(other)), "FILES-ISOLATION-1", 404, 50301)

@@ -22,10 +22,13 @@ from .domain.files import FileService
 from .domain.fixtures import FixtureError, SeedReport, read_fixture_file, seed
 from .domain.folders import FolderService
 from .domain.forms import FormService
+from .domain.groups import GroupService
 from .domain.jwt_tokens import JwtCodec
 from .domain.kinds import ALL_KINDS, FIRST_IDS, USERS
 from .domain.models import SystemSwitches
 from .domain.oauth import TokenService
+from .domain.permissions import Permissions
+from .domain.sharing import SharingService
 from .domain.store import Store
 from .domain.system import load_switches, save_switches
 from .settings import Settings
@@ -99,10 +102,15 @@ class MockRSpace:
         self.clock = clock
         self.credentials = CredentialFactory(settings.random_seed)
         self.jwt_codec = JwtCodec(self._jwt_key())
-        self.folders = FolderService(self.store, self.clock)
+        self.permissions = Permissions(self.store)
+        self.folders = FolderService(self.store, self.clock, self.permissions)
         self.directory = Directory(self.store, self.credentials, self.folders)
+        self.groups = GroupService(self.store, self.clock, self.folders, self.permissions)
+        self.sharing = SharingService(self.store, self.clock, self.folders, self.permissions)
         self.forms = FormService(self.store, self.clock)
-        self.documents = DocumentService(self.store, self.clock, self.folders, self.forms)
+        self.documents = DocumentService(
+            self.store, self.clock, self.folders, self.forms, self.permissions
+        )
         self.files = FileService(self.store, self.clock, self.folders)
         self.tokens = TokenService(
             self.store,
@@ -160,7 +168,15 @@ class MockRSpace:
             base = Path(self.settings.fixtures).parent
         with self.store.transaction():
             self.forms.ensure_system_forms()
-            report = seed(data, self.directory, self.documents, source, files=self.files, base=base)
+            report = seed(
+                data,
+                self.directory,
+                self.documents,
+                source,
+                files=self.files,
+                groups=self.groups,
+                base=base,
+            )
         self.fixture_data = data
         self.seed_report = report
         return report

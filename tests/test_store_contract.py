@@ -42,6 +42,7 @@ from mock_server.domain.models import (
     TokenRow,
     User,
 )
+from mock_server.domain.permissions import Permissions
 from mock_server.domain.store import Conflict, Store, UnstorableText
 from mock_server.domain.system import load_switches, save_switches
 from tests.store_helpers import ENGINES, opened
@@ -121,7 +122,9 @@ def search(store: Store, query: DocumentQuery) -> tuple[int, list[Document]]:
     )
     forms = FormService(store, CLOCK)
     forms.ensure_system_forms()
-    return DocumentService(store, CLOCK, FolderService(store, CLOCK), forms).search(request)
+    return DocumentService(
+        store, CLOCK, FolderService(store, CLOCK), forms, Permissions(store)
+    ).search(request)
 
 
 def listing(store: Store, **query: object) -> tuple[int, list[int]]:

@@ -26,6 +26,7 @@ class NewUser:
     account_locked: bool = False
     api_access: bool = True
     has_pi_role: bool = False
+    has_sysadmin_role: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Directory:
                 home_folder_id=home_folder_id,
                 api_inbox_folder_id=inbox_folder_id,
                 has_pi_role=new.has_pi_role,
+                has_sysadmin_role=new.has_sysadmin_role,
             )
             self.store.collection(USERS).insert(user)
             # RSpace initialises an account on first use; the fake does it at once.

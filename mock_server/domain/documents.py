@@ -1,12 +1,13 @@
 """The documents API's rules (``DocumentsApiController``): listing, reading, creating, updating
-and (soft) deleting a user's structured documents. Nobody sees another user's documents: the
-fake has no sharing, and RSpace answers 404, never 403, for a document you may not read."""
+and (soft) deleting structured documents. Who may read or change another user's document is
+decided in ``permissions.py`` (shares, and a PI's view of their lab); RSpace answers 404, never
+403, for a document you may not read, and 401 for a change you may not make."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from .document_query import (
     matches,
     parse_offset_datetime,
     search_condition,
+    sort_key,
 )
 from .errors import (
     AuthenticationFailed,
@@ -36,13 +38,14 @@ from .form_fields import content_problems, default_content, format_problems, kep
 from .forms import FormService, can_read
 from .html_safelist import clean_field_html
 from .json_text import JsonTextError, parse_json
-from .kinds import DOCUMENTS, FOLDERS, USERS
+from .kinds import DOCUMENTS, FOLDERS, SHARES, USERS
 from .models import Document, Field, Form, FormField, User
 from .paging import (
     epoch_millis,
     parse_paging,
     truncate_to_millis,
 )
+from .permissions import Permissions
 from .store import Store
 from .text import json_value_problem
 
@@ -447,10 +450,17 @@ def _rename(name: str) -> str:
 
 class DocumentService:
     def __init__(
-        self, store: Store, clock: Clock, folders: FolderService, forms: FormService
+        self,
+        store: Store,
+        clock: Clock,
+        folders: FolderService,
+        forms: FormService,
+        permissions: Permissions,
     ) -> None:
         self.store = store
         self.clock = clock
+        #: Who may read and change which documents.
+        self.permissions = permissions
         #: Where new documents may go.
         self.folders = folders
         #: What new documents are made from.
@@ -460,22 +470,31 @@ class DocumentService:
         return truncate_to_millis(self.clock.now())
 
     def search(self, listing: ListingRequest) -> tuple[int, list[Document]]:
-        """``(total hits, documents of the requested page)``. A search with terms is narrowed by
-        the store (``search_condition``, run off the GIL, see ``domain/store.py``), decided by
-        ``matches``, cut at RSpace's 1000 hits and paged in memory as RSpace pages it: a page
-        past the end shows the first page."""
+        """``(total hits, documents of the requested page)`` of what the caller may list: their
+        own documents, those shared with them and, for a PI (or a lab admin with "view all"),
+        their lab's (``getViewableRecordsByRole``); ``filter=sharedWithMe`` keeps only the
+        shared ones. A search with terms is narrowed by the store (``search_condition``, run
+        off the GIL, see ``domain/store.py``), decided by ``matches``, cut at RSpace's 1000
+        hits and paged in memory as RSpace pages it: a page past the end shows the first page."""
         query = listing.query
-        if query.filter is not None:
-            return 0, []  # the fake has no favourites and shares nothing (see DocumentQuery)
+        if query.filter == "favorites":
+            return 0, []  # the fake has no favourites (see DocumentQuery)
         documents = self.store.collection(DOCUMENTS)
+        caller = self.store.collection(USERS).get(query.owner_id)
         order, ascending = query.order_field, query.ascending
         offset, limit = query.offset, query.page_size
+        owners: list[int] = [query.owner_id]
+        shared: list[Document] = []
+        if query.filter == "sharedWithMe":
+            owners, shared = [], self._shared_documents(caller) if caller else []
+        elif caller is not None:
+            owners, shared = self._viewable(caller)
         if not query.terms:
-            return documents.page(
-                query.owner_id, order, ascending=ascending, offset=offset, limit=limit
-            )
-        owner = self.store.collection(USERS).get(query.owner_id)
-        username = owner.username if owner else ""
+            if owners == [query.owner_id] and not shared:
+                return documents.page(
+                    query.owner_id, order, ascending=ascending, offset=offset, limit=limit
+                )
+            return self._merged_page(owners, shared, query)
         forms = self.forms.all_forms()
         for term in query.terms:
             # LuceneSearchTermListFactory looks up a form named by its global id.
@@ -484,24 +503,112 @@ class DocumentService:
             )
             if form_id:
                 named = forms.get(int(term.query[2:]))
-                if named is None or owner is None or not can_read(owner, named):
+                if named is None or caller is None or not can_read(caller, named):
+                    username = caller.username if caller else ""
                     raise AuthenticationFailed(
                         f"Either form {term.query} does not exist or {username} does not have "
                         "read permission"
                     )
-        condition = search_condition(query, username, forms)
         now = self.clock.now()
         ancestors = self._ancestry()
         hits: list[Document] = []
-        # The store narrows and orders; candidates are read a batch at a time until RSpace's
-        # 1000 hits are found, so a broad search does not read every candidate.
+        for owner_id in owners:
+            hits.extend(self._partition_hits(owner_id, query, forms, now, ancestors))
+        if shared:
+            usernames = self._usernames()
+            hits.extend(
+                d
+                for d in shared
+                if matches(
+                    d,
+                    replace(query, owner_id=d.owner_id, filter=None),
+                    usernames,
+                    forms,
+                    now=now,
+                    ancestors=ancestors,
+                )
+            )
+        if len(owners) + bool(shared) > 1:
+            hits.sort(key=sort_key(order), reverse=not ascending)
+        hits = hits[:MAX_HITS]
+        start = offset if offset < len(hits) else 0
+        return len(hits), hits[start : start + limit]
+
+    def _viewable(self, caller: User) -> tuple[list[int], list[Document]]:
+        """Whose documents the caller lists (themselves first), and the documents of others
+        shared with them."""
+        if caller.has_sysadmin_role:
+            others = sorted(
+                u.id for u in self.store.collection(USERS).select() if u.id != caller.id
+            )
+            return [caller.id, *others], []
+        owners = [caller.id, *self.permissions.overseen(caller.id)]
+        shared = [d for d in self._shared_documents(caller) if d.owner_id not in owners]
+        return owners, shared
+
+    def _shared_documents(self, caller: User) -> list[Document]:
+        """Documents shared with the caller, directly or through a group, by their owners
+        (``getSharedRecordsWithUser``): a shared notebook's entries are not among them."""
+        documents = self.store.collection(DOCUMENTS)
+        found = []
+        for item_id in self.permissions.shared_item_ids(caller.id):
+            document = documents.get(item_id)
+            if document is not None and not document.deleted and document.owner_id != caller.id:
+                found.append(document)
+        return found
+
+    def _merged_page(
+        self, owners: list[int], shared: list[Document], query: DocumentQuery
+    ) -> tuple[int, list[Document]]:
+        """One page of several owners' listings and some shared documents, in one order."""
+        documents = self.store.collection(DOCUMENTS)
+        wanted = query.offset + query.page_size
+        total = len(shared)
+        rows = list(shared)
+        for owner_id in owners:
+            count, page = documents.page(
+                owner_id, query.order_field, ascending=query.ascending, offset=0, limit=wanted
+            )
+            total += count
+            rows.extend(page)
+        rows.sort(key=sort_key(query.order_field), reverse=not query.ascending)
+        return total, rows[query.offset : wanted]
+
+    def _usernames(self) -> Callable[[int], str]:
+        users = self.store.collection(USERS)
+        known: dict[int, str] = {}
+
+        def username(user_id: int) -> str:
+            if user_id not in known:
+                user = users.get(user_id)
+                known[user_id] = user.username if user else ""
+            return known[user_id]
+
+        return username
+
+    def _partition_hits(
+        self,
+        owner_id: int,
+        query: DocumentQuery,
+        forms: Mapping[int, Form],
+        now: datetime,
+        ancestors: Callable[[Document], set[int]],
+    ) -> list[Document]:
+        """The hits among one owner's documents, at most RSpace's 1000, in the query's order:
+        the store narrows and orders; candidates are read a batch at a time until 1000 hits
+        are found, so a broad search does not read every candidate."""
+        documents = self.store.collection(DOCUMENTS)
+        query = replace(query, owner_id=owner_id, filter=None)
+        username = self._usernames()(owner_id)
+        condition = search_condition(query, username, forms)
+        hits: list[Document] = []
         read = 0
         while len(hits) < MAX_HITS:
             total, batch = documents.search(
-                query.owner_id,
+                owner_id,
                 condition,
-                order,
-                ascending=ascending,
+                query.order_field,
+                ascending=query.ascending,
                 offset=read,
                 limit=CANDIDATE_BATCH,
             )
@@ -509,20 +616,11 @@ class DocumentService:
             hits.extend(
                 d
                 for d in batch
-                if matches(
-                    d,
-                    query,
-                    lambda _: username,
-                    forms,
-                    now=now,
-                    ancestors=ancestors,
-                )
+                if matches(d, query, lambda _: username, forms, now=now, ancestors=ancestors)
             )
             if not batch or read >= total:
                 break
-        hits = hits[:MAX_HITS]
-        start = offset if offset < len(hits) else 0
-        return len(hits), hits[start : start + limit]
+        return hits[:MAX_HITS]
 
     def _ancestry(self) -> Callable[[Document], set[int]]:
         """The ids of the folders and notebooks above a document (looked up once each)."""
@@ -545,10 +643,32 @@ class DocumentService:
         return lambda document: of_folder(document.parent_folder_id)
 
     def get(self, user: User, document_id: int) -> Document:
+        """A document the user may read; RSpace's 404 for one they may not (never a 403)."""
         document = self.store.collection(DOCUMENTS).get(document_id)
-        if document is None or document.deleted or document.owner_id != user.id:
+        if document is None or not self.permissions.of_document(user, document).read:
             raise DocumentNotFound(document_id)
         return document
+
+    def _check_changes(self, user: User, document: Document, changes: DocumentChanges) -> None:
+        """What a reader who may not write is refused, in RSpace's order: a rename (only the
+        owner renames), tags, then the content (``saveStructuredDocument``)."""
+        if document.owner_id == user.id:
+            return
+        may_write = self.permissions.of_document(user, document).edit
+        renamed = isinstance(changes.name, str) and bool(changes.name.strip())
+        if renamed and _rename(str(changes.name)) != document.name:
+            raise AuthenticationFailed(
+                f"Unauthorized attempt by {user.username} to rename {document.name} "
+                f"[id={document.id}]"
+            )
+        if isinstance(changes.tags, str) and not may_write:
+            raise AuthenticationFailed(
+                f"Unauthorised attempt by user {user.username} to save tag [{document.id}]"
+            )
+        if any(u.content is not None for u in changes.fields or []) and not may_write:
+            raise AuthenticationFailed(
+                f"Unauthorised attempt by user {user.username} to save document [{document.id}]"
+            )
 
     def create(
         self,
@@ -649,12 +769,14 @@ class DocumentService:
         with self.store.transaction():
             document = self.get(user, document_id)
             now = self.now()
+            pairs = self._paired_fields(document, updates) if updates else []
+            self._check_changes(user, document, changes)
             # RSpace's order (``saveApiDocumentChangesToStructuredDocument``), after the fields
             # are checked against the document: a rename (a revision), the tags (no revision,
             # but a modification), then the content (one revision for all fields given).
             saved = False
-            if updates is not None:
-                saved = self._apply_field_updates(user, document, updates, cleaned, now)
+            if pairs:
+                saved = self._apply_field_updates(user, pairs, cleaned, now)
             if isinstance(changes.name, str) and changes.name.strip():
                 new_name = _rename(changes.name)
                 if new_name != document.name:
@@ -674,19 +796,10 @@ class DocumentService:
             self.store.collection(DOCUMENTS).put(document)
             return document
 
-    def _apply_field_updates(
-        self,
-        user: User,
-        document: Document,
-        updates: list[FieldUpdate],
-        cleaned: dict[int, str],
-        now: datetime,
-    ) -> bool:
-        """Checks the fields given against the document's, then saves the content of each one
-        that has some (``Field.setFieldData``: saved, and modified, even when it is the same).
-        Whether any content was saved."""
-        if not updates:
-            return False
+    def _paired_fields(
+        self, document: Document, updates: list[FieldUpdate]
+    ) -> list[tuple[FieldUpdate, Field]]:
+        """The fields given, each with the document's field it changes, checked against it."""
         pairs: list[tuple[FieldUpdate, Field]]
         if len(updates) == len(document.fields):
             # All fields, in form order; any id given must match.
@@ -711,6 +824,17 @@ class DocumentService:
             if definition is None or definition.type != field.type:
                 definition = FormField(name=field.name, type=field.type)
             check_field(index, given, definition)
+        return pairs
+
+    def _apply_field_updates(
+        self,
+        user: User,
+        pairs: list[tuple[FieldUpdate, Field]],
+        cleaned: dict[int, str],
+        now: datetime,
+    ) -> bool:
+        """Saves the content of each field given that has some (``Field.setFieldData``: saved,
+        and modified, even when it is the same). Whether any content was saved."""
         marked = [
             MarkedField(index, given.id, given.name, given.content)
             for index, (given, field) in enumerate(pairs)
@@ -750,7 +874,12 @@ class DocumentService:
         return sum(documents.count(form_id=form_id) for form_id in form_ids)
 
     def delete(self, user: User, document_id: int) -> None:
+        """Only the owner deletes (anyone else gets the 404 of a document they cannot see);
+        a deleted document is shared with no one any more."""
         with self.store.transaction():
             document = self.get(user, document_id)
+            if document.owner_id != user.id:
+                raise DocumentNotFound(document_id)
             document.deleted = True
             self.store.collection(DOCUMENTS).put(document)
+            self.store.collection(SHARES).delete_where(item_id=document.id)

@@ -1,5 +1,9 @@
-"""Seed data: one JSON file of users, OAuth apps, forms, folders and notebooks, Gallery files
-and documents (camelCase, like RSpace's API), made in that order.
+"""Seed data: one JSON file of users, OAuth apps, groups, forms, folders and notebooks, Gallery
+files and documents (camelCase, like RSpace's API), made in that order.
+
+A group has a ``name``, a ``type`` (``LAB_GROUP`` unless told, ``COLLABORATION_GROUP`` or
+``PROJECT_GROUP``), its ``pi`` (a user with ``piRole``), ``members``, ``labAdmins`` (who see all
+the lab's work with ``labAdminsViewAll``) and, for a project group, its ``owners``.
 
 A form is a form body as ``POST /api/v1/forms`` takes it, with its ``owner``, its ``state``
 (``PUBLISHED`` unless told) and whether it is ``shared`` with the owner's groups. A document
@@ -36,6 +40,8 @@ from .errors import ApiProblem
 from .files import FileService, Upload
 from .folders import FolderService
 from .forms import SYSTEM_OWNER_ID, FormService
+from .groups import GROUP_OWNER, GroupService, NewGroup, NewMember
+from .permissions import LAB_ADMIN, LAB_GROUP, PI
 from .models import Folder, Form, User
 from .text import json_value_problem
 
@@ -49,6 +55,7 @@ USER_KEYS = {
     "accountLocked",
     "apiAccess",
     "piRole",
+    "sysadminRole",
 }
 APP_KEYS = {"name", "owner", "clientId", "clientSecret"}
 DOCUMENT_KEYS = {"owner", "name", "tags", "fields", "created", "lastModified", "folder", "form"}
@@ -57,7 +64,8 @@ FORM_KEYS = {"owner", "name", "tags", "fields", "state", "shared"}
 FORM_STATES = ("NEW", "PUBLISHED", "UNPUBLISHED")
 FOLDER_KEYS = {"owner", "path", "notebook"}
 FILE_KEYS = {"owner", "name", "folder", "caption", "text", "base64", "path", "ref"}
-SECTIONS = ("users", "apps", "forms", "folders", "files", "documents")
+GROUP_KEYS = {"name", "type", "pi", "members", "labAdmins", "labAdminsViewAll", "owners"}
+SECTIONS = ("users", "apps", "groups", "forms", "folders", "files", "documents")
 #: ``<fileId=REF>`` where REF is not a number: a file of the fixtures.
 _FILE_REF = re.compile(r"<fileId=([^>]*[^>\d][^>]*)>")
 
@@ -71,6 +79,7 @@ class SeedReport:
     """What a fixture load made; generated secrets are listed so they can be shown once."""
 
     users: int = 0
+    groups: int = 0
     forms: int = 0
     documents: int = 0
     folders: int = 0
@@ -91,7 +100,31 @@ def new_user_from_entry(entry: Mapping[str, Any]) -> NewUser:
         account_locked=bool(entry.get("accountLocked", False)),
         api_access=bool(entry.get("apiAccess", True)),
         has_pi_role=bool(entry.get("piRole", False)),
+        has_sysadmin_role=bool(entry.get("sysadminRole", False)),
     )
+
+
+def new_group_from_entry(entry: Mapping[str, Any], where: str) -> NewGroup:
+    """A group entry of the fixture format (``name``, ``type``, ``pi``, ``members``,
+    ``labAdmins``, ``labAdminsViewAll``, ``owners``) as a NewGroup."""
+    _check_keys(entry, GROUP_KEYS, {"name"}, where)
+    _optional(entry, "type", str, where)
+    _optional(entry, "pi", str, where)
+    _optional(entry, "labAdminsViewAll", bool, where)
+    lists = {}
+    for key in ("members", "labAdmins", "owners"):
+        value = _optional(entry, key, list, where) or []
+        if not all(isinstance(v, str) and v for v in value):
+            raise FixtureError(f"{where}: '{key}' must be a list of usernames")
+        lists[key] = value
+    view_all = bool(entry.get("labAdminsViewAll", False))
+    members: list[NewMember] = []
+    if entry.get("pi"):
+        members.append(NewMember(entry["pi"], PI))
+    members += [NewMember(u, LAB_ADMIN, view_all=view_all) for u in lists["labAdmins"]]
+    members += [NewMember(u, GROUP_OWNER) for u in lists["owners"]]
+    members += [NewMember(u) for u in lists["members"]]
+    return NewGroup(entry["name"], members, entry.get("type") or LAB_GROUP)
 
 
 def read_fixture_file(path: Path) -> dict[str, Any]:
@@ -167,6 +200,7 @@ def seed(
     source: str = "fixtures",
     *,
     files: FileService | None = None,
+    groups: GroupService | None = None,
     base: Path | None = None,
 ) -> SeedReport:
     """Create everything ``data`` describes. Raises :class:`FixtureError` at the first problem.
@@ -198,7 +232,7 @@ def seed(
         _check_keys(entry, USER_KEYS, {"username", "password"}, where)
         for key in ("apiKey", "email", "firstName", "lastName"):
             _optional(entry, key, str, where)
-        for key in ("accountLocked", "apiAccess", "piRole"):
+        for key in ("accountLocked", "apiAccess", "piRole", "sysadminRole"):
             _optional(entry, key, bool, where)
         new_user = new_user_from_entry(entry)
         try:
@@ -221,6 +255,18 @@ def seed(
         report.apps.append(created_app)
         if not entry.get("clientId") or not entry.get("clientSecret"):
             report.generated_credentials.append(created_app)
+
+    if sections["groups"] and groups is None:
+        raise FixtureError(f"{source}: groups need the group service")
+    for index, entry in enumerate(sections["groups"]):
+        where = _where(source, "groups", index, entry)
+        new_group = new_group_from_entry(entry, where)
+        assert groups is not None
+        try:
+            groups.create(new_group)
+        except ApiProblem as exc:
+            raise FixtureError(f"{where}: {explain(exc)}") from None
+        report.groups += 1
 
     forms: dict[str, Form] = {}
     for index, entry in enumerate(sections["forms"]):

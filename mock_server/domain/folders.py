@@ -31,9 +31,10 @@ from .errors import (
     UnreadableBody,
     ValidationFailed,
 )
-from .kinds import DOCUMENTS, FOLDERS, MEDIA_FILES
+from .kinds import DOCUMENTS, FOLDERS, MEDIA_FILES, SHARES, USERS
 from .models import Document, Folder, MediaFile, User
 from .paging import check_sort, parse_paging, truncate_to_millis
+from .permissions import Permissions
 from .store import Store
 
 GALLERY = "Gallery"
@@ -66,6 +67,14 @@ _NO_CREATE_FOLDER = frozenset({SHARED, *SHARED_CHILDREN, SNIPPETS_SHARED}) | {
 }
 
 TREE_TYPES = ("notebook", "folder", "document", "snippet")
+#: How far up a folder's parents are followed (a tree deeper than this is not RSpace's).
+MAX_TREE_DEPTH = 1000
+#: The ``Shared`` folder a kind of group's shared folder is listed in.
+_GROUP_SHARED_PARENT = {
+    "LAB_GROUP": "LabGroups",
+    "COLLABORATION_GROUP": "CollaborationGroups",
+    "PROJECT_GROUP": "ProjectGroups",
+}
 
 
 def unauthorised(user: User) -> AuthenticationFailed:
@@ -109,10 +118,12 @@ class TreeListing:
 
 
 class FolderService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, permissions: Permissions | None = None) -> None:
         self.store = store
         self.clock = clock
         self.folders = store.collection(FOLDERS)
+        #: Who may open another user's folders (groups' shared folders, shared notebooks).
+        self.permissions = permissions or Permissions(store)
 
     def now(self) -> datetime:
         return truncate_to_millis(self.clock.now())
@@ -232,6 +243,59 @@ class FolderService:
             self.folders.insert(inbox)
             return inbox
 
+    def shared_tree_folder(self, owner: User, name: str, *, snippets: bool) -> Folder:
+        """The account's ``Shared/<name>`` (``LabGroups``, ``CollaborationGroups``,
+        ``IndividualShareItems``, ``ProjectGroups``) or, with ``snippets``, the Gallery's
+        ``Snippets/SNIPPETS_Shared/SNIPPETS_<name>``; made when missing, as RSpace makes
+        ``ProjectGroups`` the first time it is needed."""
+        with self.store.transaction():
+            if snippets:
+                top = next(
+                    (
+                        f
+                        for f in self.folders.select(
+                            parent_id=self.gallery_section(owner, "Snippets").id
+                        )
+                        if f.system and f.name == SNIPPETS_SHARED
+                    ),
+                    None,
+                )
+                wanted = f"SNIPPETS_{name}"
+            else:
+                top = next(
+                    (
+                        f
+                        for f in self.folders.select(parent_id=owner.home_folder_id)
+                        if f.system and f.name == SHARED
+                    ),
+                    None,
+                )
+                wanted = name
+            if top is None:
+                raise ValueError(f"the account of {owner.username} has no Shared folder")
+            for folder in self.folders.select(parent_id=top.id):
+                if folder.system and folder.name == wanted:
+                    return folder
+            return self.make_system_folder(owner, wanted, top, types="SYSTEM")
+
+    def make_system_folder(self, owner: User, name: str, parent: Folder, *, types: str) -> Folder:
+        """A folder RSpace makes for the account (a group's shared folder, a share folder)."""
+        now = self.now()
+        folder = Folder(
+            id=self.store.next_id("record"),
+            owner_id=owner.id,
+            name=name[:MAX_NAME_LENGTH],
+            parent_id=parent.id,
+            created=now,
+            last_modified=now,
+            system=True,
+            types=types,
+            gallery=parent.gallery,
+            media_type=parent.media_type,
+        )
+        self.folders.insert(folder)
+        return folder
+
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, user: User, folder_id: int) -> Folder:
@@ -243,12 +307,38 @@ class FolderService:
         return folder
 
     def _check_open(self, user: User, folder: Folder) -> None:
-        if folder.owner_id != user.id:
+        if folder.owner_id != user.id and not self.may_open(user, folder):
             raise unauthorised(user)
         if folder.deleted:
             raise AuthenticationFailed(
                 f"Unauthorized attempt by {user.username} to open a deleted folder"
             )
+
+    def may_open(self, user: User, folder: Folder) -> bool:
+        """Whether a user who does not own the folder may read it: a sysadmin; the PI of the
+        owner's lab; a member of a group the folder is in the shared folder of; one of the two
+        users of a share folder; a recipient of a notebook."""
+        permissions = self.permissions
+        if user.has_sysadmin_role or permissions.oversees(user.id, folder.owner_id):
+            return True
+        if folder.notebook and permissions.of_notebook(user, folder).read:
+            return True
+        return self.in_shared_space(user, folder)
+
+    def in_shared_space(self, user: User, folder: Folder) -> bool:
+        """Whether the folder is, or is in, the shared folder of one of the user's groups or a
+        share folder of theirs (where members may also make folders)."""
+        group_roots = {g.shared_folder_id for g in self.permissions.groups_of(user.id)}
+        current: Folder | None = folder
+        for _ in range(MAX_TREE_DEPTH):
+            if current is None:
+                return False
+            if current.id in group_roots:
+                return True
+            if current.has_type("SHARED_FOLDER"):
+                return _is_share_folder_of(current, user)
+            current = self.parent_of(current)
+        return False
 
     def parent_of(self, folder: Folder) -> Folder | None:
         return self.folders.get(folder.parent_id) if folder.parent_id is not None else None
@@ -323,7 +413,10 @@ class FolderService:
                 raise _rejected(
                     "You can only create a Notebook in the Workspace, not the Gallery folder tree"
                 )
-            if target.system and target.name in _NO_CREATE_FOLDER:
+            not_theirs = target.owner_id != user.id and not (
+                self.in_shared_space(user, target) and not target.has_type("SHARED_FOLDER")
+            )
+            if not_theirs or (target.system and target.name in _NO_CREATE_FOLDER):
                 raise AuthenticationFailed(
                     f"Unauthorized attempt by {user.username} to create a folder in [{target.id}]"
                 )
@@ -349,8 +442,11 @@ class FolderService:
         """``DELETE /folders/{id}``: a folder or notebook and, recursively, all it holds."""
         with self.store.transaction():
             folder = self.get(user, folder_id)
+            if folder.owner_id != user.id:
+                raise unauthorised(user)
             if folder.system:
                 raise IllegalArgument("Cannot delete user home folder or a system folder")
+            shares = self.store.collection(SHARES)
             documents = self.store.collection(DOCUMENTS)
             files = self.store.collection(MEDIA_FILES)
             pending = [folder]
@@ -358,6 +454,7 @@ class FolderService:
                 current = pending.pop()
                 current.deleted = True
                 self.folders.put(current)
+                shares.delete_where(item_id=current.id)
                 for child in self.folders.select(parent_id=current.id):
                     if not child.deleted:
                         pending.append(child)
@@ -365,6 +462,7 @@ class FolderService:
                     if not document.deleted:
                         document.deleted = True
                         documents.put(document)
+                        shares.delete_where(item_id=document.id)
                 for file in files.select(parent_folder_id=current.id):
                     if not file.deleted:
                         file.deleted = True
@@ -394,7 +492,12 @@ class FolderService:
             )
             if item_owner is None:
                 raise folder_not_found(request.doc_id)
-            if item_owner != user.id or (target.system and target.name in _NO_CREATE_FOLDER):
+            into_other = target.owner_id != user.id
+            if (
+                item_owner != user.id
+                or into_other
+                or (target.system and target.name in _NO_CREATE_FOLDER)
+            ):
                 raise AuthenticationFailed(
                     f"User: {user.id} does not have permission to move record with ID: "
                     f"{request.doc_id}"
@@ -468,7 +571,7 @@ class FolderService:
         check_sort(order_by)
         if folder_id is None:
             folder = self.get(user, user.home_folder_id)
-        items = self._children(folder, set(wanted))
+        items = self._children(user, folder, set(wanted))
         field, direction = order_by.split(" ")
         items.sort(key=_tree_key(field), reverse=direction == "desc")
         start = page_number * page_size
@@ -481,27 +584,84 @@ class FolderService:
             items=items[start : start + page_size],
         )
 
-    def _children(self, folder: Folder, wanted: set[str]) -> list[TreeItem]:
+    def _linked(self, viewer: User, folder: Folder) -> list[Folder]:
+        """Folders RSpace links into another parent too, listed where the viewer sees them:
+        their groups' shared folders in ``Shared/LabGroups`` (and the other group kinds), the
+        PI's lab members' home folders there too, and their share folders in
+        ``IndividualShareItems``."""
+        if not (folder.system and folder.owner_id == viewer.id):
+            return []
+        parent = self.parent_of(folder)
+        if parent is None or parent.name != SHARED or not parent.system:
+            return []
+        linked: list[Folder] = []
+        if folder.name == "IndividualShareItems":
+            for share_folder in self._share_folders_of(viewer):
+                if share_folder.parent_id != folder.id:
+                    linked.append(share_folder)
+            return linked
+        kind = {v: k for k, v in _GROUP_SHARED_PARENT.items()}.get(folder.name)
+        if kind is None:
+            return []
+        for group in self.permissions.groups_of(viewer.id):
+            if group.type != kind:
+                continue
+            shared = self.folders.get(group.shared_folder_id)
+            if shared is not None and shared.parent_id != folder.id:
+                linked.append(shared)
+        if kind == "LAB_GROUP":
+            users = self.store.collection(USERS)
+            for member_id in self.permissions.overseen(viewer.id):
+                member = users.get(member_id)
+                home = self.folders.get(member.home_folder_id) if member else None
+                if home is not None:
+                    linked.append(home)
+        return linked
+
+    def _share_folders_of(self, viewer: User) -> list[Folder]:
+        """The ``<a>-<b>`` share folders the viewer is one of the two users of."""
+        found: list[Folder] = []
+        shares = self.store.collection(SHARES)
+        for share in shares.select(target_id=viewer.id) + shares.select(owner_id=viewer.id):
+            if share.target_type == "USER":
+                shared = self.folders.get(share.folder_id)
+                if shared is not None and shared not in found:
+                    found.append(shared)
+        return found
+
+    def _shared_into(self, folder: Folder) -> list[TreeItem]:
+        """The documents and notebooks shared into a folder (a group's, a share folder, or a
+        folder or notebook below a group's)."""
         items: list[TreeItem] = []
-        for child in self.folders.select(parent_id=folder.id):
+        documents = self.store.collection(DOCUMENTS)
+        seen: set[int] = set()
+        for share in self.store.collection(SHARES).select(folder_id=folder.id):
+            if share.item_id in seen:
+                continue
+            seen.add(share.item_id)
+            document = documents.get(share.item_id)
+            if document is not None:
+                if not document.deleted:
+                    items.append(_document_item(document))
+                continue
+            notebook = self.folders.get(share.item_id)
+            if notebook is not None and not notebook.deleted:
+                items.append(_folder_item(notebook))
+        return items
+
+    def _children(self, viewer: User, folder: Folder, wanted: set[str]) -> list[TreeItem]:
+        items: list[TreeItem] = []
+        children = self.folders.select(parent_id=folder.id) + self._linked(viewer, folder)
+        shared_in = self._shared_into(folder)
+        for child in children:
             if child.deleted:
                 continue
-            kind = "NOTEBOOK" if child.notebook else "FOLDER"
-            if wanted and kind.lower() not in wanted:
-                continue
-            items.append(
-                TreeItem(
-                    id=child.id,
-                    global_id=child.global_id,
-                    name=child.name,
-                    created=child.created,
-                    last_modified=child.last_modified,
-                    type=kind,
-                    owner_id=child.owner_id,
-                    system=None if child.notebook else child.system,
-                    shared=None if child.notebook else False,
-                )
-            )
+            item = _folder_item(child)
+            if not wanted or item.type.lower() in wanted:
+                items.append(item)
+        for item in shared_in:
+            if not wanted or item.type.lower() in wanted:
+                items.append(item)
         if not wanted or "document" in wanted:
             for document in self.store.collection(DOCUMENTS).select(parent_folder_id=folder.id):
                 if not document.deleted:
@@ -511,6 +671,27 @@ class FolderService:
                 if not file.deleted:
                     items.append(_file_item(file))
         return items
+
+
+def _is_share_folder_of(folder: Folder, user: User) -> bool:
+    """A ``<a>-<b>`` share folder (usernames may hold hyphens: any split will do)."""
+    name = folder.name
+    return any(user.username in (name[:i], name[i + 1 :]) for i, c in enumerate(name) if c == "-")
+
+
+def _folder_item(folder: Folder) -> TreeItem:
+    kind = "NOTEBOOK" if folder.notebook else "FOLDER"
+    return TreeItem(
+        id=folder.id,
+        global_id=folder.global_id,
+        name=folder.name,
+        created=folder.created,
+        last_modified=folder.last_modified,
+        type=kind,
+        owner_id=folder.owner_id,
+        system=None if folder.notebook else folder.system,
+        shared=None if folder.notebook else False,
+    )
 
 
 def _document_item(document: Document) -> TreeItem:

@@ -12,8 +12,10 @@ from .models import (
     Folder,
     Form,
     FormIcon,
+    Group,
     MediaFile,
     OAuthApp,
+    Share,
     TokenRow,
     User,
 )
@@ -134,6 +136,23 @@ FORM_ICONS: Kind[FormIcon] = Kind(
     lookups=("form_id",),
 )
 
+#: Lab, collaboration and project groups (members and their roles inside).
+GROUPS: Kind[Group] = Kind(
+    name="group",
+    type=Group,
+    key=("id",),
+    unique=("unique_name",),
+    lookups=("type",),
+)
+
+#: Shares of documents and notebooks, found by item, by sharer and by recipient.
+SHARES: Kind[Share] = Kind(
+    name="share",
+    type=Share,
+    key=("id",),
+    lookups=("item_id", "owner_id", "target_id", "folder_id"),
+)
+
 ALL_KINDS: tuple[Kind[Any], ...] = (
     USERS,
     APPS,
@@ -144,4 +163,6 @@ ALL_KINDS: tuple[Kind[Any], ...] = (
     FILE_CONTENTS,
     FORMS,
     FORM_ICONS,
+    GROUPS,
+    SHARES,
 )

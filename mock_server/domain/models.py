@@ -261,3 +261,55 @@ class SystemSwitches:
     api_enabled: bool = True
     #: ``api.oauth.authentication``: OAuth password/refresh grants and Bearer tokens.
     oauth_enabled: bool = True
+
+
+@dataclass
+class GroupMember:
+    """A user's place in a group: ``PI``, ``RS_LAB_ADMIN`` or ``DEFAULT`` (RSpace's
+    ``RoleInGroup``); a lab admin may be granted view of all the group's work."""
+
+    user_id: int
+    role: str = "DEFAULT"
+    view_all: bool = False
+
+
+@dataclass
+class Group:
+    """A lab group, collaboration group or project group, with the folder its members share
+    into (``<name>_SHARED``) and the one for snippets (``<name>_SHARED_SNIPPETS``)."""
+
+    id: int
+    name: str
+    unique_name: str
+    #: ``LAB_GROUP``, ``COLLABORATION_GROUP`` or ``PROJECT_GROUP``.
+    type: str
+    members: list[GroupMember]
+    shared_folder_id: int = 0
+    shared_snippet_folder_id: int = 0
+
+    def member(self, user_id: int) -> GroupMember | None:
+        return next((m for m in self.members if m.user_id == user_id), None)
+
+    @property
+    def member_ids(self) -> list[int]:
+        return [m.user_id for m in self.members]
+
+
+@dataclass
+class Share:
+    """RSpace's ``RecordGroupSharing``: one document or notebook shared by its owner with one
+    user or one group, for reading or editing."""
+
+    id: int
+    item_id: int
+    #: The item's owner, who shared it.
+    owner_id: int
+    #: ``USER`` or ``GROUP``.
+    target_type: str
+    target_id: int
+    #: ``READ`` or ``EDIT``.
+    permission: str
+    created: datetime
+    #: Where the recipients find it: the group's shared folder (or a folder in it), or the
+    #: ``<userA>-<userB>`` folder of a share with a user.
+    folder_id: int = 0

@@ -88,3 +88,8 @@ def java_double(value: float) -> str:
         exp += 1 if float(f"{digits[0]}.{digits[1:] or '0'}e{exp}") < magnitude else -1
     del mantissa
     return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exp}"
+
+
+def java_string_order(text: str) -> bytes:
+    """A sort key that orders as Java's ``String.compareTo`` does: by UTF-16 code units."""
+    return text.encode("utf-16-be", "surrogatepass")
