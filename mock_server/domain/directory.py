@@ -10,9 +10,11 @@ from .folders import FolderService
 from .kinds import APPS, TOKENS, USERS
 from .models import OAuthApp, User
 from .store import Store
-from .text import json_value_problem
+from .text import java_string_order, json_value_problem
 
 APP_NAME_MAX_LENGTH = 100
+#: ``UserManagerImpl.searchUsers``: a shorter term is refused.
+MIN_SEARCH_LENGTH = 3
 
 
 @dataclass(frozen=True)
@@ -140,3 +142,18 @@ class Directory:
             removed = self.store.collection(TOKENS).delete_where(client_id=client_id)
             self.store.collection(APPS).delete(client_id)
             return removed
+
+    def search_users(self, query: str | None) -> list[User]:
+        """``GET /userDetails/search``: users whose first or last name, email or username
+        holds the term, in any case, by last name (``searchUsers``)."""
+        if query is None or len(query.strip()) < MIN_SEARCH_LENGTH:
+            raise IllegalArgument("Search term must be at least 3 characters")
+        wanted = query.lower()
+        found = [
+            u
+            for u in self.store.collection(USERS).select()
+            if any(
+                wanted in text.lower() for text in (u.first_name, u.last_name, u.email, u.username)
+            )
+        ]
+        return sorted(found, key=lambda u: (java_string_order(u.last_name), u.id))

@@ -41,8 +41,8 @@ from .files import FileService, Upload
 from .folders import FolderService
 from .forms import SYSTEM_OWNER_ID, FormService
 from .groups import GROUP_OWNER, GroupService, NewGroup, NewMember
-from .permissions import LAB_ADMIN, LAB_GROUP, PI
 from .models import Folder, Form, User
+from .permissions import LAB_ADMIN, LAB_GROUP, PI
 from .text import json_value_problem
 
 USER_KEYS = {
@@ -104,7 +104,7 @@ def new_user_from_entry(entry: Mapping[str, Any]) -> NewUser:
     )
 
 
-def new_group_from_entry(entry: Mapping[str, Any], where: str) -> NewGroup:
+def new_group_from_entry(entry: Any, where: str) -> NewGroup:
     """A group entry of the fixture format (``name``, ``type``, ``pi``, ``members``,
     ``labAdmins``, ``labAdminsViewAll``, ``owners``) as a NewGroup."""
     _check_keys(entry, GROUP_KEYS, {"name"}, where)

@@ -335,7 +335,7 @@ class FolderService:
                 return False
             if current.id in group_roots:
                 return True
-            if current.has_type("SHARED_FOLDER"):
+            if current.has_type("INDIVIDUAL_SHARED_FOLDER_ROOT"):
                 return _is_share_folder_of(current, user)
             current = self.parent_of(current)
         return False
@@ -413,10 +413,14 @@ class FolderService:
                 raise _rejected(
                     "You can only create a Notebook in the Workspace, not the Gallery folder tree"
                 )
-            not_theirs = target.owner_id != user.id and not (
-                self.in_shared_space(user, target) and not target.has_type("SHARED_FOLDER")
-            )
-            if not_theirs or (target.system and target.name in _NO_CREATE_FOLDER):
+            # A group's members make folders in its shared folder (its ACL grants all of
+            # them CREATE_FOLDER); a share folder grants neither of its users that.
+            not_theirs = target.owner_id != user.id and not self.in_shared_space(user, target)
+            if (
+                not_theirs
+                or target.has_type("INDIVIDUAL_SHARED_FOLDER_ROOT")
+                or (target.system and target.name in _NO_CREATE_FOLDER)
+            ):
                 raise AuthenticationFailed(
                     f"Unauthorized attempt by {user.username} to create a folder in [{target.id}]"
                 )
@@ -432,6 +436,7 @@ class FolderService:
                 created=now,
                 last_modified=now,
                 notebook=request.notebook,
+                types="SHARED_FOLDER" if target.shared and not request.notebook else "",
                 gallery=target.gallery,
                 media_type=target.media_type,
             )
@@ -690,7 +695,7 @@ def _folder_item(folder: Folder) -> TreeItem:
         type=kind,
         owner_id=folder.owner_id,
         system=None if folder.notebook else folder.system,
-        shared=None if folder.notebook else False,
+        shared=None if folder.notebook else folder.shared,
     )
 
 

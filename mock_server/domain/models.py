@@ -171,6 +171,10 @@ class Document:
         return f"SD{self.id}"
 
 
+#: The record types of shared folders (``RecordType``).
+SHARED_FOLDER_TYPES = ("SHARED_FOLDER", "INDIVIDUAL_SHARED_FOLDER_ROOT", "SHARED_GROUP_FOLDER_ROOT")
+
+
 @dataclass
 class Folder:
     """A folder or notebook of RSpace's record tree (``Folder``, ``Notebook``).
@@ -206,6 +210,11 @@ class Folder:
 
     def has_type(self, word: str) -> bool:
         return word in self.types.split(":")
+
+    @property
+    def shared(self) -> bool:
+        """``isSharedFolder``: a group's shared folder, a share folder, or one made in them."""
+        return any(self.has_type(t) for t in SHARED_FOLDER_TYPES)
 
 
 @dataclass

@@ -367,9 +367,11 @@ class SharingService:
         name = "-".join(sorted((sharer.username, recipient.username), key=java_string_order))
         for place in (parent, other):
             for folder in self.store.collection(FOLDERS).select(parent_id=place.id):
-                if folder.name == name and folder.has_type("SHARED_FOLDER"):
+                if folder.name == name and folder.has_type("INDIVIDUAL_SHARED_FOLDER_ROOT"):
                     return folder
-        return self.folders.make_system_folder(sharer, name, parent, types="SYSTEM:SHARED_FOLDER")
+        return self.folders.make_system_folder(
+            sharer, name, parent, types="SYSTEM:INDIVIDUAL_SHARED_FOLDER_ROOT"
+        )
 
     # -- GET /share ----------------------------------------------------------------------
 

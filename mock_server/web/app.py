@@ -13,7 +13,15 @@ from ..domain.errors import MethodNotAllowed
 from ..domain.store import Store
 from ..runtime import MockRSpace, build_mock
 from ..settings import Settings
-from . import api_router, files_router, folders_router, forms_router, oauth_router
+from . import (
+    api_router,
+    files_router,
+    folders_router,
+    forms_router,
+    groups_router,
+    oauth_router,
+    sharing_router,
+)
 from .admin_router import AdminMount
 from .browser_guard import BrowserGuard
 from .errors import NoHandlerFound, install_error_handlers
@@ -77,6 +85,8 @@ def create_app(
     app.include_router(folders_router.router)
     app.include_router(files_router.router)
     app.include_router(forms_router.router)
+    app.include_router(groups_router.router)
+    app.include_router(sharing_router.router)
 
     # (path regex, methods) of every RSpace route, to tell a wrong method (405) from an
     # unknown path (404).

@@ -14,9 +14,21 @@ from ..domain.files import FileListing
 from ..domain.folders import TreeListing
 from ..domain.form_fields import API_TYPE_NAMES, decode_options, format_date, shown_content
 from ..domain.forms import FormListing, access_control, can_share
-from ..domain.models import Document, Folder, Form, FormField, MediaFile, User
+from ..domain.groups import api_role
+from ..domain.models import (
+    Document,
+    Folder,
+    Form,
+    FormField,
+    Group,
+    GroupMember,
+    MediaFile,
+    Share,
+    User,
+)
 from ..domain.oauth import IssuedTokens
 from ..domain.paging import DEFAULT_ORDER, DEFAULT_PAGE_SIZE
+from ..domain.sharing import DocumentShareReport, SharedItem, ShareListing, ShareLocation
 from .jackson import Members
 
 HTTP_STATUS_NAMES = {
@@ -391,7 +403,7 @@ def folder_json(
         "parentFolderId": parent_folder_id,
         "notebook": folder.notebook,
         "systemFolder": folder.system,
-        "sharedFolder": False,
+        "sharedFolder": folder.shared,
         "mediaType": folder.media_type if folder.gallery else None,
         "pathToRootFolder": path,
         "_links": [link(f"{api_base}/folders/{folder.id}", "self")] if api_base else [],
@@ -479,4 +491,99 @@ def file_listing(listing: FileListing, api_base: str) -> dict[str, Any]:
         "_links": navigation_links(
             f"{api_base}/files", listing.page_number, listing.page_size, listing.total, query
         ),
+    }
+
+
+# -- people and collaboration ------------------------------------------------------------------
+
+
+def public_user_info(user: User) -> dict[str, Any]:
+    """``new ApiUser(user, true)``: what a user search shows of someone the caller shares no
+    group with (the keys stay, with nulls)."""
+    body = user_info(user)
+    for key in ("email", "homeFolderId", "hasPiRole", "hasSysAdminRole"):
+        body[key] = None
+    return body
+
+
+def group_info(group: Group, members: list[tuple[User, GroupMember]]) -> dict[str, Any]:
+    """``ApiGroupInfo``: members as ``ApiUserGroupInfo``, PI first."""
+    return {
+        "id": group.id,
+        "globalId": f"GP{group.id}",
+        "name": group.name,
+        "type": group.type,
+        "sharedFolderId": group.shared_folder_id or None,
+        "sharedSnippetFolderId": group.shared_snippet_folder_id or None,
+        "raid": None,
+        "members": [
+            {"id": user.id, "username": user.username, "role": api_role(member)}
+            for user, member in members
+        ],
+        "uniqueName": group.unique_name,
+        "_links": [],
+    }
+
+
+def share_info(share: Share, item: SharedItem, api_base: str | None) -> dict[str, Any]:
+    """``ApiShareInfo``; a listing gives each one its ``self`` link."""
+    return {
+        "id": share.id,
+        "sharedItemId": item.id,
+        "shareItemName": item.name,
+        "sharedTargetId": share.target_id,
+        "sharedTargetType": share.target_type,
+        "permission": share.permission,
+        "_links": [] if api_base is None else [link(f"{api_base}/share/{share.id}", "self")],
+    }
+
+
+def share_listing(listing: ShareListing, api_base: str) -> dict[str, Any]:
+    """``ApiShareSearchResult``. Its navigation links point at ``/forms``, as RSpace's do
+    (``getSearchEndpoint`` returns the forms endpoint)."""
+
+    def query(page: int) -> str:
+        params = _paging_query(listing.page_size, listing.order_by, page)
+        if listing.query and listing.query.strip():
+            params += "&" + urlencode([("query", listing.query)], quote_via=quote)
+        return params
+
+    body: dict[str, Any] = {
+        "totalHits": listing.total,
+        "pageNumber": listing.page_number,
+        "shares": [share_info(share, item, api_base) for share, item in listing.shares],
+    }
+    if listing.with_folder_shares:
+        body["folderShares"] = []
+    body["_links"] = navigation_links(
+        f"{api_base}/forms", listing.page_number, listing.page_size, listing.total, query
+    )
+    return body
+
+
+def document_shares(report: DocumentShareReport) -> dict[str, Any]:
+    """``DocumentShares``: where each share of a document (or its notebook) puts it."""
+
+    def located(place: ShareLocation) -> dict[str, Any]:
+        share = place.share
+        return {
+            "shareId": share.id,
+            "sharerId": place.sharer.id if place.sharer else None,
+            "sharerName": f"{place.sharer.first_name} {place.sharer.last_name}"
+            if place.sharer
+            else None,
+            "recipientId": share.target_id,
+            "recipientName": place.recipient_name,
+            "recipientType": share.target_type,
+            "permission": share.permission,
+            "parentId": place.parent_id,
+            "grandparentId": place.grandparent_id,
+            "path": place.path,
+        }
+
+    return {
+        "sharedDocId": report.item.id,
+        "sharedDocName": report.item.name,
+        "notebookShares": [located(p) for p in report.notebook_shares],
+        "directShares": [located(p) for p in report.direct_shares],
     }
