@@ -44,6 +44,8 @@ from .text import java_string_order
 
 MAX_ITEMS = 255
 MAX_SHARED_ITEM_IDS = 1000
+#: How many folders a walk up the tree visits at most (a tree deeper than this is not RSpace's).
+MAX_PLACES = 1000
 _PERMISSION_PATTERN = "(READ|EDIT|read|edit)"
 _PERMISSIONS = ("READ", "EDIT", "read", "edit")
 INDIVIDUAL_SHARE_ITEMS = "IndividualShareItems"
@@ -351,12 +353,22 @@ class SharingService:
         return target.id
 
     def _below(self, folder: Folder, ancestor_id: int) -> bool:
-        current: Folder | None = folder
+        """Whether the folder is the ancestor or in it: by its parents, or by a share that put
+        it (or a folder above it) there."""
         folders = self.store.collection(FOLDERS)
-        while current is not None:
-            if current.id == ancestor_id:
+        pending = [folder.id]
+        seen: set[int] = set()
+        while pending and len(seen) < MAX_PLACES:
+            current_id = pending.pop()
+            if current_id == ancestor_id:
                 return True
-            current = folders.get(current.parent_id) if current.parent_id is not None else None
+            if current_id in seen:
+                continue
+            seen.add(current_id)
+            current = folders.get(current_id)
+            if current is not None and current.parent_id is not None:
+                pending.append(current.parent_id)
+            pending.extend(s.folder_id for s in self.shares.select(item_id=current_id))
         return False
 
     def _individual_folder(self, sharer: User, recipient: User) -> Folder:
@@ -549,10 +561,12 @@ class SharingService:
             group = self.store.collection(GROUPS).get(share.target_id)
             recipient_name = group.name if group else ""
         location = notebook if notebook is not None else folders.get(share.folder_id)
-        chain: list[Folder] = []
-        current = location
-        root_id = share.folder_id if notebook is not None else self._share_root(share)
-        while current is not None:
+        # From the place up to the group's (or the two users') folder; a notebook's entry is
+        # placed in the notebook, which the share placed.
+        root_id = self._share_root(share)
+        chain: list[Folder] = [notebook] if notebook is not None else []
+        current = folders.get(share.folder_id)
+        while current is not None and len(chain) < MAX_PLACES:
             chain.append(current)
             if current.id == root_id or current.parent_id is None:
                 break
