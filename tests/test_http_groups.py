@@ -107,7 +107,9 @@ def test_group_search_finds_lab_groups_by_name_in_any_case_for_anyone(client: Te
     outsider = add_user(client, "zoe")
     found = client.get("/api/v1/groups/search", params={"query": "WALSH"}, headers=outsider)
     assert [g["name"] for g in found.json()] == ["Walsh Lab"]
-    assert client.get("/api/v1/groups/search", params={"query": "nope"}, headers=outsider).json() == []
+    assert (
+        client.get("/api/v1/groups/search", params={"query": "nope"}, headers=outsider).json() == []
+    )
     mock = client.app.state.mock  # type: ignore[attr-defined]
     mock.groups.create(
         NewGroup("Walsh collaboration", [NewMember("priya", "PI")], "COLLABORATION_GROUP")
