@@ -85,6 +85,14 @@ def _config(api_key: str, *, over_real_port: bool) -> SchemathesisConfig:
                     "/api/v1/forms/{id}/icon",
                 )
             ),
+            {
+                # A schema-valid group may still break RSpace's rules for groups, which no
+                # schema states: one PI, who has the PI role; 1 to 20 members; users who exist.
+                "include-name": "POST /_mock/groups",
+                "checks": {
+                    "positive_data_acceptance": {"expected-statuses": ["2XX", "400", "401", "404"]}
+                },
+            },
             *(
                 {
                     # Spring answers a wrong method on these paths with the mappings whose

@@ -364,3 +364,43 @@ def test_malformed_admin_requests_are_clear_400s(admin: Admin) -> None:
     assert bad_id.status_code == 400
     assert "rule_id" in bad_id.json()["error"]
     assert admin.call("POST", "/users", ["not", "an", "object"]).status_code == 400
+
+
+def test_create_group_then_its_members_see_it(admin: Admin, rspace_mock: RSpaceMockHandle) -> None:
+    made = admin.call(
+        "POST",
+        "/groups",
+        {"name": "Side project", "type": "COLLABORATION_GROUP", "pi": "priya", "members": ["bob"]},
+    )
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert (body["name"], body["type"]) == ("Side project", "COLLABORATION_GROUP")
+    seen = requests.get(
+        rspace_mock.api_url + f"/groups/{body['id']}",
+        headers={"apiKey": rspace_mock.seeded.user("bob")["apiKey"]},
+        timeout=5,
+    )
+    assert seen.status_code == 200 and seen.json()["sharedFolderId"] == body["sharedFolderId"]
+    assert {g["name"] for g in admin.ok("GET", "/groups")["groups"]} == {
+        "Walsh Lab",
+        "Side project",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"name": "x", "members": ["alice"]}, 400, "Exactly one user must be the group's PI."),
+        ({"name": "x", "pi": "alice"}, 400, "PI does not have a PI role"),
+        ({"name": "x", "pi": "priya", "members": ["nobody"]}, 400, "Please create these users"),
+        ({"name": "x"}, 400, "Group must contain between 1 and 20 members"),
+        ({"name": "x", "pi": "priya", "colour": "red"}, 400, "unknown key(s) colour"),
+        ({"name": "x", "type": "TEAM", "pi": "priya"}, 400, "[TEAM] is not a group type"),
+    ],
+)
+def test_a_group_that_breaks_the_rules_is_a_clear_400(
+    admin: Admin, body: dict[str, Any], status: int, message: str
+) -> None:
+    response = admin.call("POST", "/groups", body)
+    assert response.status_code == status
+    assert message in response.json()["error"]

@@ -215,3 +215,29 @@ def test_create_form_and_a_document_from_it(
     body.write_text("[1]")
     code, _, err = run(capsys, url, "create-form", str(body), "--owner", "alice")
     assert code != 0 and "must be a JSON object" in err
+
+
+def test_a_group_made_by_the_cli_lets_its_members_share(
+    rspace_mock: RSpaceMockHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = rspace_mock.base_url
+    for name, extra in (("hana", ["--pi"]), ("ivo", []), ("jun", [])):
+        argv = ["create-user", "--username", name, "--password", f"pw-{name}-1"]
+        argv += ["--api-key", f"{name}ApiKey123456789", *extra]
+        assert run(capsys, url, *argv)[0] == 0
+    code, group, _ = run(
+        capsys, url, "create-group", "--name", "Lab Hana", "--pi", "hana", "--members", "ivo, jun"
+    )
+    assert code == 0
+    assert [(m["username"], m["role"]) for m in group["members"]] == [
+        ("hana", "PI"),
+        ("ivo", "DEFAULT"),
+        ("jun", "DEFAULT"),
+    ]
+    assert "Lab Hana" in {g["name"] for g in run(capsys, url, "list-groups")[1]["groups"]}
+    groups = requests.get(
+        rspace_mock.api_url + "/groups", headers={"apiKey": "ivoApiKey123456789"}, timeout=5
+    )
+    assert [g["name"] for g in groups.json()] == ["Lab Hana"]
+    code, _, err = run(capsys, url, "create-group", "--name", "No PI", "--members", "ivo")
+    assert code != 0 and "Exactly one user must be the group's PI." in err

@@ -60,6 +60,26 @@ def add_admin_commands(commands: Any) -> None:
     user.add_argument("--api-key")
     user.add_argument("--locked", action="store_true", help="account locked")
     user.add_argument("--no-api-access", action="store_true")
+    user.add_argument("--pi", action="store_true", help="give the user the PI role")
+    user.add_argument("--sysadmin", action="store_true", help="give the user the sysadmin role")
+
+    group = add("create-group", "create a lab, collaboration or project group")
+    group.add_argument("--name", required=True, help="its display name, e.g. 'Walsh Lab'")
+    group.add_argument(
+        "--type",
+        choices=["LAB_GROUP", "COLLABORATION_GROUP", "PROJECT_GROUP"],
+        help="default: LAB_GROUP",
+    )
+    group.add_argument("--pi", help="the PI's username (a user created with --pi)")
+    group.add_argument(
+        "--members", default="", help="comma-separated usernames of the other members"
+    )
+    group.add_argument("--lab-admins", default="", help="comma-separated usernames of lab admins")
+    group.add_argument(
+        "--view-all", action="store_true", help="let the lab admins read all the lab's work"
+    )
+    group.add_argument("--owners", default="", help="a project group's owners (usernames)")
+    add("list-groups", "list groups and their members")
 
     update = add("update-user", "lock/unlock a user or switch their API access")
     update.add_argument("username")
@@ -166,6 +186,8 @@ ADMIN_COMMANDS = frozenset(
         "load-fixtures",
         "create-user",
         "update-user",
+        "create-group",
+        "list-groups",
         "create-app",
         "list-apps",
         "list-users",
@@ -240,7 +262,29 @@ def _dispatch(args: argparse.Namespace) -> Any:
             body["accountLocked"] = True
         if args.no_api_access:
             body["apiAccess"] = False
+        if args.pi:
+            body["piRole"] = True
+        if args.sysadmin:
+            body["sysadminRole"] = True
         return _call(args, "POST", "/users", body)
+    if command == "create-group":
+        body = {"name": args.name}
+        for key, value in (("type", args.type), ("pi", args.pi)):
+            if value:
+                body[key] = value
+        for key, value in (
+            ("members", args.members),
+            ("labAdmins", args.lab_admins),
+            ("owners", args.owners),
+        ):
+            names = [n.strip() for n in value.split(",") if n.strip()]
+            if names:
+                body[key] = names
+        if args.view_all:
+            body["labAdminsViewAll"] = True
+        return _call(args, "POST", "/groups", body)
+    if command == "list-groups":
+        return _call(args, "GET", "/groups")
     if command == "update-user":
         body = {}
         if args.locked is not None:

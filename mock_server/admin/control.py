@@ -24,10 +24,11 @@ from ..domain.fixtures import (
     find_path,
     make_form,
     make_path,
+    new_group_from_entry,
     new_user_from_entry,
 )
-from ..domain.kinds import APPS, USERS
-from ..domain.models import OAuthApp, User
+from ..domain.kinds import APPS, GROUPS, USERS
+from ..domain.models import Group, OAuthApp, User
 from ..domain.system import load_switches, save_switches
 from ..settings import Quirks, token_ttl_problem
 from .faults import FaultRule, FaultRuleError, build_rule
@@ -58,7 +59,7 @@ class Seeded:
         return self.users[username]
 
 
-USER_FLAGS = ("accountLocked", "apiAccess", "piRole")
+USER_FLAGS = ("accountLocked", "apiAccess", "piRole", "sysadminRole")
 
 
 def _timestamp(moment: datetime) -> str:
@@ -76,6 +77,22 @@ def user_json(user: User) -> dict[str, Any]:
         "accountLocked": user.account_locked,
         "apiAccess": user.api_access,
         "piRole": user.has_pi_role,
+        "sysadminRole": user.has_sysadmin_role,
+    }
+
+
+def group_json(mock: MockRSpace, group: Group) -> dict[str, Any]:
+    return {
+        "id": group.id,
+        "name": group.name,
+        "type": group.type,
+        "uniqueName": group.unique_name,
+        "sharedFolderId": group.shared_folder_id,
+        "sharedSnippetFolderId": group.shared_snippet_folder_id,
+        "members": [
+            {"username": user.username, "role": member.role, "viewAll": member.view_all}
+            for user, member in mock.groups.members_sorted(group)
+        ],
     }
 
 
@@ -168,6 +185,7 @@ class MockControl:
                 {"appName": created.app.name, "clientId": created.app.client_id}
                 for created in report.apps
             ],
+            "groups": report.groups,
             "forms": report.forms,
             "documents": report.documents,
             "generatedCredentials": [
@@ -252,6 +270,21 @@ class MockControl:
         result = self._app_json(created.app, data["owner"])
         result["clientSecret"] = created.client_secret
         return result
+
+    def create_group(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A group (as in fixtures: a name, a type, its PI, members and lab admins)."""
+        try:
+            new = new_group_from_entry(data, "group")
+            group = self.mock.groups.create(new)
+        except FixtureError as exc:
+            raise AdminError(str(exc).removeprefix("group: ")) from None
+        except ApiProblem as exc:
+            raise AdminError(explain(exc), _problem(exc).status) from None
+        return group_json(self.mock, group)
+
+    def list_groups(self) -> list[dict[str, Any]]:
+        groups = sorted(self.mock.store.collection(GROUPS).select(), key=lambda g: g.id)
+        return [group_json(self.mock, g) for g in groups]
 
     def list_apps(self) -> list[dict[str, Any]]:
         users = {u.id: u.username for u in self.mock.store.collection(USERS).select()}

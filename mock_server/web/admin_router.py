@@ -68,6 +68,7 @@ def index() -> JsonObject:
             "PATCH /_mock/users/{username}",
             "DELETE /_mock/users/{username}/apps/{clientId}",
             "GET|POST /_mock/apps",
+            "GET|POST /_mock/groups",
             "DELETE /_mock/apps/{clientId}",
             "POST /_mock/forms",
             "POST /_mock/documents",
@@ -179,6 +180,23 @@ def create_document(request: Request, body: Any = Body(...)) -> JsonObject:
 )
 def create_form(request: Request, body: Any = Body(...)) -> JsonObject:
     return control(request).create_form(_object(body))
+
+
+@router.get("/groups", openapi_extra=S.answers(200, "Every group", S.GROUPS))
+def list_groups(request: Request) -> JsonObject:
+    return {"groups": control(request).list_groups()}
+
+
+@router.post(
+    "/groups",
+    status_code=201,
+    openapi_extra={
+        **S.answers(201, "The group", S.GROUP, 400, 404),
+        **S.body(S.NEW_GROUP),
+    },
+)
+def create_group(request: Request, body: Any = Body(...)) -> JsonObject:
+    return control(request).create_group(_object(body))
 
 
 @router.post(

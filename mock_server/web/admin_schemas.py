@@ -102,6 +102,7 @@ _USER_ENTRY_PROPERTIES: dict[str, JsonSchema] = {
     "accountLocked": _NULLABLE_BOOL,
     "apiAccess": _NULLABLE_BOOL,
     "piRole": _NULLABLE_BOOL,
+    "sysadminRole": _NULLABLE_BOOL,
 }
 NEW_USER = _object(_USER_ENTRY_PROPERTIES, "username", "password")
 
@@ -116,6 +117,7 @@ USER: JsonSchema = _object(
         "accountLocked": {"type": "boolean"},
         "apiAccess": {"type": "boolean"},
         "piRole": {"type": "boolean"},
+        "sysadminRole": {"type": "boolean"},
     },
     "id",
     "username",
@@ -126,6 +128,7 @@ USER: JsonSchema = _object(
     "accountLocked",
     "apiAccess",
     "piRole",
+    "sysadminRole",
 )
 USERS = _list_of("users", USER)
 USER_CHANGES = _or_null(_object({"accountLocked": _NULLABLE_BOOL, "apiAccess": _NULLABLE_BOOL}))
@@ -292,12 +295,14 @@ SEED_REPORT = _object(
     {
         "users": {"type": "integer", "minimum": 0},
         "apps": {"type": "array", "items": _CREDENTIALS},
+        "groups": {"type": "integer", "minimum": 0},
         "forms": {"type": "integer", "minimum": 0},
         "documents": {"type": "integer", "minimum": 0},
         "generatedCredentials": {"type": "array", "items": _CREDENTIALS},
     },
     "users",
     "apps",
+    "groups",
     "forms",
     "documents",
     "generatedCredentials",
@@ -495,6 +500,61 @@ INDEX = _object(
     "service",
     "endpoints",
 )
+
+_USERNAMES: JsonSchema = {"type": ["array", "null"], "items": _TEXT}
+NEW_GROUP = _object(
+    {
+        "name": _TEXT,
+        "type": {
+            "anyOf": [
+                {"type": "string", "enum": ["LAB_GROUP", "COLLABORATION_GROUP", "PROJECT_GROUP"]},
+                {"type": "null"},
+            ]
+        },
+        "pi": {**_NULLABLE_TEXT, "description": "The PI's username (a user with piRole)"},
+        "members": _USERNAMES,
+        "labAdmins": _USERNAMES,
+        "labAdminsViewAll": _NULLABLE_BOOL,
+        "owners": {**_USERNAMES, "description": "A project group's owners"},
+    },
+    "name",
+)
+NEW_GROUP["title"] = "AdminGroupPost"
+NEW_GROUP["description"] = (
+    "A group as POST /api/v1/sysadmin/groups makes it: a lab or collaboration group needs its "
+    "one PI (a user with piRole), a project group its owners; 1 to 20 members in all."
+)
+GROUP: JsonSchema = _object(
+    {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "type": {"type": "string"},
+        "uniqueName": {"type": "string"},
+        "sharedFolderId": {"type": "integer"},
+        "sharedSnippetFolderId": {"type": "integer"},
+        "members": {
+            "type": "array",
+            "items": _object(
+                {
+                    "username": {"type": "string"},
+                    "role": {"type": "string"},
+                    "viewAll": {"type": "boolean"},
+                },
+                "username",
+                "role",
+                "viewAll",
+            ),
+        },
+    },
+    "id",
+    "name",
+    "type",
+    "uniqueName",
+    "sharedFolderId",
+    "sharedSnippetFolderId",
+    "members",
+)
+GROUPS = _list_of("groups", GROUP)
 
 NEW_FOLDER = _object(
     {"owner": _TEXT, "path": _TEXT, "notebook": _NULLABLE_BOOL},

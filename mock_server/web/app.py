@@ -48,6 +48,18 @@ Authenticate API calls with an `apiKey` header or `Authorization: Bearer <token>
 SETTINGS_ENV = "RSPACE_MOCK_SETTINGS_JSON"
 
 
+#: RSpace's endpoints, one router per resource (its rules in ``domain/`` of the same name).
+RSPACE_ROUTERS = (
+    oauth_router.router,
+    api_router.router,
+    folders_router.router,
+    files_router.router,
+    forms_router.router,
+    groups_router.router,
+    sharing_router.router,
+)
+
+
 def app_from_environment() -> FastAPI:
     """Factory for uvicorn worker processes: settings from :data:`SETTINGS_ENV`; the state
     file was already seeded by the parent process."""
@@ -80,25 +92,14 @@ def create_app(
     )
     app.state.mock = mock
     install_error_handlers(app)
-    app.include_router(oauth_router.router)
-    app.include_router(api_router.router)
-    app.include_router(folders_router.router)
-    app.include_router(files_router.router)
-    app.include_router(forms_router.router)
-    app.include_router(groups_router.router)
-    app.include_router(sharing_router.router)
+    for router in RSPACE_ROUTERS:
+        app.include_router(router)
 
     # (path regex, methods) of every RSpace route, to tell a wrong method (405) from an
     # unknown path (404).
     known_routes = [
         (route.path_regex, set(route.methods or ()))
-        for router in (
-            oauth_router.router,
-            api_router.router,
-            folders_router.router,
-            files_router.router,
-            forms_router.router,
-        )
+        for router in RSPACE_ROUTERS
         for route in router.routes
         if isinstance(route, APIRoute)
     ]

@@ -63,6 +63,13 @@ GROUP_SCHEMA = {
 _GROUPS = {"type": "array", "items": GROUP_SCHEMA}
 _USERS = {"type": "array", "items": USER_SCHEMA}
 _QUERY = {"name": "query", "in": "query", "schema": {"type": "string"}}
+#: At least three characters once trimmed (``searchUsers``: a 422 otherwise).
+_USER_QUERY = {
+    "name": "query",
+    "in": "query",
+    "required": True,
+    "schema": {"type": "string", "pattern": r"^\s*\S.+\S\s*$"},
+}
 
 
 def _group_json(request: Request, group: Group) -> dict[str, object]:
@@ -142,7 +149,7 @@ async def group_members(request: Request) -> RSpaceJSONResponse:
         "Users you share a group with are shown in full; others without their email, home "
         "folder and roles."
     ),
-    openapi_extra={"parameters": [_QUERY]},
+    openapi_extra={"parameters": [_USER_QUERY]},
 )
 async def search_users(request: Request) -> RSpaceJSONResponse:
     caller = authenticate(request)

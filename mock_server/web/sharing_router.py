@@ -89,7 +89,11 @@ _DOCUMENT_SHARES = {
     "required": ["sharedDocId", "sharedDocName", "notebookShares", "directShares"],
 }
 _RECIPIENT_KEYS: dict[str, Any] = {"id": LONG, "permission": _PERMISSION}
-_RECIPIENT: dict[str, Any] = {"type": ["object", "null"], "properties": _RECIPIENT_KEYS}
+_RECIPIENT: dict[str, Any] = {
+    "type": "object",
+    "properties": _RECIPIENT_KEYS,
+    "required": ["id"],
+}
 _SHARE_POST = {
     "title": "SharePost",
     "type": "object",
@@ -105,6 +109,11 @@ _SHARE_POST = {
         "users": {"type": ["array", "null"], "items": _RECIPIENT},
     },
     "required": ["itemsToShare"],
+    # At least one group or user (``ValidSharePost``).
+    "anyOf": [
+        {"required": ["groups"], "properties": {"groups": {"type": "array", "minItems": 1}}},
+        {"required": ["users"], "properties": {"users": {"type": "array", "minItems": 1}}},
+    ],
 }
 _PERMISSION_UPDATE = {
     "title": "SharePermissionUpdate",
