@@ -14,6 +14,7 @@ from typing import Any
 from .admin.instrument_kinds import INSTRUMENT_KINDS
 from .admin.instruments import Instruments
 from .clock import Clock
+from .domain.accounts import AccountService
 from .domain.authentication import ApiAuthenticator
 from .domain.credentials import CredentialFactory
 from .domain.directory import Directory
@@ -107,6 +108,7 @@ class MockRSpace:
         self.directory = Directory(self.store, self.credentials, self.folders)
         self.groups = GroupService(self.store, self.clock, self.folders, self.permissions)
         self.sharing = SharingService(self.store, self.clock, self.folders, self.permissions)
+        self.accounts = AccountService(self.store, self.directory, self.groups)
         self.forms = FormService(self.store, self.clock)
         self.documents = DocumentService(
             self.store, self.clock, self.folders, self.forms, self.permissions

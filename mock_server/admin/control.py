@@ -59,7 +59,7 @@ class Seeded:
         return self.users[username]
 
 
-USER_FLAGS = ("accountLocked", "apiAccess", "piRole", "sysadminRole")
+USER_FLAGS = ("accountLocked", "apiAccess", "piRole", "sysadminRole", "tempAccount")
 
 
 def _timestamp(moment: datetime) -> str:
@@ -78,6 +78,9 @@ def user_json(user: User) -> dict[str, Any]:
         "apiAccess": user.api_access,
         "piRole": user.has_pi_role,
         "sysadminRole": user.has_sysadmin_role,
+        "enabled": user.enabled,
+        "tempAccount": user.temp_account,
+        "created": _timestamp(user.created) if user.created else None,
     }
 
 
@@ -218,9 +221,11 @@ class MockControl:
 
     def create_user(self, data: dict[str, Any]) -> dict[str, Any]:
         _check(data, USER_KEYS, required=("username", "password"))
-        _check_types(data, ("apiKey", "email", "firstName", "lastName"), USER_FLAGS)
+        _check_types(data, ("apiKey", "email", "firstName", "lastName", "created"), USER_FLAGS)
         try:
             user = self.mock.directory.create_user(new_user_from_entry(data))
+        except FixtureError as exc:
+            raise AdminError(str(exc).removeprefix("user: ")) from None
         except ApiProblem as exc:
             raise _problem(exc) from None
         return user_json(user)

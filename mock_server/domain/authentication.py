@@ -117,7 +117,7 @@ class ApiAuthenticator:
 
     @staticmethod
     def _check_not_locked(user: User) -> None:
-        if user.account_locked:
+        if user.blocked:
             raise AuthenticationFailed(
                 f"Api access denied as account for user '{user.username}', who is associated "
                 "with provided authentication token, is locked or disabled"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from .credentials import API_KEY_PATTERN, CredentialFactory, hash_password, sha256_hex
 from .errors import IllegalArgument, NotFound
 from .folders import FolderService
 from .kinds import APPS, TOKENS, USERS
 from .models import OAuthApp, User
+from .paging import truncate_to_millis
 from .store import Store
 from .text import java_string_order, json_value_problem
 
@@ -29,6 +31,9 @@ class NewUser:
     api_access: bool = True
     has_pi_role: bool = False
     has_sysadmin_role: bool = False
+    #: When the account was made; now, when not given.
+    created: datetime | None = None
+    temp_account: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Directory:
         self.store = store
         self.credentials = credentials
         self.folders = folders
+        self.clock = folders.clock
 
     def create_user(self, new: NewUser) -> User:
         _require_text(
@@ -91,6 +97,8 @@ class Directory:
                 api_inbox_folder_id=inbox_folder_id,
                 has_pi_role=new.has_pi_role,
                 has_sysadmin_role=new.has_sysadmin_role,
+                created=new.created or truncate_to_millis(self.clock.now()),
+                temp_account=new.temp_account,
             )
             self.store.collection(USERS).insert(user)
             # RSpace initialises an account on first use; the fake does it at once.

@@ -56,6 +56,8 @@ USER_KEYS = {
     "apiAccess",
     "piRole",
     "sysadminRole",
+    "created",
+    "tempAccount",
 }
 APP_KEYS = {"name", "owner", "clientId", "clientSecret"}
 DOCUMENT_KEYS = {"owner", "name", "tags", "fields", "created", "lastModified", "folder", "form"}
@@ -88,9 +90,11 @@ class SeedReport:
     generated_credentials: list[CreatedApp] = field(default_factory=list)
 
 
-def new_user_from_entry(entry: Mapping[str, Any]) -> NewUser:
+def new_user_from_entry(entry: Mapping[str, Any], where: str = "user") -> NewUser:
     """A user entry of the fixture format (camelCase keys, already checked) as a NewUser."""
     return NewUser(
+        created=_timestamp(dict(entry), "created", where),
+        temp_account=bool(entry.get("tempAccount", False)),
         username=entry["username"],
         password=entry["password"],
         api_key=entry.get("apiKey"),
@@ -232,9 +236,9 @@ def seed(
         _check_keys(entry, USER_KEYS, {"username", "password"}, where)
         for key in ("apiKey", "email", "firstName", "lastName"):
             _optional(entry, key, str, where)
-        for key in ("accountLocked", "apiAccess", "piRole", "sysadminRole"):
+        for key in ("accountLocked", "apiAccess", "piRole", "sysadminRole", "tempAccount"):
             _optional(entry, key, bool, where)
-        new_user = new_user_from_entry(entry)
+        new_user = new_user_from_entry(entry, where)
         try:
             directory.create_user(new_user)
         except ApiProblem as exc:

@@ -24,6 +24,18 @@ class User:
     api_inbox_folder_id: int = 0
     has_pi_role: bool = False
     has_sysadmin_role: bool = False
+    #: A sysadmin's enable/disable (``/sysadmin/users/{id}/enable``); a disabled account is
+    #: refused as a locked one is.
+    enabled: bool = True
+    #: When the account was made (``creationDate``), ``None`` for one made before it was kept.
+    created: datetime | None = None
+    #: A temporary account (``tempAccount``): RSpace's sign-up trial accounts.
+    temp_account: bool = False
+
+    @property
+    def blocked(self) -> bool:
+        """Locked (``accountLocked``) or disabled (not ``enabled``): RSpace refuses both."""
+        return self.account_locked or not self.enabled
 
 
 @dataclass

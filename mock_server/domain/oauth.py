@@ -187,7 +187,7 @@ class TokenService:
         if not user.api_access:
             raise AuthenticationFailed(f"User '{user.username}' doesn't have access to API")
         # RSpace checks the lock before the password.
-        if user.account_locked:
+        if user.blocked:
             raise AuthenticationFailed(
                 f"User '{user.username}' has their account locked or disabled."
             )

@@ -103,6 +103,8 @@ _USER_ENTRY_PROPERTIES: dict[str, JsonSchema] = {
     "apiAccess": _NULLABLE_BOOL,
     "piRole": _NULLABLE_BOOL,
     "sysadminRole": _NULLABLE_BOOL,
+    "tempAccount": _NULLABLE_BOOL,
+    "created": {"anyOf": [_TIME, {"type": "null"}], "description": "Default: now"},
 }
 NEW_USER = _object(_USER_ENTRY_PROPERTIES, "username", "password")
 
@@ -118,6 +120,9 @@ USER: JsonSchema = _object(
         "apiAccess": {"type": "boolean"},
         "piRole": {"type": "boolean"},
         "sysadminRole": {"type": "boolean"},
+        "enabled": {"type": "boolean"},
+        "tempAccount": {"type": "boolean"},
+        "created": {"type": ["string", "null"]},
     },
     "id",
     "username",
@@ -129,6 +134,9 @@ USER: JsonSchema = _object(
     "apiAccess",
     "piRole",
     "sysadminRole",
+    "enabled",
+    "tempAccount",
+    "created",
 )
 USERS = _list_of("users", USER)
 USER_CHANGES = _or_null(_object({"accountLocked": _NULLABLE_BOOL, "apiAccess": _NULLABLE_BOOL}))

@@ -14,6 +14,7 @@ from ..domain.store import Store
 from ..runtime import MockRSpace, build_mock
 from ..settings import Settings
 from . import (
+    accounts_router,
     api_router,
     files_router,
     folders_router,
@@ -57,6 +58,7 @@ RSPACE_ROUTERS = (
     forms_router.router,
     groups_router.router,
     sharing_router.router,
+    accounts_router.router,
 )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from ..domain.accounts import UserListing
 from ..domain.documents import ListingRequest
 from ..domain.errors import ApiProblem
 from ..domain.files import FileListing
@@ -586,4 +587,39 @@ def document_shares(report: DocumentShareReport) -> dict[str, Any]:
         "sharedDocName": report.item.name,
         "notebookShares": [located(p) for p in report.notebook_shares],
         "directShares": [located(p) for p in report.direct_shares],
+    }
+
+
+def user_listing(listing: UserListing, api_base: str) -> dict[str, Any]:
+    """``ApiSysadminUserSearchResult``: users as ``ApiUser`` (no workbench), its links repeat
+    the filters."""
+
+    def query(page: int) -> str:
+        params: list[tuple[str, str]] = []
+        if listing.page_size != DEFAULT_PAGE_SIZE:
+            params.append(("pageSize", str(listing.page_size)))
+        params.append(("pageNumber", str(page)))
+        if listing.order_by != "creationDate asc":
+            params.append(("orderBy", listing.order_by))
+        for name, day in (
+            ("createdBefore", listing.created_before),
+            ("lastLoginBefore", listing.last_login_before),
+        ):
+            if day is not None:
+                params.append((name, day.isoformat()))
+        if not listing.temp_only:
+            params.append(("tempAccountsOnly", "false"))
+        return urlencode(params, quote_via=quote)
+
+    return {
+        "totalHits": listing.total,
+        "pageNumber": listing.page_number,
+        "users": [user_info(u) for u in listing.users],
+        "_links": navigation_links(
+            f"{api_base}/sysadmin/users",
+            listing.page_number,
+            listing.page_size,
+            listing.total,
+            query,
+        ),
     }
