@@ -30,6 +30,7 @@ from .domain.models import SystemSwitches
 from .domain.oauth import TokenService
 from .domain.permissions import Permissions
 from .domain.sharing import SharingService
+from .domain.snippets import SnippetService
 from .domain.store import Store
 from .domain.system import load_switches, save_switches
 from .settings import Settings
@@ -108,6 +109,7 @@ class MockRSpace:
         self.directory = Directory(self.store, self.credentials, self.folders)
         self.groups = GroupService(self.store, self.clock, self.folders, self.permissions)
         self.sharing = SharingService(self.store, self.clock, self.folders, self.permissions)
+        self.snippets = SnippetService(self.store, self.clock, self.folders, self.permissions)
         self.accounts = AccountService(self.store, self.directory, self.groups)
         self.forms = FormService(self.store, self.clock)
         self.documents = DocumentService(
@@ -177,6 +179,7 @@ class MockRSpace:
                 source,
                 files=self.files,
                 groups=self.groups,
+                snippets=self.snippets,
                 base=base,
             )
         self.fixture_data = data

@@ -175,4 +175,5 @@ def test_default_fixtures_load() -> None:
     mock = build_mock(Settings(random_seed=1))
     assert mock.seed_report.users == 6 and mock.seed_report.documents == 10
     assert mock.seed_report.groups == 1 and mock.seed_report.forms == 1
+    assert mock.seed_report.snippets == 1
     assert mock.seed_report.generated_credentials == []

@@ -16,6 +16,7 @@ from ..domain.fixtures import (
     FILE_KEYS,
     FOLDER_KEYS,
     FORM_KEYS,
+    SNIPPET_KEYS,
     USER_KEYS,
     FixtureError,
     SeedReport,
@@ -190,6 +191,7 @@ class MockControl:
             ],
             "groups": report.groups,
             "forms": report.forms,
+            "snippets": report.snippets,
             "documents": report.documents,
             "generatedCredentials": [
                 {
@@ -347,6 +349,22 @@ class MockControl:
             "owner": user.username,
             "formState": form.form_state,
             "fields": len(form.fields),
+        }
+
+    def create_snippet(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A snippet in the owner's Gallery/Snippets (as in fixtures)."""
+        _check(data, SNIPPET_KEYS, ("owner", "name"))
+        _check_types(data, ("owner", "name", "content"))
+        user = self._user(data["owner"])
+        try:
+            snippet = self.mock.snippets.create(user, data["name"], data.get("content") or "")
+        except ApiProblem as exc:
+            raise _problem(exc) from None
+        return {
+            "id": snippet.id,
+            "globalId": snippet.global_id,
+            "name": snippet.name,
+            "owner": user.username,
         }
 
     def create_folder(self, data: dict[str, Any]) -> dict[str, Any]:

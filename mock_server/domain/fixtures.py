@@ -18,6 +18,9 @@ document goes into its ``folder`` (default: the Api Inbox). A document's field c
 file of the fixtures by its ``ref`` (default: its name) in a marker, ``<fileId=gel.png>``; it
 becomes the file's id, and then the attachment HTML any ``<fileId=N>`` becomes.
 
+A snippet has an ``owner``, a ``name`` and its ``content`` (HTML); it goes into the owner's
+``Gallery/Snippets``.
+
 A bad file stops the start with one message naming the file, the entry and the problem.
 """
 
@@ -43,6 +46,7 @@ from .forms import SYSTEM_OWNER_ID, FormService
 from .groups import GROUP_OWNER, GroupService, NewGroup, NewMember
 from .models import Folder, Form, User
 from .permissions import LAB_ADMIN, LAB_GROUP, PI
+from .snippets import SnippetService
 from .text import json_value_problem
 
 USER_KEYS = {
@@ -67,7 +71,8 @@ FORM_STATES = ("NEW", "PUBLISHED", "UNPUBLISHED")
 FOLDER_KEYS = {"owner", "path", "notebook"}
 FILE_KEYS = {"owner", "name", "folder", "caption", "text", "base64", "path", "ref"}
 GROUP_KEYS = {"name", "type", "pi", "members", "labAdmins", "labAdminsViewAll", "owners"}
-SECTIONS = ("users", "apps", "groups", "forms", "folders", "files", "documents")
+SNIPPET_KEYS = {"owner", "name", "content"}
+SECTIONS = ("users", "apps", "groups", "forms", "folders", "files", "snippets", "documents")
 #: ``<fileId=REF>`` where REF is not a number: a file of the fixtures.
 _FILE_REF = re.compile(r"<fileId=([^>]*[^>\d][^>]*)>")
 
@@ -86,6 +91,7 @@ class SeedReport:
     documents: int = 0
     folders: int = 0
     files: int = 0
+    snippets: int = 0
     apps: list[CreatedApp] = field(default_factory=list)
     generated_credentials: list[CreatedApp] = field(default_factory=list)
 
@@ -205,6 +211,7 @@ def seed(
     *,
     files: FileService | None = None,
     groups: GroupService | None = None,
+    snippets: SnippetService | None = None,
     base: Path | None = None,
 ) -> SeedReport:
     """Create everything ``data`` describes. Raises :class:`FixtureError` at the first problem.
@@ -314,6 +321,19 @@ def seed(
             raise FixtureError(f"{where}: {explain(exc)}") from None
         refs[(owner.username, entry.get("ref") or entry["name"])] = made.id
         report.files += 1
+
+    if sections["snippets"] and snippets is None:
+        raise FixtureError(f"{source}: snippets need the snippet service")
+    for index, entry in enumerate(sections["snippets"]):
+        where = _where(source, "snippets", index, entry)
+        _check_keys(entry, SNIPPET_KEYS, {"owner", "name"}, where)
+        content = _optional(entry, "content", str, where) or ""
+        assert snippets is not None
+        try:
+            snippets.create(_owner(directory, entry, where), entry["name"], content)
+        except ApiProblem as exc:
+            raise FixtureError(f"{where}: {explain(exc)}") from None
+        report.snippets += 1
 
     for index, entry in enumerate(sections["documents"]):
         where = _where(source, "documents", index, entry)

@@ -31,8 +31,8 @@ from .errors import (
     UnreadableBody,
     ValidationFailed,
 )
-from .kinds import DOCUMENTS, FOLDERS, MEDIA_FILES, SHARES, USERS
-from .models import Document, Folder, MediaFile, User
+from .kinds import DOCUMENTS, FOLDERS, MEDIA_FILES, SHARES, SNIPPETS, USERS
+from .models import Document, Folder, MediaFile, Snippet, User
 from .paging import check_sort, parse_paging, truncate_to_millis
 from .permissions import Permissions
 from .store import Store
@@ -328,7 +328,10 @@ class FolderService:
     def in_shared_space(self, user: User, folder: Folder) -> bool:
         """Whether the folder is, or is in, the shared folder of one of the user's groups or a
         share folder of theirs (where members may also make folders)."""
-        group_roots = {g.shared_folder_id for g in self.permissions.groups_of(user.id)}
+        groups = self.permissions.groups_of(user.id)
+        group_roots = {g.shared_folder_id for g in groups} | {
+            g.shared_snippet_folder_id for g in groups
+        }
         current: Folder | None = folder
         for _ in range(MAX_TREE_DEPTH):
             if current is None:
@@ -597,24 +600,27 @@ class FolderService:
         if not (folder.system and folder.owner_id == viewer.id):
             return []
         parent = self.parent_of(folder)
-        if parent is None or parent.name != SHARED or not parent.system:
+        if parent is None or not parent.system or parent.name not in (SHARED, SNIPPETS_SHARED):
             return []
+        snippets = parent.name == SNIPPETS_SHARED
+        name = folder.name.removeprefix("SNIPPETS_") if snippets else folder.name
         linked: list[Folder] = []
-        if folder.name == "IndividualShareItems":
+        if name == "IndividualShareItems":
             for share_folder in self._share_folders_of(viewer):
-                if share_folder.parent_id != folder.id:
+                if share_folder.parent_id != folder.id and share_folder.gallery == snippets:
                     linked.append(share_folder)
             return linked
-        kind = {v: k for k, v in _GROUP_SHARED_PARENT.items()}.get(folder.name)
+        kind = {v: k for k, v in _GROUP_SHARED_PARENT.items()}.get(name)
         if kind is None:
             return []
         for group in self.permissions.groups_of(viewer.id):
             if group.type != kind:
                 continue
-            shared = self.folders.get(group.shared_folder_id)
+            folder_id = group.shared_snippet_folder_id if snippets else group.shared_folder_id
+            shared = self.folders.get(folder_id)
             if shared is not None and shared.parent_id != folder.id:
                 linked.append(shared)
-        if kind == "LAB_GROUP":
+        if kind == "LAB_GROUP" and not snippets:
             users = self.store.collection(USERS)
             for member_id in self.permissions.overseen(viewer.id):
                 member = users.get(member_id)
@@ -652,6 +658,10 @@ class FolderService:
             notebook = self.folders.get(share.item_id)
             if notebook is not None and not notebook.deleted:
                 items.append(_folder_item(notebook))
+                continue
+            snippet = self.store.collection(SNIPPETS).get(share.item_id)
+            if snippet is not None and not snippet.deleted:
+                items.append(_snippet_item(snippet))
         return items
 
     def _children(self, viewer: User, folder: Folder, wanted: set[str]) -> list[TreeItem]:
@@ -675,6 +685,10 @@ class FolderService:
             for file in self.store.collection(MEDIA_FILES).select(parent_folder_id=folder.id):
                 if not file.deleted:
                     items.append(_file_item(file))
+        if not wanted or "snippet" in wanted:
+            for snippet in self.store.collection(SNIPPETS).select(parent_folder_id=folder.id):
+                if not snippet.deleted:
+                    items.append(_snippet_item(snippet))
         return items
 
 
@@ -696,6 +710,18 @@ def _folder_item(folder: Folder) -> TreeItem:
         owner_id=folder.owner_id,
         system=None if folder.notebook else folder.system,
         shared=None if folder.notebook else folder.shared,
+    )
+
+
+def _snippet_item(snippet: Snippet) -> TreeItem:
+    return TreeItem(
+        id=snippet.id,
+        global_id=snippet.global_id,
+        name=snippet.name,
+        created=snippet.created,
+        last_modified=snippet.last_modified,
+        type="SNIPPET",
+        owner_id=snippet.owner_id,
     )
 
 

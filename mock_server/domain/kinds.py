@@ -16,6 +16,7 @@ from .models import (
     MediaFile,
     OAuthApp,
     Share,
+    Snippet,
     TokenRow,
     User,
 )
@@ -153,6 +154,14 @@ SHARES: Kind[Share] = Kind(
     lookups=("item_id", "owner_id", "target_id", "folder_id"),
 )
 
+#: Snippets, found by owner and by folder.
+SNIPPETS: Kind[Snippet] = Kind(
+    name="snippet",
+    type=Snippet,
+    key=("id",),
+    lookups=("owner_id", "parent_folder_id"),
+)
+
 ALL_KINDS: tuple[Kind[Any], ...] = (
     USERS,
     APPS,
@@ -165,4 +174,5 @@ ALL_KINDS: tuple[Kind[Any], ...] = (
     FORM_ICONS,
     GROUPS,
     SHARES,
+    SNIPPETS,
 )

@@ -334,3 +334,22 @@ class Share:
     #: Where the recipients find it: the group's shared folder (or a folder in it), or the
     #: ``<userA>-<userB>`` folder of a share with a user.
     folder_id: int = 0
+
+
+@dataclass
+class Snippet:
+    """A snippet (RSpace's ``Snippet``, global id ``ST``): a piece of document content kept
+    in the Gallery's ``Snippets`` folder to paste into documents."""
+
+    id: int
+    owner_id: int
+    name: str
+    content: str
+    created: datetime
+    last_modified: datetime
+    parent_folder_id: int
+    deleted: bool = False
+
+    @property
+    def global_id(self) -> str:
+        return f"ST{self.id}"

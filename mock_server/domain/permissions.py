@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .kinds import FOLDERS, GROUPS, SHARES, USERS
-from .models import Document, Folder, Group, Share, User
+from .models import Document, Folder, Group, Share, Snippet, User
 from .store import Store
 
 READ = "READ"
@@ -138,6 +138,14 @@ class Permissions:
         if notebook.owner_id == user.id:
             return OWNER_ACCESS
         return self._by_shares_and_role(user, notebook.owner_id, [notebook.id])
+
+    def may_read_snippet(self, user: User, snippet: Snippet) -> bool:
+        """The owner, a recipient of a share of it, or a sysadmin (no PI reads a snippet)."""
+        if snippet.deleted:
+            return False
+        if snippet.owner_id == user.id or user.has_sysadmin_role:
+            return True
+        return bool(self.shares_reaching(user.id, snippet.id))
 
     def _by_shares_and_role(self, user: User, owner_id: int, item_ids: list[int]) -> Access:
         permissions = {s.permission for i in item_ids for s in self.shares_reaching(user.id, i)}

@@ -35,7 +35,7 @@ from .errors import (
     ValidationFailed,
 )
 from .folders import FolderService
-from .kinds import DOCUMENTS, FOLDERS, GROUPS, SHARES, USERS
+from .kinds import DOCUMENTS, FOLDERS, GROUPS, SHARES, SNIPPETS, USERS
 from .models import Document, Folder, Group, Share, User
 from .paging import parse_paging, truncate_to_millis
 from .permissions import EDIT, READ, Permissions
@@ -191,6 +191,7 @@ class SharedItem:
     name: str
     owner_id: int
     notebook: bool
+    snippet: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,9 @@ class SharingService:
         folder = self.store.collection(FOLDERS).get(item_id)
         if folder is not None and folder.notebook and not folder.deleted:
             return SharedItem(folder.id, folder.name, folder.owner_id, notebook=True)
+        snippet = self.store.collection(SNIPPETS).get(item_id)
+        if snippet is not None and not snippet.deleted:
+            return SharedItem(snippet.id, snippet.name, snippet.owner_id, False, snippet=True)
         return None
 
     # -- POST /share ---------------------------------------------------------------------
@@ -325,7 +329,7 @@ class SharingService:
             raise _CannotShare(f"Unauthorized attempt by [{user.username}] to share with user")
         if other.id == user.id or self._already_shared(item, recipient):
             return recipient, None
-        return recipient, self._individual_folder(user, other).id
+        return recipient, self._individual_folder(user, other, snippets=item.snippet).id
 
     def _already_shared(self, item: SharedItem, recipient: Recipient) -> bool:
         return any(
@@ -339,12 +343,13 @@ class SharingService:
         """``getGroupShareTargetFolder``: the folder asked for when it is in the group's
         folder, else the group's folder; a notebook there must be editable and not the item
         owner's own."""
-        if folder_id is None or folder_id == group.shared_folder_id:
-            return group.shared_folder_id
+        root = group.shared_snippet_folder_id if item.snippet else group.shared_folder_id
+        if folder_id is None or folder_id == root:
+            return root
         folders = self.store.collection(FOLDERS)
         target = folders.get(folder_id)
-        if target is None or not self._below(target, group.shared_folder_id):
-            return group.shared_folder_id
+        if target is None or not self._below(target, root):
+            return root
         if target.notebook:
             if not self.permissions.of_notebook(user, target).edit:
                 raise _CannotShare(f"{user.username} made unauthorised attempt to share a record")
@@ -371,11 +376,13 @@ class SharingService:
             pending.extend(s.folder_id for s in self.shares.select(item_id=current_id))
         return False
 
-    def _individual_folder(self, sharer: User, recipient: User) -> Folder:
+    def _individual_folder(self, sharer: User, recipient: User, *, snippets: bool) -> Folder:
         """The ``<a>-<b>`` folder (usernames in order) the two users share items in, made the
         first time one shares with the other."""
-        parent = self.folders.shared_tree_folder(sharer, INDIVIDUAL_SHARE_ITEMS, snippets=False)
-        other = self.folders.shared_tree_folder(recipient, INDIVIDUAL_SHARE_ITEMS, snippets=False)
+        parent = self.folders.shared_tree_folder(sharer, INDIVIDUAL_SHARE_ITEMS, snippets=snippets)
+        other = self.folders.shared_tree_folder(
+            recipient, INDIVIDUAL_SHARE_ITEMS, snippets=snippets
+        )
         name = "-".join(sorted((sharer.username, recipient.username), key=java_string_order))
         for place in (parent, other):
             for folder in self.store.collection(FOLDERS).select(parent_id=place.id):
@@ -586,6 +593,9 @@ class SharingService:
         if share.target_type == "GROUP":
             group = self.store.collection(GROUPS).get(share.target_id)
             if group is not None:
+                item = self.item(share.item_id)
+                if item is not None and item.snippet:
+                    return group.shared_snippet_folder_id
                 return group.shared_folder_id
         return share.folder_id
 

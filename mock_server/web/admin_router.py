@@ -73,6 +73,7 @@ def index() -> JsonObject:
             "POST /_mock/forms",
             "POST /_mock/documents",
             "POST /_mock/folders",
+            "POST /_mock/snippets",
             "POST /_mock/files",
             "GET|PATCH /_mock/settings",
             "GET /_mock/clock",
@@ -197,6 +198,18 @@ def list_groups(request: Request) -> JsonObject:
 )
 def create_group(request: Request, body: Any = Body(...)) -> JsonObject:
     return control(request).create_group(_object(body))
+
+
+@router.post(
+    "/snippets",
+    status_code=201,
+    openapi_extra={
+        **S.answers(201, "The snippet", S.CREATED_SNIPPET, 400, 404),
+        **S.body(S.NEW_SNIPPET),
+    },
+)
+def create_snippet(request: Request, body: Any = Body(...)) -> JsonObject:
+    return control(request).create_snippet(_object(body))
 
 
 @router.post(

@@ -305,6 +305,7 @@ SEED_REPORT = _object(
         "apps": {"type": "array", "items": _CREDENTIALS},
         "groups": {"type": "integer", "minimum": 0},
         "forms": {"type": "integer", "minimum": 0},
+        "snippets": {"type": "integer", "minimum": 0},
         "documents": {"type": "integer", "minimum": 0},
         "generatedCredentials": {"type": "array", "items": _CREDENTIALS},
     },
@@ -312,6 +313,7 @@ SEED_REPORT = _object(
     "apps",
     "groups",
     "forms",
+    "snippets",
     "documents",
     "generatedCredentials",
 )
@@ -563,6 +565,25 @@ GROUP: JsonSchema = _object(
     "members",
 )
 GROUPS = _list_of("groups", GROUP)
+
+NEW_SNIPPET = _object(
+    {"owner": _TEXT, "name": {**_TEXT, "maxLength": 255}, "content": _NULLABLE_TEXT},
+    "owner",
+    "name",
+)
+NEW_SNIPPET["title"] = "AdminSnippetPost"
+CREATED_SNIPPET = _object(
+    {
+        "id": {"type": "integer"},
+        "globalId": {"type": "string", "pattern": r"^ST\d+$"},
+        "name": {"type": "string"},
+        "owner": {"type": "string"},
+    },
+    "id",
+    "globalId",
+    "name",
+    "owner",
+)
 
 NEW_FOLDER = _object(
     {"owner": _TEXT, "path": _TEXT, "notebook": _NULLABLE_BOOL},

@@ -22,6 +22,7 @@ from . import (
     groups_router,
     oauth_router,
     sharing_router,
+    snippets_router,
 )
 from .admin_router import AdminMount
 from .browser_guard import BrowserGuard
@@ -59,6 +60,7 @@ RSPACE_ROUTERS = (
     groups_router.router,
     sharing_router.router,
     accounts_router.router,
+    snippets_router.router,
 )
 
 

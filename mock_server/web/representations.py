@@ -25,6 +25,7 @@ from ..domain.models import (
     GroupMember,
     MediaFile,
     Share,
+    Snippet,
     User,
 )
 from ..domain.oauth import IssuedTokens
@@ -416,6 +417,7 @@ _TREE_LINK_PATHS = {
     "NOTEBOOK": "folders",
     "DOCUMENT": "documents",
     "MEDIA": "files",
+    "SNIPPET": "snippets",
 }
 
 
@@ -622,4 +624,16 @@ def user_listing(listing: UserListing, api_base: str) -> dict[str, Any]:
             listing.total,
             query,
         ),
+    }
+
+
+def snippet_json(snippet: Snippet, owner: User, api_base: str) -> dict[str, Any]:
+    """``ApiSnippet``: its owner as ``ApiUser`` and its ``self`` link."""
+    return {
+        "id": snippet.id,
+        "globalId": snippet.global_id,
+        "name": snippet.name,
+        "owner": user_info(owner),
+        "content": snippet.content,
+        "_links": [link(f"{api_base}/snippets/{snippet.id}", "self")],
     }
