@@ -15,6 +15,7 @@ from .admin.instrument_kinds import INSTRUMENT_KINDS
 from .admin.instruments import Instruments
 from .clock import Clock
 from .domain.accounts import AccountService
+from .domain.activity import ActivityService, AuditTrail
 from .domain.authentication import ApiAuthenticator
 from .domain.credentials import CredentialFactory
 from .domain.directory import Directory
@@ -105,15 +106,20 @@ class MockRSpace:
         self.credentials = CredentialFactory(settings.random_seed)
         self.jwt_codec = JwtCodec(self._jwt_key())
         self.permissions = Permissions(self.store)
-        self.folders = FolderService(self.store, self.clock, self.permissions)
+        #: What RSpace's audit trail records of the changes the rules make.
+        self.audit = AuditTrail(self.store, self.clock)
+        self.folders = FolderService(self.store, self.clock, self.permissions, self.audit)
         self.directory = Directory(self.store, self.credentials, self.folders)
         self.groups = GroupService(self.store, self.clock, self.folders, self.permissions)
-        self.sharing = SharingService(self.store, self.clock, self.folders, self.permissions)
+        self.sharing = SharingService(
+            self.store, self.clock, self.folders, self.permissions, self.audit
+        )
+        self.activity = ActivityService(self.store, self.clock, self.audit, self.permissions)
         self.snippets = SnippetService(self.store, self.clock, self.folders, self.permissions)
         self.accounts = AccountService(self.store, self.directory, self.groups)
         self.forms = FormService(self.store, self.clock)
         self.documents = DocumentService(
-            self.store, self.clock, self.folders, self.forms, self.permissions
+            self.store, self.clock, self.folders, self.forms, self.permissions, self.audit
         )
         self.files = FileService(self.store, self.clock, self.folders)
         self.tokens = TokenService(

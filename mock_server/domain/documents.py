@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
+from .activity import AuditTrail
 from .attachments import Linker, MarkedField, has_markers, readable_files, shown_file_ids
 from .bodies import json_object, long_value, string_value
 from .document_query import (
@@ -456,9 +457,12 @@ class DocumentService:
         folders: FolderService,
         forms: FormService,
         permissions: Permissions,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
+        #: Where creations, changes and deletions are recorded.
+        self.audit = audit or AuditTrail(store, clock)
         #: Who may read and change which documents.
         self.permissions = permissions
         #: Where new documents may go.
@@ -748,6 +752,10 @@ class DocumentService:
             for field in document.fields:
                 field.file_ids = readable_files(self.store, user.id, shown_file_ids(field.content))
             self.store.collection(DOCUMENTS).insert(document)
+            # RecordApiManagerImpl: CREATE of the new document, then WRITE of its content.
+            self.audit.record_change(user, "CREATE", document, version=1)
+            if document.version > 1:
+                self.audit.record_change(user, "WRITE", document)
             return document
 
     def _expanded(self, linker: Linker, field_id: int, content: str) -> str:
@@ -780,9 +788,13 @@ class DocumentService:
             if isinstance(changes.name, str) and changes.name.strip():
                 new_name = _rename(changes.name)
                 if new_name != document.name:
+                    old_name = document.name
                     document.name = new_name
                     document.version += 1
                     document.last_modified = now
+                    self.audit.record_change(
+                        user, "RENAME", document, **{"from": old_name, "to": new_name}
+                    )
             if isinstance(changes.tags, str):  # null or a missing key: the tags are kept
                 old = document.tags or ""
                 if old.strip() or changes.tags.strip():
@@ -793,6 +805,7 @@ class DocumentService:
             if saved:
                 document.version += 1
                 document.last_modified = now
+                self.audit.record_change(user, "WRITE", document)
             self.store.collection(DOCUMENTS).put(document)
             return document
 
@@ -883,3 +896,4 @@ class DocumentService:
             document.deleted = True
             self.store.collection(DOCUMENTS).put(document)
             self.store.collection(SHARES).delete_where(item_id=document.id)
+            self.audit.record_change(user, "DELETE", document)

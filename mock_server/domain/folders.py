@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..clock import Clock
+from .activity import AuditTrail, record_data
 from .bodies import json_object, long_value
 from .errors import (
     ApiProblem,
@@ -118,12 +119,20 @@ class TreeListing:
 
 
 class FolderService:
-    def __init__(self, store: Store, clock: Clock, permissions: Permissions | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        permissions: Permissions | None = None,
+        audit: AuditTrail | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.folders = store.collection(FOLDERS)
         #: Who may open another user's folders (groups' shared folders, shared notebooks).
         self.permissions = permissions or Permissions(store)
+        #: Where deletions and moves are recorded.
+        self.audit = audit or AuditTrail(store, clock)
 
     def now(self) -> datetime:
         return truncate_to_millis(self.clock.now())
@@ -463,6 +472,7 @@ class FolderService:
                 current.deleted = True
                 self.folders.put(current)
                 shares.delete_where(item_id=current.id)
+                self.audit.record_change(user, "DELETE", current)
                 for child in self.folders.select(parent_id=current.id):
                     if not child.deleted:
                         pending.append(child)
@@ -471,6 +481,7 @@ class FolderService:
                         document.deleted = True
                         documents.put(document)
                         shares.delete_where(item_id=document.id)
+                        self.audit.record_change(user, "DELETE", document)
                 for file in files.select(parent_folder_id=current.id):
                     if not file.deleted:
                         file.deleted = True
@@ -515,12 +526,14 @@ class FolderService:
             current_parent = document.parent_folder_id if document else folder.parent_id  # type: ignore[union-attr]
             if current_parent == target.id:
                 raise IllegalArgument(f"Record with ID: {request.doc_id} already in target folder")
+            source = self.folders.get(current_parent) if current_parent is not None else None
             if document is not None:
                 document.parent_folder_id = target.id
                 document.grand_parent_id = (
                     target.parent_id if target.parent_id is not None else user.home_folder_id
                 )
                 documents.put(document)
+                self._record_move(user, document, source, target)
                 return
             assert folder is not None
             if folder.system or target.notebook or folder.gallery != target.gallery:
@@ -532,6 +545,17 @@ class FolderService:
                 ancestor = self.parent_of(ancestor)
             folder.parent_id = target.id
             self.folders.put(folder)
+            self._record_move(user, folder, source, target)
+
+    def _record_move(
+        self, user: User, moved: Document | Folder, source: Folder | None, target: Folder
+    ) -> None:
+        """``MoveAuditEvent``: the record, and the folders it went from and to."""
+        places = {
+            "from": {"data": record_data(source)} if source is not None else None,
+            "to": {"data": record_data(target)},
+        }
+        self.audit.record_change(user, "MOVE", moved, **places)
 
     # -- where a new document goes ------------------------------------------------------------
 

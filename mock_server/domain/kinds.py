@@ -7,6 +7,7 @@ from typing import Any
 
 from .document_query import search_text
 from .models import (
+    AuditEvent,
     Document,
     FileContent,
     Folder,
@@ -162,6 +163,14 @@ SNIPPETS: Kind[Snippet] = Kind(
     lookups=("owner_id", "parent_folder_id"),
 )
 
+#: The audit trail, found by user.
+AUDIT_EVENTS: Kind[AuditEvent] = Kind(
+    name="audit_event",
+    type=AuditEvent,
+    key=("id",),
+    lookups=("user_id",),
+)
+
 ALL_KINDS: tuple[Kind[Any], ...] = (
     USERS,
     APPS,
@@ -175,4 +184,5 @@ ALL_KINDS: tuple[Kind[Any], ...] = (
     GROUPS,
     SHARES,
     SNIPPETS,
+    AUDIT_EVENTS,
 )

@@ -353,3 +353,20 @@ class Snippet:
     @property
     def global_id(self) -> str:
         return f"ST{self.id}"
+
+
+@dataclass
+class AuditEvent:
+    """One line of RSpace's audit trail: who did what to what, and when."""
+
+    id: int
+    user_id: int
+    username: str
+    full_name: str
+    #: ``AuditDomain``: ``RECORD``, ``FOLDER``, ``NOTEBOOK``, ``GROUP``, ``AUDIT``, ...
+    domain: str
+    #: ``AuditAction``: ``CREATE``, ``WRITE``, ``RENAME``, ``DELETE``, ``SHARE``, ...
+    action: str
+    timestamp: datetime
+    #: The audited object's properties as RSpace writes them: JSON text.
+    payload: str

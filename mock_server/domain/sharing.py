@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock
+from .activity import AuditTrail
 from .bodies import json_object, long_value, string_value
 from .errors import (
     ApiProblem,
@@ -36,7 +37,7 @@ from .errors import (
 )
 from .folders import FolderService
 from .kinds import DOCUMENTS, FOLDERS, GROUPS, SHARES, SNIPPETS, USERS
-from .models import Document, Folder, Group, Share, User
+from .models import Document, Folder, Group, Share, Snippet, User
 from .paging import parse_paging, truncate_to_millis
 from .permissions import EDIT, READ, Permissions
 from .store import Store
@@ -230,12 +231,18 @@ class DocumentShareReport:
 
 class SharingService:
     def __init__(
-        self, store: Store, clock: Clock, folders: FolderService, permissions: Permissions
+        self,
+        store: Store,
+        clock: Clock,
+        folders: FolderService,
+        permissions: Permissions,
+        audit: AuditTrail,
     ) -> None:
         self.store = store
         self.clock = clock
         self.folders = folders
         self.permissions = permissions
+        self.audit = audit
         self.shares = store.collection(SHARES)
 
     def now(self) -> datetime:
@@ -274,6 +281,7 @@ class SharingService:
                     refused.append(exc)
                     continue
                 first: Share | None = None
+                shared_with: list[dict[str, Any]] = []
                 for recipient, folder_id in plan:
                     if folder_id is None:
                         continue  # already shared with them
@@ -289,8 +297,12 @@ class SharingService:
                     )
                     self.shares.insert(share)
                     first = first or share
+                    shared_with.append(_config_element(recipient, folder_id))
                 if first is not None:
                     made.append((first, item))
+                    record = self._record(item)
+                    if record is not None:
+                        self.audit.record_change(user, "SHARE", record, sharing=shared_with)
             if refused and not made:
                 into = [e for e in refused if isinstance(e, _CannotShareInto)]
                 if into:
@@ -520,6 +532,36 @@ class SharingService:
         with self.store.transaction():
             share = self._own_share(user, share_id)
             self.shares.delete(share.id)
+            self.audit.record(user, "GROUP", "UNSHARE", self._unshare_data(share))
+
+    def _record(self, item: SharedItem) -> Document | Folder | Snippet | None:
+        if item.snippet:
+            return self.store.collection(SNIPPETS).get(item.id)
+        if item.notebook:
+            return self.store.collection(FOLDERS).get(item.id)
+        return self.store.collection(DOCUMENTS).get(item.id)
+
+    def _unshare_data(self, share: Share) -> dict[str, Any]:
+        """What RSpace records of an unshare: the share (``RecordGroupSharing``)."""
+        record = self._record(self.item(share.item_id) or SharedItem(0, "", 0, False))
+        if share.target_type == "GROUP":
+            group = self.store.collection(GROUPS).get(share.target_id)
+            sharee = {
+                "oid": f"GP{share.target_id}",
+                "uniqueName": group.unique_name if group else "",
+            }
+        else:
+            user = self.store.collection(USERS).get(share.target_id)
+            sharee = {"oid": f"US{share.target_id}", "uniqueName": user.username if user else ""}
+        folder = self.store.collection(FOLDERS).get(share.folder_id)
+        return {
+            "id": share.id,
+            "sharedRecordId": {"globalIdentifier": record.global_id if record else None},
+            "sharee": sharee,
+            "targetFolderId": {"globalIdentifier": folder.global_id}
+            if folder is not None and folder.notebook
+            else None,
+        }
 
     def forget_item(self, item_id: int) -> None:
         """A deleted item is shared with no one any more."""
@@ -598,6 +640,23 @@ class SharingService:
                     return group.shared_snippet_folder_id
                 return group.shared_folder_id
         return share.folder_id
+
+
+def _config_element(recipient: Recipient, folder_id: int | None) -> dict[str, Any]:
+    """A ``ShareConfigElement`` as the audit trail records it."""
+    group = recipient.type == "GROUP"
+    return {
+        "userId": None if group else recipient.id,
+        "groupid": recipient.id if group else None,
+        "groupFolderId": folder_id if group else None,
+        "email": None,
+        "externalGroupId": None,
+        "operation": "write" if recipient.permission == EDIT else "read",
+        "autoshare": False,
+        "publicationSummary": None,
+        "displayContactDetails": False,
+        "publishOnInternet": False,
+    }
 
 
 def _full_name(user: User) -> str:

@@ -104,7 +104,14 @@ _USER_ENTRY_PROPERTIES: dict[str, JsonSchema] = {
     "piRole": _NULLABLE_BOOL,
     "sysadminRole": _NULLABLE_BOOL,
     "tempAccount": _NULLABLE_BOOL,
-    "created": {"anyOf": [_TIME, {"type": "null"}], "description": "Default: now"},
+    "created": {
+        "anyOf": [
+            # Within the clock's range (1970 to 9000), whatever the zone.
+            {**_TIME, "pattern": r"^(19[89]\d|[2-8]\d{3})" + _TIME["pattern"][6:]},
+            {"type": "null"},
+        ],
+        "description": "Default: now",
+    },
 }
 NEW_USER = _object(_USER_ENTRY_PROPERTIES, "username", "password")
 

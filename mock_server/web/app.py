@@ -15,6 +15,7 @@ from ..runtime import MockRSpace, build_mock
 from ..settings import Settings
 from . import (
     accounts_router,
+    activity_router,
     api_router,
     files_router,
     folders_router,
@@ -61,6 +62,7 @@ RSPACE_ROUTERS = (
     sharing_router.router,
     accounts_router.router,
     snippets_router.router,
+    activity_router.router,
 )
 
 

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from ..domain.accounts import UserListing
+from ..domain.activity import ActivityPage
 from ..domain.documents import ListingRequest
 from ..domain.errors import ApiProblem
 from ..domain.files import FileListing
@@ -636,4 +638,48 @@ def snippet_json(snippet: Snippet, owner: User, api_base: str) -> dict[str, Any]
         "owner": user_info(owner),
         "content": snippet.content,
         "_links": [link(f"{api_base}/snippets/{snippet.id}", "self")],
+    }
+
+
+def activity_listing(page: ActivityPage, api_base: str) -> dict[str, Any]:
+    """``ApiActivitySearchResult``: the events as ``ApiActivity``; its links repeat the search
+    (with ``dateFrom`` as it was moved)."""
+    query = page.query
+
+    def params(number: int) -> str:
+        pairs: list[tuple[str, str]] = []
+        if query.page_size != DEFAULT_PAGE_SIZE:
+            pairs.append(("pageSize", str(query.page_size)))
+        pairs.append(("pageNumber", str(number)))
+        if query.order_by != "date desc":
+            pairs.append(("orderBy", query.order_by))
+        if query.date_to is not None:
+            pairs.append(("dateTo", query.date_to.isoformat()))
+        if query.date_from is not None:
+            pairs.append(("dateFrom", query.date_from.isoformat()))
+        if query.oid:
+            pairs.append(("oid", query.oid))
+        pairs += [("actions", a) for a in query.actions]
+        pairs += [("domains", d) for d in query.domains]
+        pairs += [("usernames", u) for u in query.usernames]
+        return urlencode(pairs, quote_via=quote)
+
+    return {
+        "totalHits": page.total,
+        "pageNumber": query.page_number,
+        "activities": [
+            {
+                "username": event.username,
+                "fullName": event.full_name,
+                "domain": event.domain,
+                "action": event.action,
+                "timestamp": rspace_date(event.timestamp),
+                "payload": json.loads(event.payload),
+                "_links": [],
+            }
+            for event in page.events
+        ],
+        "_links": navigation_links(
+            f"{api_base}/activity", query.page_number, query.page_size, page.total, params
+        ),
     }
