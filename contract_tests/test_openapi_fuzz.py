@@ -85,6 +85,23 @@ def _config(api_key: str, *, over_real_port: bool) -> SchemathesisConfig:
                     "/api/v1/forms/{id}/icon",
                 )
             ),
+            *(
+                {
+                    # An export of a selection needs ids (the path says nothing of them), and
+                    # the ids of a user's or a group's export must be theirs to export:
+                    # RSpace's 422 and 401 are the documented answers.
+                    "include-name": f"POST {path}",
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": ["2XX", "401", "404", "422", "429"]
+                        }
+                    },
+                }
+                for path in (
+                    "/api/v1/export/{format}/{scope}",
+                    "/api/v1/export/{format}/{scope}/{id}",
+                )
+            ),
             {
                 # A schema-valid group may still break RSpace's rules for groups, which no
                 # schema states: one PI, who has the PI role; 1 to 20 members; users who exist.

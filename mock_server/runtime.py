@@ -16,10 +16,12 @@ from .admin.instruments import Instruments
 from .clock import Clock
 from .domain.accounts import AccountService
 from .domain.activity import ActivityService, AuditTrail
+from .domain.archive_sources import ArchiveSources
 from .domain.authentication import ApiAuthenticator
 from .domain.credentials import CredentialFactory
 from .domain.directory import Directory
 from .domain.documents import DocumentService
+from .domain.export import ExportService
 from .domain.files import FileService
 from .domain.fixtures import FixtureError, SeedReport, read_fixture_file, seed
 from .domain.folders import FolderService
@@ -116,6 +118,14 @@ class MockRSpace:
         )
         self.activity = ActivityService(self.store, self.clock, self.audit, self.permissions)
         self.snippets = SnippetService(self.store, self.clock, self.folders, self.permissions)
+        self.exports = ExportService(
+            self.store,
+            self.clock,
+            self.permissions,
+            ArchiveSources(self.store, self.permissions),
+            self.audit,
+            rspace_version=settings.rspace_version,
+        )
         self.accounts = AccountService(self.store, self.directory, self.groups)
         self.forms = FormService(self.store, self.clock)
         self.documents = DocumentService(

@@ -9,6 +9,8 @@ from .document_query import search_text
 from .models import (
     AuditEvent,
     Document,
+    ExportArchive,
+    ExportJob,
     FileContent,
     Folder,
     Form,
@@ -171,6 +173,21 @@ AUDIT_EVENTS: Kind[AuditEvent] = Kind(
     lookups=("user_id",),
 )
 
+#: Export jobs, found by who started them; their zips apart, so that a job's reading does not
+#: read its archive.
+EXPORT_JOBS: Kind[ExportJob] = Kind(
+    name="export_job",
+    type=ExportJob,
+    key=("id",),
+    lookups=("user_id",),
+)
+EXPORT_ARCHIVES: Kind[ExportArchive] = Kind(
+    name="export_archive",
+    type=ExportArchive,
+    key=("file_name",),
+    lookups=("job_id",),
+)
+
 ALL_KINDS: tuple[Kind[Any], ...] = (
     USERS,
     APPS,
@@ -185,4 +202,6 @@ ALL_KINDS: tuple[Kind[Any], ...] = (
     SHARES,
     SNIPPETS,
     AUDIT_EVENTS,
+    EXPORT_JOBS,
+    EXPORT_ARCHIVES,
 )

@@ -370,3 +370,33 @@ class AuditEvent:
     timestamp: datetime
     #: The audited object's properties as RSpace writes them: JSON text.
     payload: str
+
+
+@dataclass
+class ExportJob:
+    """An export (RSpace's Spring Batch ``exportDataJob``): it runs from ``started`` to
+    ``completes_at`` on the fake's clock; its archive is made when it starts."""
+
+    id: int
+    user_id: int
+    #: ``html`` or ``xml``.
+    export_format: str
+    #: ``USER``, ``GROUP`` or ``SELECTION``.
+    scope: str
+    started: datetime
+    completes_at: datetime
+    #: The zip's file name (``RSpace-...zip``).
+    file_name: str
+    size: int
+    #: CRC32 of the zip, as a decimal string.
+    checksum: str
+
+
+@dataclass
+class ExportArchive:
+    """An export's zip, downloadable until it expires."""
+
+    file_name: str
+    job_id: int
+    data: bytes
+    expires: datetime

@@ -17,6 +17,7 @@ from . import (
     accounts_router,
     activity_router,
     api_router,
+    export_router,
     files_router,
     folders_router,
     forms_router,
@@ -63,6 +64,7 @@ RSPACE_ROUTERS = (
     accounts_router.router,
     snippets_router.router,
     activity_router.router,
+    export_router.router,
 )
 
 
