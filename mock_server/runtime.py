@@ -127,7 +127,7 @@ class MockRSpace:
             rspace_version=settings.rspace_version,
         )
         self.accounts = AccountService(self.store, self.directory, self.groups)
-        self.forms = FormService(self.store, self.clock)
+        self.forms = FormService(self.store, self.clock, self.permissions)
         self.documents = DocumentService(
             self.store, self.clock, self.folders, self.forms, self.permissions, self.audit
         )

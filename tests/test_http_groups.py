@@ -157,3 +157,26 @@ def test_user_search_shows_strangers_without_their_private_details(client: TestC
         None,
     )
     assert zoe["firstName"] == "Zoe"
+
+
+def test_a_form_shared_with_the_owners_groups_is_read_by_their_members(client: TestClient) -> None:
+    alice = as_user("alice")
+    made = client.post(
+        "/api/v1/forms",
+        json={"name": "Lab form", "fields": [{"name": "Notes", "type": "Text"}]},
+        headers=alice,
+    ).json()
+    client.put(f"/api/v1/forms/{made['id']}/publish", headers=alice)
+    outsider = add_user(client, "zoe")
+    for headers in (as_user("bob"), outsider):
+        refused = client.get(f"/api/v1/forms/{made['id']}", headers=headers)
+        assert_api_error(refused, 401, 40101)
+    assert client.put(f"/api/v1/forms/{made['id']}/share", headers=alice).status_code == 200
+    assert client.get(f"/api/v1/forms/{made['id']}", headers=as_user("bob")).status_code == 200
+    listed = client.get("/api/v1/forms", params={"scope": "all"}, headers=as_user("bob")).json()
+    assert made["id"] in [f["id"] for f in listed["forms"]]
+    document = client.post(
+        "/api/v1/documents", json={"form": {"id": made["id"]}}, headers=as_user("bob")
+    )
+    assert document.status_code == 201, document.text
+    assert_api_error(client.get(f"/api/v1/forms/{made['id']}", headers=outsider), 401, 40101)

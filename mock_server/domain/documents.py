@@ -36,7 +36,7 @@ from .errors import (
     ValidationFailed,
 )
 from .form_fields import content_problems, default_content, format_problems, kept_content
-from .forms import FormService, can_read
+from .forms import FormService
 from .html_safelist import clean_field_html
 from .json_text import JsonTextError, parse_json
 from .kinds import DOCUMENTS, FOLDERS, SHARES, USERS
@@ -507,7 +507,7 @@ class DocumentService:
             )
             if form_id:
                 named = forms.get(int(term.query[2:]))
-                if named is None or caller is None or not can_read(caller, named):
+                if named is None or caller is None or not self.forms.readable(caller, named):
                     username = caller.username if caller else ""
                     raise AuthenticationFailed(
                         f"Either form {term.query} does not exist or {username} does not have "

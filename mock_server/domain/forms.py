@@ -12,7 +12,7 @@ the fake has groups it lets nobody else in (see the README).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -39,6 +39,7 @@ from .form_fields import (
 from .kinds import FORM_ICONS, FORMS, USERS
 from .models import Document, Form, FormField, FormIcon, User
 from .paging import check_sort, epoch_millis, parse_paging, truncate_to_millis
+from .permissions import Permissions
 from .store import Store
 
 #: ``ApiAbstractFormInfo``: a form (``FM``) or template (``IT``) global id, the whole string.
@@ -225,8 +226,12 @@ def unusable_form(form_id: object) -> IllegalArgument:
 # -- who may do what -----------------------------------------------------------------------
 
 
-def can_read(user: User, form: Form) -> bool:
-    return user.has_sysadmin_role or form.owner_id == user.id or form.world_permission != "NONE"
+def can_read(user: User, form: Form, colleagues: Collection[int] = ()) -> bool:
+    """The owner, a sysadmin, anyone for a form shared with everyone, and ``colleagues`` (the
+    users who share a group with the reader) for one shared with the owner's groups."""
+    if user.has_sysadmin_role or form.owner_id == user.id or form.world_permission != "NONE":
+        return True
+    return form.group_permission != "NONE" and form.owner_id in colleagues
 
 
 def can_write(user: User, form: Form) -> bool:
@@ -304,9 +309,18 @@ _ORDER_KEYS: dict[str, Callable[[Form], tuple[object, int]]] = {
 
 
 class FormService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, permissions: Permissions | None = None) -> None:
         self.store = store
         self.clock = clock
+        #: Who shares a group with whom (a form shared with its owner's groups).
+        self.permissions = permissions or Permissions(store)
+
+    def colleagues(self, user: User) -> set[int]:
+        """The users who share a group with ``user``."""
+        return {i for g in self.permissions.groups_of(user.id) for i in g.member_ids}
+
+    def readable(self, user: User, form: Form) -> bool:
+        return can_read(user, form) or can_read(user, form, self.colleagues(user))
 
     def now(self) -> datetime:
         return truncate_to_millis(self.clock.now())
@@ -417,7 +431,7 @@ class FormService:
                 f"SampleTemplate or form with id [{form_id}] could not be retrieved - possibly "
                 "it has been deleted, does not exist, or you do not have permission to access it."
             )
-        if not can_read(user, form):
+        if not self.readable(user, form):
             raise AuthenticationFailed(
                 f"Unauthorised attempt by user {user.username} to  read form  [{form_id}]"
             )
@@ -437,8 +451,9 @@ class FormService:
         owners = {u.id: u.username for u in self.store.collection(USERS).select()}
         owners[SYSTEM_OWNER_ID] = SYSTEM_OWNER_NAME
         chosen = []
+        colleagues = self.colleagues(user)
         for form in self.store.collection(FORMS).select():
-            if not form.current or not can_read(user, form):
+            if not form.current or not can_read(user, form, colleagues):
                 continue
             if not everyone and form.owner_id != user.id:
                 continue
@@ -478,7 +493,7 @@ class FormService:
         with self.store.transaction():
             forms = self.store.collection(FORMS)
             original = self._stored(form_id)
-            if not can_read(user, original):
+            if not self.readable(user, original):
                 raise AuthenticationFailed("Cannot edit this form: ACCESS_DENIED")
             if not can_write(user, original) or original.system:
                 raise AuthenticationFailed("Cannot edit this form: CANNOT_EDIT_NO_PERMISSION")
@@ -667,7 +682,7 @@ class FormService:
         used; one the user cannot read is reported as the target folder RSpace failed on."""
         if form.form_state == "UNPUBLISHED":
             raise unusable_form(form.id)
-        if not can_read(user, form):
+        if not self.readable(user, form):
             raise IllegalArgument(
                 f"Folder with id [{target_folder_id}] could not be retrieved - possibly it has "
                 "been deleted, does not exist, or you do not have permission to access it."
