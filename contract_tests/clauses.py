@@ -187,6 +187,15 @@ CLAUSES: dict[str, str] = {
     "types and DocumentInfo keys.",
     "WIRE-DOC-1": "A full document has the documented keys and types, globalIds SD/FM/FD, "
     "dates as yyyy-MM-ddTHH:mm:ss.SSSZ and a self link.",
+    # groups and sharing (two users with API keys who share a group)
+    "SHARE-GROUP-1": "A document its owner shares with a group the other user is in is read by "
+    "them (200) and listed by filter=sharedWithMe; once unshared (DELETE /share/{id}, 204) it is "
+    "a 404 again and no longer listed.",
+    "SHARE-READONLY-1": "A READ share's recipient gets 401 (40101) 'Unauthorised attempt by user "
+    "<u> to save document [<id>]' to a PUT of the content, which stays as it was; with EDIT "
+    "(PUT /share) the same PUT succeeds.",
+    "SHARE-OWNER-1": "Only the owner shares: another user's POST /share of the document is a "
+    "401 (40101) 'No permissions to share items with group  - ...'.",
     # schema-driven fuzzing
     "OPENAPI-FUZZ-1": "Against the server's own OpenAPI documents (the API's and the admin "
     "API's), every schemathesis check passes: no 5xx, documented statuses, content types, "

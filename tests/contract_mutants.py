@@ -1430,6 +1430,55 @@ def fields_list_no_files(fixtures: Path) -> Any:
     return app
 
 
+# --- groups and sharing ------------------------------------------------------------------
+
+
+@mutant("SHARE-GROUP-1")
+def shares_grant_nothing(fixtures: Path) -> Any:
+    """A share gives its recipients nothing: only owners read documents."""
+    from mock_server.domain.permissions import NO_ACCESS
+
+    app = _mock_app(fixtures)
+    permissions = app.state.mock.permissions
+    permissions._by_shares_and_role = lambda user, owner_id, item_ids: NO_ACCESS
+    return app
+
+
+@mutant("SHARE-READONLY-1")
+def read_shares_are_editable(fixtures: Path) -> Any:
+    """A READ share lets its recipients save the document."""
+    from mock_server.domain.permissions import OWNER_ACCESS, Permissions
+
+    app = _mock_app(fixtures)
+    permissions = app.state.mock.permissions
+    original = Permissions._by_shares_and_role
+
+    def any_share_edits(user: Any, owner_id: int, item_ids: list[int]) -> Any:
+        access = original(permissions, user, owner_id, item_ids)
+        return OWNER_ACCESS if access.read else access
+
+    permissions._by_shares_and_role = any_share_edits
+    return app
+
+
+@mutant("SHARE-OWNER-1")
+def anyone_shares(fixtures: Path) -> Any:
+    """Anyone who may read a document may share it, and so may anyone at all."""
+    from mock_server.domain.sharing import SharingService
+
+    app = _mock_app(fixtures)
+    sharing = app.state.mock.sharing
+
+    def shareable(user: Any, item_id: int | None) -> Any:
+        item = sharing.item(item_id) if item_id is not None else None
+        if item is None:
+            return SharingService._shareable(sharing, user, item_id)
+        return item
+
+    sharing._shareable = shareable
+    return app
+
+
 # --- forms ----------------------------------------------------------------------------------
 
 FORMS = "test_forms_match_model"
