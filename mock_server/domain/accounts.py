@@ -34,8 +34,10 @@ from .kinds import APPS, GROUPS, SHARES, TOKENS, USERS
 from .models import Group, User
 from .paging import MAX_PAGE_SIZE, truncate_to_millis
 from .permissions import LAB_GROUP
+from .request_params import boolean_param, day_param, int_param
 from .store import Store
 
+_CRITERIA = "sysadminUserPaginationCriteria"
 NOT_SYSADMIN = "Sysadmin role with valid IP required for admin operations"
 ORDERS = ("creationDate asc", "creationDate desc")
 ROLES = ("ROLE_USER", "ROLE_PI", "ROLE_ADMIN", "ROLE_SYSADMIN")
@@ -72,65 +74,6 @@ class UserListing:
     users: list[User]
 
 
-def _day(params: Mapping[str, str], name: str, errors: list[FieldError]) -> date | None:
-    """A ``yyyy-MM-dd`` ``LocalDate`` parameter."""
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-        try:
-            # Java's LocalDate has a year 0 (before every account); Python's dates begin at 1.
-            if raw.startswith("0000-"):
-                date.fromisoformat("0004" + raw[4:])  # a real day of a leap year, as 0 is
-                return date.min
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
-    errors.append(
-        FieldError(
-            name,
-            raw,
-            "Failed to convert property value of type 'java.lang.String' to required type "
-            f"'java.time.LocalDate' for property '{name}'",
-            "sysadminUserPaginationCriteria",
-        )
-    )
-    return None
-
-
-def _int(params: Mapping[str, str], name: str, default: int, errors: list[FieldError]) -> int:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw.strip())
-        if not -(2**31) <= value < 2**31:
-            raise ValueError
-        return value
-    except ValueError:
-        errors.append(
-            FieldError(
-                name,
-                raw,
-                "Failed to convert property value of type 'java.lang.String' to required type "
-                f"'java.lang.Integer' for property '{name}'",
-                "sysadminUserPaginationCriteria",
-            )
-        )
-        return default
-
-
-def _boolean(raw: str | None, default: bool) -> bool | None:
-    if raw is None or raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in ("true", "on", "yes", "1"):
-        return True
-    if value in ("false", "off", "no", "0"):
-        return False
-    return None
-
-
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=timezone.utc)
 
@@ -149,8 +92,8 @@ class AccountService:
 
     def list_users(self, caller: User, params: Mapping[str, str]) -> UserListing:
         errors: list[FieldError] = []
-        page_number = _int(params, "pageNumber", 0, errors)
-        page_size = _int(params, "pageSize", 20, errors)
+        page_number = int_param(params, "pageNumber", 0, errors, _CRITERIA)
+        page_size = int_param(params, "pageSize", 20, errors, _CRITERIA)
         if page_number < 0:
             errors.append(
                 FieldError(
@@ -179,19 +122,9 @@ class AccountService:
                     "sysadminUserPaginationCriteria",
                 )
             )
-        created_before = _day(params, "createdBefore", errors)
-        last_login_before = _day(params, "lastLoginBefore", errors)
-        temp_only = _boolean(params.get("tempAccountsOnly"), True)
-        if temp_only is None:
-            errors.append(
-                FieldError(
-                    "tempAccountsOnly",
-                    params.get("tempAccountsOnly"),
-                    "Failed to convert property value of type 'java.lang.String' to required "
-                    "type 'boolean' for property 'tempAccountsOnly'",
-                    "sysadminUserPaginationCriteria",
-                )
-            )
+        created_before = day_param(params, "createdBefore", errors, _CRITERIA)
+        last_login_before = day_param(params, "lastLoginBefore", errors, _CRITERIA)
+        temp_only = boolean_param(params, "tempAccountsOnly", True, errors, _CRITERIA)
         if errors:
             raise ValidationFailed(errors)
         require_sysadmin(caller)
@@ -216,7 +149,7 @@ class AccountService:
             order_by=order_by,
             created_before=created_before,
             last_login_before=last_login_before,
-            temp_only=bool(temp_only),
+            temp_only=temp_only,
             users=found[start : start + page_size],
         )
 

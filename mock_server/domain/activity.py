@@ -30,6 +30,7 @@ from .kinds import AUDIT_EVENTS, USERS
 from .models import AuditEvent, Document, Folder, Snippet, User
 from .paging import MAX_PAGE_SIZE, truncate_to_millis
 from .permissions import LAB_GROUP, PI, Permissions
+from .request_params import day_param, int_param
 from .store import Store
 
 ACTIONS = (
@@ -193,53 +194,13 @@ def _first(params: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _int(raw: str | None, name: str, default: int, errors: list[FieldError]) -> int:
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw.strip())
-        if -(2**31) <= value < 2**31:
-            return value
-    except ValueError:
-        pass
-    errors.append(
-        FieldError(
-            name,
-            raw,
-            "Failed to convert property value of type java.lang.String to required type "
-            f"java.lang.Integer for property {name}",
-            "activityApiPaginationCriteria",
-        )
-    )
-    return default
-
-
-def _day(raw: str | None, name: str, errors: list[FieldError]) -> date | None:
-    if raw is None or raw.strip() == "":
-        return None
-    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", raw.strip()):
-        year, month, day = (int(p) for p in raw.strip().split("-"))
-        try:
-            return date(max(year, 1), month, day)
-        except ValueError:
-            pass
-    errors.append(
-        FieldError(
-            name,
-            raw,
-            "Failed to convert property value of type java.lang.String to required type "
-            f"java.util.Date for property {name}",
-            _OBJECT,
-        )
-    )
-    return None
-
-
 def parse_activity_query(params: Mapping[str, Sequence[str]]) -> ActivityQuery:
     """The paging criteria, then the search fields, each failed check a 400 (40002)."""
     errors: list[FieldError] = []
-    page_number = _int(_first(params, "pageNumber"), "pageNumber", 0, errors)
-    page_size = _int(_first(params, "pageSize"), "pageSize", 20, errors)
+    single = {name: values[0] for name, values in params.items() if values}
+    paging = "activityApiPaginationCriteria"
+    page_number = int_param(single, "pageNumber", 0, errors, paging, quoted=False)
+    page_size = int_param(single, "pageSize", 20, errors, paging, quoted=False)
     if page_number < 0:
         errors.append(
             FieldError(
@@ -270,8 +231,10 @@ def parse_activity_query(params: Mapping[str, Sequence[str]]) -> ActivityQuery:
         )
     if errors:
         raise ValidationFailed(errors)
-    date_from = _day(_first(params, "dateFrom"), "dateFrom", errors)
-    date_to = _day(_first(params, "dateTo"), "dateTo", errors)
+    date_from, date_to = (
+        day_param(single, name, errors, _OBJECT, java_type="java.util.Date", quoted=False)
+        for name in ("dateFrom", "dateTo")
+    )
     enums: dict[str, tuple[str, ...]] = {}
     for name, allowed in (("actions", ACTIONS), ("domains", DOMAINS)):
         values = _values(params, name)

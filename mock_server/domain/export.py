@@ -42,8 +42,10 @@ from .kinds import EXPORT_ARCHIVES, EXPORT_JOBS, GROUPS, USERS
 from .models import ExportArchive, ExportJob, Group, User
 from .paging import truncate_to_millis
 from .permissions import LAB_ADMIN, PI, Permissions
+from .request_params import boolean_param, conversion_error, int_param
 from .store import Store
 
+_CONFIG = "exportApiConfig"
 FORMATS = ("xml", "html")
 SCOPES = ("user", "group", "selection")
 MAX_IDS = 2000
@@ -96,61 +98,22 @@ def parse_export(
             selections.append(int(part.strip()))
         except ValueError:
             errors.append(
-                FieldError(
-                    "selections",
-                    params.get("selections"),
-                    "Failed to convert property value of type 'java.lang.String' to required "
-                    "type 'java.util.Set' for property 'selections'",
-                    "exportApiConfig",
-                )
+                conversion_error("selections", params.get("selections"), "java.util.Set", _CONFIG)
             )
             break
-    include = _boolean(params.get("includeRevisionHistory"), "includeRevisionHistory", errors)
-    raw_level = params.get("maxLinkLevel")
-    if raw_level not in (None, ""):
-        try:
-            if int(str(raw_level).strip()) < 0:
-                errors.append(
-                    FieldError(
-                        "maxLinkLevel",
-                        raw_level,
-                        "must be greater than or equal to 0",
-                        "exportApiConfig",
-                    )
-                )
-        except ValueError:
-            errors.append(
-                FieldError(
-                    "maxLinkLevel",
-                    raw_level,
-                    "Failed to convert property value of type 'java.lang.String' to required "
-                    "type 'java.lang.Integer' for property 'maxLinkLevel'",
-                    "exportApiConfig",
-                )
+    include = boolean_param(params, "includeRevisionHistory", False, errors, _CONFIG)
+    if int_param(params, "maxLinkLevel", 1, errors, _CONFIG) < 0:
+        errors.append(
+            FieldError(
+                "maxLinkLevel",
+                params.get("maxLinkLevel"),
+                "must be greater than or equal to 0",
+                _CONFIG,
             )
+        )
     if errors:
         raise ValidationFailed(errors)
     return ExportRequest(export_format, scope, target_id, sorted(set(selections)), include)
-
-
-def _boolean(raw: str | None, name: str, errors: list[FieldError]) -> bool:
-    if raw is None or raw == "":
-        return False
-    value = raw.strip().lower()
-    if value in ("true", "on", "yes", "1"):
-        return True
-    if value in ("false", "off", "no", "0"):
-        return False
-    errors.append(
-        FieldError(
-            name,
-            raw,
-            "Failed to convert property value of type 'java.lang.String' to required type "
-            f"'boolean' for property '{name}'",
-            "exportApiConfig",
-        )
-    )
-    return False
 
 
 class ExportService:

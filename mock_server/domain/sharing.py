@@ -40,9 +40,11 @@ from .kinds import DOCUMENTS, FOLDERS, GROUPS, SHARES, SNIPPETS, USERS
 from .models import Document, Folder, Group, Share, Snippet, User
 from .paging import parse_paging, truncate_to_millis
 from .permissions import EDIT, READ, Permissions
+from .request_params import conversion_error
 from .store import Store
 from .text import java_string_order
 
+_SEARCH_CONFIG = "apiShareSearchConfig"
 MAX_ITEMS = 255
 MAX_SHARED_ITEM_IDS = 1000
 #: How many folders a walk up the tree visits at most (a tree deeper than this is not RSpace's).
@@ -419,13 +421,7 @@ class SharingService:
                     wanted.append(int(part.strip()))
                 except ValueError:
                     errors.append(
-                        FieldError(
-                            "sharedItemIds",
-                            raw,
-                            "Failed to convert property value of type 'java.lang.String' to "
-                            "required type 'java.util.List' for property 'sharedItemIds'",
-                            "apiShareSearchConfig",
-                        )
+                        conversion_error("sharedItemIds", raw, "java.util.List", _SEARCH_CONFIG)
                     )
                     break
         if len(wanted) > MAX_SHARED_ITEM_IDS:
@@ -438,9 +434,6 @@ class SharingService:
                 )
             )
         if errors:
-            for error in errors:
-                if error.object_name == "documentApiPaginationCriteria":
-                    error.object_name = "documentApiPaginationCriteria"
             raise ValidationFailed(errors)
         query = params.get("query") or None
         rows: list[tuple[Share, SharedItem]] = []

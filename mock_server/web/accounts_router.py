@@ -11,11 +11,13 @@ from .groups_router import GROUP_SCHEMA, USER_SCHEMA
 from .representations import group_info, user_info, user_listing
 from .responses import RSpaceJSONResponse
 from .schemas import (
+    DAY_SCHEMA,
     LINK_SCHEMA,
     error_responses,
     id_parameter,
     json_body,
     json_success,
+    paging_parameters,
     success_response,
 )
 
@@ -32,25 +34,10 @@ _USER_LISTING = {
     },
     "required": ["totalHits", "pageNumber", "users", "_links"],
 }
-_DAY = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$"}
 _LISTING_PARAMETERS = [
-    {
-        "name": "pageNumber",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
-    },
-    {
-        "name": "pageSize",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-    },
-    {
-        "name": "orderBy",
-        "in": "query",
-        "schema": {"type": "string", "enum": ["creationDate asc", "creationDate desc"]},
-    },
-    {"name": "createdBefore", "in": "query", "schema": _DAY},
-    {"name": "lastLoginBefore", "in": "query", "schema": _DAY},
+    *paging_parameters(("creationDate asc", "creationDate desc")),
+    {"name": "createdBefore", "in": "query", "schema": DAY_SCHEMA},
+    {"name": "lastLoginBefore", "in": "query", "schema": DAY_SCHEMA},
     {
         "name": "tempAccountsOnly",
         "in": "query",
@@ -175,7 +162,7 @@ async def disable_user(request: Request, userId: str = _USER_ID_PATH) -> Respons
     openapi_extra={
         "parameters": [
             *_USER_ID["parameters"],
-            {"name": "maxLastLogin", "in": "query", "schema": _DAY},
+            {"name": "maxLastLogin", "in": "query", "schema": DAY_SCHEMA},
         ]
     },
 )

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ..domain.activity import ACTIONS, DOMAINS
+from ..domain.activity import ACTIONS, DOMAINS, ORDERS
 from .api_router import authenticate
 from .context import api_base, mock_of
 from .representations import activity_listing
 from .responses import RSpaceJSONResponse
-from .schemas import LINK_SCHEMA, error_responses, json_success
+from .schemas import LINK_SCHEMA, error_responses, json_success, paging_parameters
 
 router = APIRouter(prefix="/api/v1")
 
-_DAY = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$"}
 _ACTIVITY = {
     "title": "ApiActivity",
     "type": "object",
@@ -46,16 +45,8 @@ def _list_of(values: tuple[str, ...]) -> dict[str, object]:
 
 
 _PARAMETERS = [
-    {
-        "name": "pageNumber",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
-    },
-    {
-        "name": "pageSize",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-    },
+    # An empty orderBy is refused here (it fails the pattern), so the paging's own is not used.
+    *paging_parameters(ORDERS)[:2],
     {
         "name": "orderBy",
         "in": "query",
@@ -64,12 +55,12 @@ _PARAMETERS = [
     {
         "name": "dateFrom",
         "in": "query",
-        "schema": {**_DAY, "pattern": r"^$|^19\d\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$"},
+        "schema": {"pattern": r"^$|^19\d\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$"},
     },
     {
         "name": "dateTo",
         "in": "query",
-        "schema": {**_DAY, "pattern": r"^$|^2\d\d\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$"},
+        "schema": {"pattern": r"^$|^2\d\d\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$"},
     },
     {
         "name": "actions",

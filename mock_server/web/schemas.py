@@ -670,6 +670,12 @@ def paging_parameters(order_choices: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
+#: A ``yyyy-MM-dd`` date parameter (days every month has, so that any value is a real day).
+DAY_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$",
+}
+
 #: An ``ApiLinkItem`` as RSpace writes it (``operation`` and ``method``, always null, left out).
 LINK_SCHEMA: dict[str, Any] = {
     "type": "object",
