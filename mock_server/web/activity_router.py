@@ -55,12 +55,15 @@ _PARAMETERS = [
     {
         "name": "dateFrom",
         "in": "query",
-        "schema": {"pattern": r"^$|^19\d\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$"},
+        "schema": {"type": "string", "pattern": r"^(19\d\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8]))?$"},
     },
     {
         "name": "dateTo",
         "in": "query",
-        "schema": {"pattern": r"^$|^2\d\d\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$"},
+        "schema": {
+            "type": "string",
+            "pattern": r"^(2\d\d\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8]))?$",
+        },
     },
     {
         "name": "actions",
