@@ -555,3 +555,24 @@ def test_members_see_the_groups_folder_in_their_lab_groups_folder(bob: Api, priy
     assert lab_groups(bob) == ["Walsh Lab_SHARED"]
     # The PI also finds the members' home folders there.
     assert lab_groups(priya) == ["Walsh Lab_SHARED", "alice", "bob"]
+
+
+def test_a_shared_documents_files_are_read_by_its_readers_only(client: TestClient) -> None:
+    alice, bob = Api(client, API_KEYS["alice"]), Api(client, API_KEYS["bob"])
+    uploaded = client.post(
+        "/api/v1/files", files={"file": ("notes.txt", b"private notes")}, headers=alice.headers
+    ).json()
+    item = alice.document("With a file", f"<p><fileId={uploaded['id']}></p>")
+    assert_api_error(bob.get(f"/files/{uploaded['id']}"), 404, 50301)
+    alice.share_with_group(item)
+    assert bob.get(f"/files/{uploaded['id']}").status_code == 200
+    assert bob.get(f"/files/{uploaded['id']}/file").content == b"private notes"
+    replaced = client.post(
+        f"/api/v1/files/{uploaded['id']}/file",
+        files={"file": ("notes.txt", b"bob's")},
+        headers=bob.headers,
+    )
+    assert_api_error(replaced, 404, 50301)  # reading is not replacing
+    share = alice.get("/share").json()["shares"][0]["id"]
+    alice.delete(f"/share/{share}")
+    assert_api_error(bob.get(f"/files/{uploaded['id']}"), 404, 50301)

@@ -23,7 +23,7 @@ from datetime import datetime
 from ..clock import Clock
 from .errors import ApiProblem, FieldError, IllegalArgument, NotFound, ValidationFailed
 from .folders import FolderService, unauthorised
-from .kinds import FILE_CONTENTS, MEDIA_FILES
+from .kinds import DOCUMENTS, FILE_CONTENTS, MEDIA_FILES
 from .models import Document, FileContent, Folder, MediaFile, User
 from .paging import check_sort, epoch_millis, parse_paging, truncate_to_millis
 from .store import Store
@@ -298,7 +298,7 @@ def _tiff_size(data: bytes) -> tuple[int, int]:
 
 
 def readable_by(file: MediaFile | None, user_id: int) -> bool:
-    """A live file of the user's own (the fake shares nothing yet)."""
+    """A live file of the user's own."""
     return file is not None and not file.deleted and file.owner_id == user_id
 
 
@@ -344,6 +344,8 @@ class FileService:
         self.store = store
         self.clock = clock
         self.folders = folders
+        #: Who reads a document that shows another user's file.
+        self.permissions = folders.permissions
         self.files = store.collection(MEDIA_FILES)
         self.contents = store.collection(FILE_CONTENTS)
 
@@ -353,11 +355,31 @@ class FileService:
     # -- reading ---------------------------------------------------------------------------------
 
     def get(self, user: User, file_id: int) -> MediaFile:
-        """A file the caller may read: 404 for any other id."""
+        """A file the caller may read (their own, or one a document they may read shows; any,
+        for a sysadmin): 404 for any other id."""
+        file = self.files.get(file_id)
+        if file is None or file.deleted:
+            raise file_not_found(file_id)
+        if not (readable_by(file, user.id) or self._shown_to(user, file)):
+            raise file_not_found(file_id)
+        return file
+
+    def _own(self, user: User, file_id: int) -> MediaFile:
+        """A file of the caller's own (only its owner replaces it)."""
         file = self.files.get(file_id)
         if file is None or not readable_by(file, user.id):
             raise file_not_found(file_id)
         return file
+
+    def _shown_to(self, user: User, file: MediaFile) -> bool:
+        if user.has_sysadmin_role:
+            return True
+        # A field shows only its owner's files (``readable_files``): the owner's documents.
+        for document in self.store.collection(DOCUMENTS).select(owner_id=file.owner_id):
+            shows = any(file.id in field.file_ids for field in document.fields)
+            if shows and self.permissions.of_document(user, document).read:
+                return True
+        return False
 
     def content(self, user: User, file_id: int) -> tuple[MediaFile, bytes]:
         file = self.get(user, file_id)
@@ -447,7 +469,7 @@ class FileService:
     def replace(self, user: User, file_id: int, upload: Upload) -> MediaFile:
         """``POST /files/{id}/file``: a new version of the file, same id, name from the upload."""
         with self.store.transaction():
-            file = self.get(user, file_id)
+            file = self._own(user, file_id)
             old = record_extension(file.name)
             new = record_extension(upload.file_name)
             if old.lower() != new.lower() and (old.lower(), new.lower()) not in _ALLOWED_UPGRADES:
