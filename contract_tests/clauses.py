@@ -196,6 +196,10 @@ CLAUSES: dict[str, str] = {
     "(PUT /share) the same PUT succeeds.",
     "SHARE-OWNER-1": "Only the owner shares: another user's POST /share of the document is a "
     "401 (40101) 'No permissions to share items with group  - ...'.",
+    "SHARE-MODEL-1": "For any sequence of documents, shares with the group or the other user "
+    "(READ or EDIT), permission changes, unshares and deletes by two users of one group, each "
+    "reads (200, else 404), may save (200, else 401 or 404) and lists as sharedWithMe what the "
+    "sharing rules say (a PI reading their lab's work included).",
     # schema-driven fuzzing
     "OPENAPI-FUZZ-1": "Against the server's own OpenAPI documents (the API's and the admin "
     "API's), every schemathesis check passes: no 5xx, documented statuses, content types, "

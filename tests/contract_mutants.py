@@ -1461,6 +1461,22 @@ def read_shares_are_editable(fixtures: Path) -> Any:
     return app
 
 
+@mutant("SHARE-MODEL-1", caught_by="test_sharing_matches_model")
+def permission_changes_ignored(fixtures: Path) -> Any:
+    """PUT /share answers 204 and changes nothing."""
+    app = _mock_app(fixtures)
+    sharing = app.state.mock.sharing
+
+    def unchanged(user: Any, body: object) -> Any:
+        from mock_server.domain.bodies import json_object, long_value
+
+        share_id = long_value(json_object(body).get("shareId"), "shareId") or 0
+        return sharing._own_share(user, share_id)
+
+    sharing.update = unchanged
+    return app
+
+
 @mutant("SHARE-OWNER-1")
 def anyone_shares(fixtures: Path) -> Any:
     """Anyone who may read a document may share it, and so may anyone at all."""

@@ -131,7 +131,8 @@ def uncaught(root: ET.Element, machines: tuple[str, ...] = ()) -> list[str]:
 #: since they are the slowest tests and other tests check the other clauses they name.
 DOCUMENTS_MACHINE = "test_documents_match_model"
 FORMS_MACHINE = "test_forms_match_model"
-MACHINES = ("test_token_lifecycle_matches_model", DOCUMENTS_MACHINE, FORMS_MACHINE)
+SHARING_MACHINE = "test_sharing_matches_model"
+MACHINES = ("test_token_lifecycle_matches_model", DOCUMENTS_MACHINE, FORMS_MACHINE, SHARING_MACHINE)
 
 
 #: The mutants break the RSpace API, never the mock's admin API: its fuzzing is not run.
@@ -153,7 +154,7 @@ def test_contract_suite_catches_every_mutant_in_process(tmp_path: Path) -> None:
     # The token machine draws the same steps in-process as over a URL, where it must catch
     # its mutants itself (below); here the token scenarios must. The documents and forms
     # machines are their rules' only tests, so they run in both.
-    machines = (DOCUMENTS_MACHINE, FORMS_MACHINE)
+    machines = (DOCUMENTS_MACHINE, FORMS_MACHINE, SHARING_MACHINE)
     targets = [
         target_spec(name, machines=machines, factory=f"{MUTANTS_FILE}:{name}") for name in MUTANTS
     ]
