@@ -77,7 +77,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, problem)
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
-        problem = ApiProblem("Invalid request", [str(exc)])
+        # FastAPI's text names the handler's source file and line: it stays in the log.
+        log.warning("request not bound on %s %s: %s", request.method, request.url.path, exc)
+        problem = ApiProblem("Invalid request", ["Request parameters could not be bound"])
         problem.http_status, problem.internal_code = 400, 40001
         return problem_response(request, problem)
 
