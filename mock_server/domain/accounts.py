@@ -28,6 +28,7 @@ from .errors import (
     NotFound,
     UnreadableBody,
     ValidationFailed,
+    not_found,
 )
 from .groups import ROLES_IN_GROUP, GroupService, NewGroup, NewMember
 from .kinds import APPS, GROUPS, SHARES, TOKENS, USERS
@@ -56,10 +57,7 @@ def require_sysadmin(user: User) -> None:
 
 
 def user_not_found(user_id: object) -> NotFound:
-    return NotFound(
-        f"User with id [{user_id}] could not be retrieved - possibly it has been deleted, does "
-        "not exist, or you do not have permission to access it."
-    )
+    return not_found("User", user_id)
 
 
 @dataclass(frozen=True)

@@ -89,12 +89,22 @@ class NotFound(ApiProblem):
         super().__init__(message, [""])
 
 
+def inaccessible(resource: str, resource_id: object) -> str:
+    """``errors.resource.inaccessible``: RSpace's words for what one may not see, or is not."""
+    return (
+        f"{resource} with id [{resource_id}] could not be retrieved - possibly it has been "
+        "deleted, does not exist, or you do not have permission to access it."
+    )
+
+
+def not_found(resource: str, resource_id: object) -> NotFound:
+    """``createNotFoundMessage``: the 404 of a resource one may not see, or that is not."""
+    return NotFound(inaccessible(resource, resource_id))
+
+
 class DocumentNotFound(NotFound):
     def __init__(self, document_id: object) -> None:
-        super().__init__(
-            f"Document with id [{document_id}] could not be retrieved - possibly it has been "
-            "deleted, does not exist, or you do not have permission to access it."
-        )
+        super().__init__(inaccessible("Document", document_id))
 
 
 class FieldError:

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..clock import Clock
-from .errors import ApiProblem, FieldError, IllegalArgument, NotFound, ValidationFailed
+from .errors import (
+    ApiProblem,
+    FieldError,
+    IllegalArgument,
+    NotFound,
+    ValidationFailed,
+    not_found,
+)
 from .folders import FolderService, unauthorised
 from .kinds import DOCUMENTS, FILE_CONTENTS, MEDIA_FILES
 from .models import Document, FileContent, Folder, MediaFile, User
@@ -143,10 +150,7 @@ MAX_DISPLAY_WIDTH = 644
 
 
 def file_not_found(file_id: object) -> NotFound:
-    return NotFound(
-        f"File with id [{file_id}] could not be retrieved - possibly it has been deleted, "
-        "does not exist, or you do not have permission to access it."
-    )
+    return not_found("File", file_id)
 
 
 class MissingFilePart(ApiProblem):

@@ -31,6 +31,7 @@ from .errors import (
     NotFound,
     UnreadableBody,
     ValidationFailed,
+    not_found,
 )
 from .kinds import DOCUMENTS, FOLDERS, MEDIA_FILES, SHARES, SNIPPETS, USERS
 from .models import Document, Folder, MediaFile, Snippet, User
@@ -85,10 +86,7 @@ def unauthorised(user: User) -> AuthenticationFailed:
 
 
 def folder_not_found(folder_id: object) -> NotFound:
-    return NotFound(
-        f"Folder with id [{folder_id}] could not be retrieved - possibly it has been deleted, "
-        "does not exist, or you do not have permission to access it."
-    )
+    return not_found("Folder", folder_id)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from .errors import (
     NotFound,
     UnreadableBody,
     ValidationFailed,
+    inaccessible,
+    not_found,
 )
 from .form_fields import (
     CHOICE_PREFIX,
@@ -209,18 +211,12 @@ def system_forms() -> tuple[Form, ...]:
 
 
 def form_not_found(form_id: object) -> NotFound:
-    return NotFound(
-        f"Form with id [{form_id}] could not be retrieved - possibly it has been deleted, does "
-        "not exist, or you do not have permission to access it."
-    )
+    return not_found("Form", form_id)
 
 
 def unusable_form(form_id: object) -> IllegalArgument:
     """``form.errors.notFound``: the form a document names cannot be used."""
-    return IllegalArgument(
-        f"Form with id [{form_id}] could not be retrieved - possibly it has been deleted, does "
-        "not exist, or you do not have permission to access it."
-    )
+    return IllegalArgument(inaccessible("Form", form_id))
 
 
 # -- who may do what -----------------------------------------------------------------------
@@ -427,10 +423,7 @@ class FormService:
     def get(self, user: User, form_id: int) -> Form:
         form = self.store.collection(FORMS).get(form_id)
         if form is None:
-            raise NotFound(
-                f"SampleTemplate or form with id [{form_id}] could not be retrieved - possibly "
-                "it has been deleted, does not exist, or you do not have permission to access it."
-            )
+            raise not_found("SampleTemplate or form", form_id)
         if not self.readable(user, form):
             raise AuthenticationFailed(
                 f"Unauthorised attempt by user {user.username} to  read form  [{form_id}]"
@@ -683,10 +676,7 @@ class FormService:
         if form.form_state == "UNPUBLISHED":
             raise unusable_form(form.id)
         if not self.readable(user, form):
-            raise IllegalArgument(
-                f"Folder with id [{target_folder_id}] could not be retrieved - possibly it has "
-                "been deleted, does not exist, or you do not have permission to access it."
-            )
+            raise IllegalArgument(inaccessible("Folder", target_folder_id))
 
 
 class SystemFormUnpublish(ApiProblem):

@@ -34,6 +34,7 @@ from .errors import (
     NotFound,
     UnreadableBody,
     ValidationFailed,
+    not_found,
 )
 from .folders import FolderService
 from .kinds import DOCUMENTS, FOLDERS, GROUPS, SHARES, SNIPPETS, USERS
@@ -59,17 +60,11 @@ SHARE_NOT_PERMITTED = (
 
 
 def share_not_found(share_id: object) -> NotFound:
-    return NotFound(
-        f"Share with id [{share_id}] could not be retrieved - possibly it has been deleted, "
-        "does not exist, or you do not have permission to access it."
-    )
+    return not_found("Share", share_id)
 
 
 def record_not_found(record_id: object) -> NotFound:
-    return NotFound(
-        f"Record with id [{record_id}] could not be retrieved - possibly it has been deleted, "
-        "does not exist, or you do not have permission to access it."
-    )
+    return not_found("Record", record_id)
 
 
 class _CannotShare(Exception):

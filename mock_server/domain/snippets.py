@@ -9,7 +9,7 @@ admin API, into the Gallery's ``Snippets`` folder.
 from __future__ import annotations
 
 from ..clock import Clock
-from .errors import IllegalArgument, NotFound
+from .errors import IllegalArgument, NotFound, not_found
 from .folders import FolderService
 from .kinds import SNIPPETS
 from .models import Snippet, User
@@ -21,10 +21,7 @@ MAX_NAME_LENGTH = 255
 
 
 def snippet_not_found(snippet_id: object) -> NotFound:
-    return NotFound(
-        f"Snippet with id [{snippet_id}] could not be retrieved - possibly it has been deleted, "
-        "does not exist, or you do not have permission to access it."
-    )
+    return not_found("Snippet", snippet_id)
 
 
 class SnippetService:
