@@ -7,8 +7,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-HOST   ?= 127.0.0.1
-PORT   ?= 8080
+HOST   ?= $(or $(RSPACE_MOCK_HOST),127.0.0.1)
+PORT   ?= $(or $(RSPACE_MOCK_PORT),8080)
 ARGS   ?=
 POSTGRES := bash scripts/postgres.sh
 

@@ -26,6 +26,7 @@ from .settings import (
     MAX_TOKEN_TTL_SECONDS,
     Quirks,
     Settings,
+    port_argument,
     token_ttl_argument,
 )
 
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rspace-mock",
         description="A faithful fake of RSpace's OAuth token endpoint and /api/v1/documents API.",
     )
-    parser.add_argument("--version", action="version", version=f"rspace-mock {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"rspace-mock {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -69,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to bind (default: 127.0.0.1, loopback only)")
     serve.add_argument(
-        "--port", type=int, help="port to listen on; 0 picks a free one (default: 8080)"
+        "--port",
+        type=port_argument,
+        help="port to listen on, 0 to 65535; 0 picks a free one (default: 8080)",
     )
     serve.add_argument(
         "--fixtures",

@@ -55,6 +55,30 @@ def token_ttl_from_text(text: str) -> int:
     return seconds
 
 
+MAX_PORT = 65535
+
+
+def port_from_text(text: str) -> int:
+    """A TCP port, 0 (a free one) to 65535."""
+    try:
+        port = int(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a port number (0 to {MAX_PORT}; 0 picks a free one)"
+        ) from None
+    if not 0 <= port <= MAX_PORT:
+        raise ValueError(f"{port} is not a port number (0 to {MAX_PORT}; 0 picks a free one)")
+    return port
+
+
+def port_argument(text: str) -> int:
+    """``type=`` for ``--port``: argparse shows the message as it shows its own."""
+    try:
+        return port_from_text(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def token_ttl_argument(text: str) -> int:
     """``type=`` for ``--token-ttl`` flags: argparse shows the message as it shows its own."""
     try:
@@ -129,7 +153,10 @@ class Settings:
         if "RSPACE_MOCK_HOST" in env:
             settings.host = env["RSPACE_MOCK_HOST"]
         if "RSPACE_MOCK_PORT" in env:
-            settings.port = int(env["RSPACE_MOCK_PORT"])
+            try:
+                settings.port = port_from_text(env["RSPACE_MOCK_PORT"])
+            except ValueError as exc:
+                raise ValueError(f"RSPACE_MOCK_PORT: {exc}") from None
         if "RSPACE_MOCK_FIXTURES" in env:
             settings.fixtures = Path(env["RSPACE_MOCK_FIXTURES"])
         if "RSPACE_MOCK_PUBLIC_URL" in env:

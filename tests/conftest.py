@@ -248,13 +248,15 @@ def shared_live_server(serve_mock_for_module: Callable[..., ServedMock]) -> str:
 def run_rspace_mock() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``rspace-mock <args>`` to completion and return the finished process (text output)."""
 
-    def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, timeout: float = 30, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [*rspace_mock_command(), *args],
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=clean_environment(),
+            env={**clean_environment(), **(env or {})},
             cwd=REPO_ROOT,
         )
 

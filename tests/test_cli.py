@@ -193,6 +193,38 @@ def test_a_token_ttl_out_of_range_in_the_environment_is_named(
         settings_from_args(build_parser().parse_args(["serve"]))
 
 
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_out_of_range_is_one_line_naming_the_flag(port: str, run_rspace_mock: Run) -> None:
+    result = run_rspace_mock("serve", "--port", port, timeout=15)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    shown = repr(port) if port == "http" else port
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            f"error: argument --port: {shown} is not a port number (0 to 65535; 0 picks a free one)"
+        )
+    )
+
+
+def test_a_bad_port_in_the_environment_names_the_variable(run_rspace_mock: Run) -> None:
+    result = run_rspace_mock("serve", timeout=15, env={"RSPACE_MOCK_PORT": "xyz"})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        "rspace-mock: error: RSPACE_MOCK_PORT: 'xyz' is not a port number (0 to 65535; 0 picks "
+        "a free one)"
+    )
+
+
+def test_dash_v_prints_the_version(run_rspace_mock: Run) -> None:
+    result = run_rspace_mock("-V", timeout=15)
+    assert result.returncode == 0
+    assert result.stdout.startswith("rspace-mock ")
+
+
 # -- flags on a running server -----------------------------------------------------------------
 
 
