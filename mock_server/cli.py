@@ -403,14 +403,26 @@ def serve_workers(settings: Settings, mock: Any) -> int:
     return 0
 
 
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The subcommand's own parser, so that its mistakes show its usage."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            chosen: argparse.ArgumentParser = action.choices[command]
+            return chosen
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    command_parser = _command_parser(parser, args.command)
+    if extras:
+        command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     if args.command == "serve":
         try:
             settings = settings_from_args(args)
         except ValueError as exc:
-            parser.error(str(exc))
+            command_parser.error(str(exc))
         return serve(settings)
     if args.command in ADMIN_COMMANDS:
         return run_admin_command(args)

@@ -214,8 +214,8 @@ def test_a_bad_port_in_the_environment_names_the_variable(run_rspace_mock: Run) 
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last == (
-        "rspace-mock: error: RSPACE_MOCK_PORT: 'xyz' is not a port number (0 to 65535; 0 picks "
-        "a free one)"
+        "rspace-mock serve: error: RSPACE_MOCK_PORT: 'xyz' is not a port number (0 to 65535; "
+        "0 picks a free one)"
     )
 
 
@@ -579,3 +579,12 @@ def test_refresh_keeps_expiry_quirk_makes_a_refreshed_token_die_with_the_grants_
         timeout=10,
     )
     assert status.status_code == (401 if quirk else 200), status.text
+
+
+def test_a_mistake_in_a_subcommand_shows_that_subcommands_usage(run_rspace_mock: Run) -> None:
+    result = run_rspace_mock("serve", "--prot", "1", timeout=15)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: rspace-mock serve ")
+    assert result.stderr.strip().splitlines()[-1] == (
+        "rspace-mock serve: error: unrecognized arguments: --prot 1"
+    )
