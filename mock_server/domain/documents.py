@@ -46,7 +46,7 @@ from .paging import (
     parse_paging,
     truncate_to_millis,
 )
-from .permissions import Permissions
+from .permissions import NO_ACCESS, Access, Permissions
 from .store import Store
 from .text import json_value_problem
 
@@ -648,17 +648,24 @@ class DocumentService:
 
     def get(self, user: User, document_id: int) -> Document:
         """A document the user may read; RSpace's 404 for one they may not (never a 403)."""
-        document = self.store.collection(DOCUMENTS).get(document_id)
-        if document is None or not self.permissions.of_document(user, document).read:
-            raise DocumentNotFound(document_id)
-        return document
+        return self._readable(user, document_id)[0]
 
-    def _check_changes(self, user: User, document: Document, changes: DocumentChanges) -> None:
+    def _readable(self, user: User, document_id: int) -> tuple[Document, Access]:
+        """The document and what the user may do with it, if they may read it."""
+        document = self.store.collection(DOCUMENTS).get(document_id)
+        access = self.permissions.of_document(user, document) if document else NO_ACCESS
+        if document is None or not access.read:
+            raise DocumentNotFound(document_id)
+        return document, access
+
+    def _check_changes(
+        self, user: User, document: Document, access: Access, changes: DocumentChanges
+    ) -> None:
         """What a reader who may not write is refused, in RSpace's order: a rename (only the
         owner renames), tags, then the content (``saveStructuredDocument``)."""
         if document.owner_id == user.id:
             return
-        may_write = self.permissions.of_document(user, document).edit
+        may_write = access.edit
         renamed = isinstance(changes.name, str) and bool(changes.name.strip())
         if renamed and _rename(str(changes.name)) != document.name:
             raise AuthenticationFailed(
@@ -775,10 +782,10 @@ class DocumentService:
             if u.content is not None and not has_markers(u.content)
         }
         with self.store.transaction():
-            document = self.get(user, document_id)
+            document, access = self._readable(user, document_id)
             now = self.now()
             pairs = self._paired_fields(document, updates) if updates else []
-            self._check_changes(user, document, changes)
+            self._check_changes(user, document, access, changes)
             # RSpace's order (``saveApiDocumentChangesToStructuredDocument``), after the fields
             # are checked against the document: a rename (a revision), the tags (no revision,
             # but a modification), then the content (one revision for all fields given).

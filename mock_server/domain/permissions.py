@@ -66,33 +66,29 @@ class Permissions:
     def share_a_group(self, first_id: int, second_id: int) -> bool:
         return any(g.member(second_id) is not None for g in self.groups_of(first_id))
 
-    def oversees(self, reader_id: int, owner_id: int) -> bool:
-        """Whether ``reader`` reads ``owner``'s work by their role in a lab group both are in:
-        its PI, or a lab admin given "view all". A PI's own work (a user with the PI role) is
-        private to them unless shared."""
-        if reader_id == owner_id:
-            return False
-        owner = self.users.get(owner_id)
-        if owner is None or owner.has_pi_role:
-            return False
-        for group in self.groups_of(reader_id):
-            reader = group.member(reader_id)
-            if group.type != LAB_GROUP or reader is None or group.member(owner_id) is None:
-                continue
-            if reader.role == PI or (reader.role == LAB_ADMIN and reader.view_all):
-                return True
-        return False
-
-    def overseen(self, reader_id: int) -> list[int]:
-        """Everyone whose work ``reader`` reads by their role (see :meth:`oversees`)."""
-        ids: set[int] = set()
+    def _overseen_groups(self, reader_id: int) -> list[Group]:
+        """The lab groups whose members' work ``reader`` reads: those they are the PI of, or a
+        lab admin with "view all" in."""
+        found = []
         for group in self.groups_of(reader_id):
             reader = group.member(reader_id)
             if group.type != LAB_GROUP or reader is None:
                 continue
             if reader.role == PI or (reader.role == LAB_ADMIN and reader.view_all):
-                ids.update(group.member_ids)
-        return sorted(i for i in ids if self.oversees(reader_id, i))
+                found.append(group)
+        return found
+
+    def oversees(self, reader_id: int, owner_id: int) -> bool:
+        """Whether ``reader`` reads ``owner``'s work by their role in a lab group both are in:
+        its PI, or a lab admin given "view all". A PI's own work (a user with the PI role) is
+        private to them unless shared."""
+        return owner_id in self.overseen(reader_id)
+
+    def overseen(self, reader_id: int) -> list[int]:
+        """Everyone whose work ``reader`` reads by their role (see :meth:`oversees`)."""
+        ids = {i for g in self._overseen_groups(reader_id) for i in g.member_ids} - {reader_id}
+        private = {i for i in ids if (u := self.users.get(i)) is None or u.has_pi_role}
+        return sorted(ids - private)
 
     # -- shares ------------------------------------------------------------------------------
 
