@@ -140,6 +140,16 @@ def test_sharing_again_with_the_same_recipient_does_nothing(alice: Api) -> None:
     assert alice.get("/share").json()["totalHits"] == 1
 
 
+def test_a_recipient_named_twice_gets_one_share(alice: Api) -> None:
+    item = alice.document()
+    group = alice.group()["id"]
+    twice = [{"id": group, "permission": "READ"}, {"id": group, "permission": "EDIT"}]
+    response = alice.post("/share", {"itemsToShare": [item], "groups": twice})
+    assert response.status_code == 201
+    assert [i["permission"] for i in response.json()["shareInfos"]] == ["READ"]
+    assert alice.get("/share").json()["totalHits"] == 1
+
+
 @pytest.mark.parametrize(
     ("body", "errors"),
     [

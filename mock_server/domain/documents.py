@@ -35,7 +35,7 @@ from .errors import (
     UnreadableBody,
     ValidationFailed,
 )
-from .form_fields import content_problems, default_content, format_problems, kept_content
+from .form_fields import content_problems, default_content, kept_content
 from .forms import FormService
 from .html_safelist import clean_field_html
 from .json_text import JsonTextError, parse_json
@@ -48,7 +48,7 @@ from .paging import (
 )
 from .permissions import NO_ACCESS, Access, Permissions
 from .store import Store
-from .text import json_value_problem
+from .text import and_list, json_value_problem
 
 if TYPE_CHECKING:
     from .folders import FolderService
@@ -375,7 +375,7 @@ def check_field(index: int, given: FieldUpdate, form_field: FormField) -> None:
         )
     problems = content_problems(form_field, kept_content(form_field.type, given.content))
     if problems:
-        raise IllegalArgument(f"Validation problem with {where}: {format_problems(problems)}")
+        raise IllegalArgument(f"Validation problem with {where}: {and_list(problems)}")
 
 
 def _new_field_content(form_field: FormField) -> str:

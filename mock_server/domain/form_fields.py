@@ -596,12 +596,3 @@ def uri_problem(text: str) -> str | None:
         if character == "%" and not re.match(r"%[0-9A-Fa-f]{2}", text[index:]):
             return f"Malformed escape pair at index {index}: {text}"
     return None
-
-
-def format_problems(problems: list[str]) -> str:
-    """ICU's English "and" list: ``A``, ``A and B``, ``A, B, and C``."""
-    if len(problems) <= 1:
-        return "".join(problems)
-    if len(problems) == 2:
-        return f"{problems[0]} and {problems[1]}"
-    return ", ".join(problems[:-1]) + ", and " + problems[-1]

@@ -34,7 +34,6 @@ from .form_fields import (
     RADIO_PREFIX,
     FieldPost,
     encode_options,
-    format_problems,
     name_problems,
     read_field_post,
 )
@@ -43,6 +42,7 @@ from .models import Document, Form, FormField, FormIcon, User
 from .paging import check_sort, epoch_millis, parse_paging, truncate_to_millis
 from .permissions import Permissions
 from .store import Store
+from .text import and_list
 
 #: ``ApiAbstractFormInfo``: a form (``FM``) or template (``IT``) global id, the whole string.
 FORM_GLOBAL_ID = re.compile(r"(IT\d+)|(FM\d+)")
@@ -493,8 +493,8 @@ class FormService:
             known = [f.id for f in original.fields]
             given = [p.id for p in post.fields if p.id is not None]
             if not _is_sub_collection(given, known):
-                persisted = format_problems([str(i) for i in known])
-                supplied = format_problems([str(i) for i in given])
+                persisted = and_list([str(i) for i in known])
+                supplied = and_list([str(i) for i in given])
                 raise IllegalArgument(
                     "At least one ID in the incoming form fields does not exist in form "
                     f"[{form_id}]. Persisted field form IDs are [{persisted}]; supplied IDs are "

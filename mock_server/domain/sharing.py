@@ -43,7 +43,7 @@ from .paging import parse_paging, truncate_to_millis
 from .permissions import EDIT, READ, Permissions
 from .request_params import conversion_error
 from .store import Store
-from .text import java_string_order
+from .text import and_list, java_string_order
 
 _SEARCH_CONFIG = "apiShareSearchConfig"
 MAX_ITEMS = 255
@@ -279,9 +279,12 @@ class SharingService:
                     continue
                 first: Share | None = None
                 shared_with: list[dict[str, Any]] = []
+                given: set[tuple[str, int]] = set()
                 for recipient, folder_id in plan:
-                    if folder_id is None:
-                        continue  # already shared with them
+                    target = (recipient.type, recipient.id)
+                    if folder_id is None or target in given:
+                        continue  # already shared with them (before, or earlier in this body)
+                    given.add(target)
                     share = Share(
                         id=self.store.next_id("share"),
                         item_id=item.id,
@@ -303,9 +306,7 @@ class SharingService:
             if refused and not made:
                 into = [e for e in refused if isinstance(e, _CannotShareInto)]
                 if into:
-                    raise IllegalArgument(
-                        "Problem sharing: " + _format_list([str(e) for e in into])
-                    )
+                    raise IllegalArgument("Problem sharing: " + and_list([str(e) for e in into]))
                 raise AuthenticationFailed(SHARE_NOT_PERMITTED)
             return made
 
@@ -649,15 +650,6 @@ def _config_element(recipient: Recipient, folder_id: int | None) -> dict[str, An
 
 def _full_name(user: User) -> str:
     return f"{user.first_name} {user.last_name}"
-
-
-def _format_list(items: list[str]) -> str:
-    """``ListFormatUtils.formatList``: ``a``, ``a and b``, ``a, b, and c``."""
-    if len(items) <= 1:
-        return "".join(items)
-    if len(items) == 2:
-        return f"{items[0]} and {items[1]}"
-    return ", ".join(items[:-1]) + ", and " + items[-1]
 
 
 __all__ = [

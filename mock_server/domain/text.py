@@ -93,3 +93,13 @@ def java_double(value: float) -> str:
 def java_string_order(text: str) -> bytes:
     """A sort key that orders as Java's ``String.compareTo`` does: by UTF-16 code units."""
     return text.encode("utf-16-be", "surrogatepass")
+
+
+def and_list(items: list[str]) -> str:
+    """``ListFormatUtils.formatList``, ICU's English "and" list: ``A``, ``A and B``,
+    ``A, B, and C``."""
+    if len(items) <= 1:
+        return "".join(items)
+    if len(items) == 2:
+        return f"{items[0]} and {items[1]}"
+    return ", ".join(items[:-1]) + ", and " + items[-1]
