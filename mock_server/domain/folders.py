@@ -234,21 +234,7 @@ class FolderService:
             for folder in self.folders.select(parent_id=parent.id):
                 if folder.has_type("API_INBOX"):
                     return folder
-            now = self.now()
-            inbox = Folder(
-                id=self.store.next_id("record"),
-                owner_id=user.id,
-                name=API_INBOX,
-                parent_id=parent.id,
-                created=now,
-                last_modified=now,
-                system=True,
-                types="SYSTEM:API_INBOX",
-                gallery=True,
-                media_type=parent.media_type,
-            )
-            self.folders.insert(inbox)
-            return inbox
+            return self.make_system_folder(user, API_INBOX, parent, types="SYSTEM:API_INBOX")
 
     def shared_tree_folder(self, owner: User, name: str, *, snippets: bool) -> Folder:
         """The account's ``Shared/<name>`` (``LabGroups``, ``CollaborationGroups``,
