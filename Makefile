@@ -27,8 +27,8 @@ serve: $(STAMP)
 	$(BIN)/rspace-mock serve --host $(HOST) --port $(PORT) $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check mock_server contract_tests tests benchmarks
-	$(BIN)/ruff format --check mock_server contract_tests tests benchmarks
+	$(BIN)/ruff check mock_server tests benchmarks
+	$(BIN)/ruff format --check mock_server tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -37,7 +37,7 @@ unit: $(STAMP)
 	$(BIN)/pytest tests
 
 contract: $(STAMP)
-	$(BIN)/pytest contract_tests
+	$(BIN)/pytest mock_server/contract
 
 # The whole suite runs on the in-memory engine, then again on SQLite but for the modules that
 # choose their engines themselves (marked `own_engines`: the store, state and durability tests,
@@ -53,7 +53,7 @@ test: lint typecheck $(STAMP) jsoup
 jsoup: $(STAMP)
 	bash scripts/jsoup.sh build >/dev/null
 
-POSTGRES_PASS := contract_tests tests/test_concurrent_grants.py tests/test_http_token_endpoint.py \
+POSTGRES_PASS := mock_server/contract tests/test_concurrent_grants.py tests/test_http_token_endpoint.py \
 	tests/test_http_documents.py tests/test_http_api_auth.py tests/test_sdk_rspace_client.py \
 	tests/test_oauthlib_client.py tests/test_admin_api.py tests/test_http_files.py \
 	tests/test_sdk_files.py tests/test_sdk_forms.py
@@ -76,7 +76,7 @@ postgres-stop:
 	@$(POSTGRES) stop
 
 contract-thorough: $(STAMP)
-	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest contract_tests
+	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest mock_server/contract
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)

@@ -26,7 +26,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -433,6 +433,24 @@ def first_document_id(server: Server, creds: Credentials) -> int:
     return int(listing["documents"][0]["id"])
 
 
+def progress(cases: list[Case], title: str) -> Iterable[Case]:
+    """The cases, with a progress bar (and the case being run) on a terminal; as they are
+    elsewhere (a CI log gets the round's log line only)."""
+    if not sys.stderr.isatty():
+        return cases
+    try:
+        from tqdm import tqdm
+    except ImportError:  # the bench extra brings it; without it, no bar
+        return cases
+    return _with_bar(tqdm(cases, desc=title, unit="run", leave=False))
+
+
+def _with_bar(bar: Any) -> Iterator[Case]:
+    for case in bar:
+        bar.set_postfix_str(case.key, refresh=False)
+        yield case
+
+
 def run_rounds(
     load: Load, servers: dict[str, Server], cases: list[Case], creds: Credentials
 ) -> None:
@@ -441,7 +459,7 @@ def run_rounds(
     first_ids: dict[str, int] = {}
     for round_number in range(ROUNDS):
         log(f"throughput round {round_number + 1}/{ROUNDS} ({len(cases)} runs)")
-        for case in cases:
+        for case in progress(cases, f"round {round_number + 1}/{ROUNDS}"):
             server = servers[case.server]
             path = case.path
             if "{first}" in path:

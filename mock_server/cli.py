@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import shlex
 import signal
 import socket
 import sys
@@ -17,9 +16,11 @@ from typing import Any
 
 from . import __version__
 from .admin.cli_commands import ADMIN_COMMANDS, add_admin_commands, run_admin_command
+from .contract.command import add_contract_command, run_contract
 from .domain.files import MAX_UPLOAD_BYTES
 from .domain.kinds import APPS, USERS
 from .domain.system import load_switches
+from .quickstart import pick_credentials, quickstart_lines
 from .settings import (
     DEFAULT_FIXTURES,
     DEFAULT_TOKEN_TTL_SECONDS,
@@ -83,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--no-fixtures", action="store_true", help="start with no users, apps or documents"
+    )
+    serve.add_argument(
+        "--port-file",
+        type=Path,
+        metavar="FILE",
+        help="once listening, write the port to FILE (one line), e.g. to learn the one "
+        "--port 0 chose; GET /_mock/health then answers 200",
     )
     serve.add_argument(
         "--public-url",
@@ -185,8 +193,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="turn on RSpace's API throttling (token buckets: 15 per 15 s, 1000 per hour, "
         "5000 per day per user); off by default, as in RSpace",
     )
+    add_contract_command(commands)
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or tcsh)",
+        description="Print a completion script for rspace-mock's commands and flags.",
+        epilog="examples:\n"
+        "  rspace-mock completion bash > ~/.local/share/bash-completion/completions/rspace-mock\n"
+        '  eval "$(rspace-mock completion bash)"        # this shell only\n'
+        "  rspace-mock completion zsh > ~/.zfunc/_rspace-mock   # with ~/.zfunc in $fpath",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    completion.add_argument("shell", choices=["bash", "zsh", "tcsh"], help="the shell")
     add_admin_commands(commands)
     return parser
+
+
+def completion_script(shell: str) -> str:
+    import shtab
+
+    script: str = shtab.complete(build_parser(), shell=shell)
+    return script
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -239,8 +266,13 @@ def state_name(settings: Settings) -> str:
 def startup_banner(settings: Settings, url: str, mock: Any) -> str:
     lines = [
         f"rspace-mock {__version__}: fake RSpace {settings.rspace_version} at {url}",
-        f"  OpenAPI docs: {url}/docs",
+        f"  API docs:  {url}/docs  (also /redoc, /openapi.json)",
     ]
+    if settings.admin_enabled:
+        lines.append(
+            f"  admin API: {url}/_mock  (docs /_mock/docs, health /_mock/health; "
+            "from a shell: rspace-mock --help)"
+        )
     report = mock.seed_report
     seeded_now = report.users or report.apps or report.documents
     if settings.durable:
@@ -265,27 +297,39 @@ def startup_banner(settings: Settings, url: str, mock: Any) -> str:
     exposure = settings.admin_exposure_warning()
     if exposure is not None:
         lines += ["", *textwrap.wrap(exposure, 92, subsequent_indent="  ", break_on_hyphens=False)]
-    if settings.fixtures is not None and Path(settings.fixtures).resolve() == DEFAULT_FIXTURES:
-        data = mock.fixture_data
-        app = data["apps"][0]
-        user = data["users"][0]
-        token_cmd = (
-            f'curl -X POST -Fgrant_type="password" -Fclient_id="{app["clientId"]}" '
-            f'-Fclient_secret="{app["clientSecret"]}" -Fusername="{user["username"]}" '
-            f'-Fpassword={shlex.quote(user["password"])} "{url}/oauth/token"'
-        )
-        lines += [
-            "",
-            "Get a token (RSpace's OAuth guide, against this server):",
-            f"  {token_cmd}",
-            "Then list documents with it:",
-            f'  curl -H"Authorization: Bearer $ACCESS_TOKEN" "{url}/api/v1/documents"',
-            f'Or with an API key: curl -H"apiKey: {user["apiKey"]}" "{url}/api/v1/documents"',
+    if seeded_now:
+        owners = {a.get("name"): a.get("owner") for a in mock.fixture_data.get("apps", [])}
+        generated = [
+            (owners.get(created.app.name), created.app.client_id, created.client_secret)
+            for created in report.generated_credentials
         ]
+        credentials = pick_credentials(mock.fixture_data, generated)
+        if credentials is not None:
+            lines += ["", "Try it: RSpace's OAuth guide against this server (paste in order):"]
+            fixtures = settings.fixtures_path
+            # The default fixtures' values are public (the README shows them); others stay
+            # in their file.
+            secrets_file = (
+                None if fixtures is None or fixtures.resolve() == DEFAULT_FIXTURES else fixtures
+            )
+            flow = quickstart_lines(url, credentials, secrets_file)
+            lines += [f"  {line}" if line else "" for line in flow]
     return "\n".join(lines)
 
 
-def serve(settings: Settings) -> int:
+def write_port_file(path: Path | None, port: int) -> None:
+    """``port`` and a newline into ``path``, whole or not at all (a reader polling for the
+    file never sees it half-written)."""
+    if path is None:
+        return
+    import os
+
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(f"{port}\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def serve(settings: Settings, port_file: Path | None = None) -> int:
     import uvicorn
 
     from .domain.fixtures import FixtureError
@@ -304,7 +348,7 @@ def serve(settings: Settings) -> int:
         print(f"rspace-mock: error: {exc}", file=sys.stderr)
         return 2
     if settings.workers > 1:
-        return serve_workers(settings, mock)
+        return serve_workers(settings, mock, port_file)
     app = create_app(settings, mock=mock)
 
     class Server(uvicorn.Server):
@@ -326,6 +370,7 @@ def serve(settings: Settings) -> int:
                     port = sock.getsockname()[1]
             host = settings.host if ":" not in settings.host else f"[{settings.host}]"
             print(startup_banner(settings, f"http://{host}:{port}", mock), flush=True)
+            write_port_file(port_file, port)
 
     config = uvicorn.Config(
         app,
@@ -337,7 +382,8 @@ def serve(settings: Settings) -> int:
         date_header=True,
     )
     server = Server(config)
-    with contextlib.suppress(KeyboardInterrupt):
+    # uvicorn exits (SystemExit) when it cannot bind; the message below says why instead.
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         asyncio.run(server.serve())
     if not server.started:
         print(
@@ -370,7 +416,7 @@ def worker_listener(config: Any) -> socket.socket:
     return sock
 
 
-def serve_workers(settings: Settings, mock: Any) -> int:
+def serve_workers(settings: Settings, mock: Any, port_file: Path | None = None) -> int:
     """Several uvicorn worker processes over one SQLite state file (seeded here, once)."""
     import os
 
@@ -397,6 +443,7 @@ def serve_workers(settings: Settings, mock: Any) -> int:
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     print(startup_banner(settings, f"http://{host}:{port}", mock), flush=True)
     print(f"  {settings.workers} workers sharing {state_name(settings)}", flush=True)
+    write_port_file(port_file, port)
     mock.store.close()  # each worker opens its own connections
     with contextlib.suppress(KeyboardInterrupt):
         Multiprocess(config, sockets=[sock]).run()
@@ -413,6 +460,18 @@ def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.A
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`rspace-mock ... | head`): not an error of ours. Python would
+        # complain again when it flushes stdout at exit, so that goes nowhere now.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
     command_parser = _command_parser(parser, args.command)
@@ -423,7 +482,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = settings_from_args(args)
         except ValueError as exc:
             command_parser.error(str(exc))
-        return serve(settings)
+        if args.port_file is not None and not args.port_file.parent.is_dir():
+            command_parser.error(f"--port-file: no directory {args.port_file.parent}")
+        return serve(settings, args.port_file)
+    if args.command == "contract":
+        return run_contract(args)
+    if args.command == "completion":
+        print(completion_script(args.shell))
+        return 0
     if args.command in ADMIN_COMMANDS:
         return run_admin_command(args)
     parser.error(f"unknown command {args.command}")

@@ -7,6 +7,7 @@ import base64
 import logging
 import os
 import tempfile
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,34 @@ from .settings import Settings
 from .storage import open_state
 
 log = logging.getLogger("rspace_mock")
+
+
+class SeedProgress:
+    """Log lines while a big fixture file loads (a line every few seconds, and one at the
+    end), so that a long start is not a silent one."""
+
+    #: Fewer documents load in about a second: no lines.
+    BIG = 5000
+    EVERY_SECONDS = 3.0
+
+    def __init__(self, source: str, total: int) -> None:
+        self.source = source
+        self.total = total
+        self.started = time.monotonic()
+        self.last = self.started
+        if total >= self.BIG:
+            log.info("%s: loading %d documents", source, total)
+
+    def __call__(self, done: int) -> None:
+        if self.total < self.BIG:
+            return
+        now = time.monotonic()
+        if done == self.total:
+            log.info("%s: %d documents loaded in %.1f s", self.source, done, now - self.started)
+        elif now - self.last >= self.EVERY_SECONDS:
+            self.last = now
+            log.info("%s: %d of %d documents loaded", self.source, done, self.total)
+
 
 JWT_KEY_META = "jwt_key"
 CLOCK_META = "clock"
@@ -177,7 +206,7 @@ class MockRSpace:
         source = "fixtures"
         base = None
         if data is None:
-            path = path or self.settings.fixtures
+            path = path or self.settings.fixtures_path
             if path is None:
                 data = {}
             else:
@@ -197,6 +226,7 @@ class MockRSpace:
                 groups=self.groups,
                 snippets=self.snippets,
                 base=base,
+                progress=SeedProgress(source, len(data.get("documents", ()))),
             )
         self.fixture_data = data
         self.seed_report = report

@@ -102,7 +102,9 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8080
-    fixtures: Path | None = DEFAULT_FIXTURES
+    #: The fixtures file (``str`` or ``Path``; a relative one is taken from the working
+    #: directory when the settings are made, and kept as an absolute ``Path``); ``None``: none.
+    fixtures: Path | str | None = DEFAULT_FIXTURES
     #: Base URL used in ``_links`` and as the JWT issuer. ``None``: taken from each request.
     public_url: str | None = None
     token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
@@ -121,7 +123,7 @@ class Settings:
     #: Seed for generated ids, secrets and tokens; ``None`` uses the OS's secure random source.
     random_seed: int | None = None
     #: SQLite file that keeps all state across restarts; ``None`` keeps state in memory.
-    state_file: Path | None = None
+    state_file: Path | str | None = None
     #: PostgreSQL database (``postgresql://user:pass@host:5432/db``) that keeps all state, shared
     #: by every process and host that names it; ``--state`` with such a URL sets it.
     state_url: str | None = None
@@ -144,6 +146,17 @@ class Settings:
     #: Origins (``scheme://host[:port]``) whose web pages may change state through the admin
     #: API (``--allow-origin``), besides the server's own and that of ``public_url``.
     allowed_origins: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.fixtures is not None:
+            self.fixtures = Path(self.fixtures).absolute()
+        if self.state_file is not None:
+            self.state_file = Path(self.state_file)
+
+    @property
+    def fixtures_path(self) -> Path | None:
+        """:attr:`fixtures` as the ``Path`` it always is once the settings are made."""
+        return None if self.fixtures is None else Path(self.fixtures)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -10,7 +10,7 @@ the simplest wrong server that a weak suite would let pass.
 Serve one by hand to try the suite on it::
 
     python tests/contract_mutants.py refresh_returns_previous_refresh_token --port 8765
-    pytest contract_tests --rspace-url http://127.0.0.1:8765
+    pytest mock_server/contract --rspace-url http://127.0.0.1:8765
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def _sha256_hex(text: str) -> str:
 
 
 def _mock_app(fixtures: Path) -> Any:
-    from contract_tests.target import default_app_factory
+    from mock_server.contract.target import default_app_factory
 
     return default_app_factory(fixtures)
 

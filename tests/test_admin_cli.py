@@ -79,7 +79,18 @@ def test_settings_journal_fault_and_reset_commands(
     assert run(capsys, url, "settings", "--no-oauth")[1]["oauthEnabled"] is False
     assert run(capsys, url, "settings")[1]["oauthEnabled"] is False
     added = run(
-        capsys, url, "fault", "add", "--path", "/api/v1/status", "--status", "503", "--times", "0"
+        capsys,
+        url,
+        "fault",
+        "add",
+        "--path",
+        "/api/v1/status",
+        "--kind",
+        "error",
+        "--status",
+        "503",
+        "--times",
+        "0",
     )[1]
     assert added["times"] is None
     assert requests.get(rspace_mock.api_url + "/status", timeout=5).status_code == 503

@@ -9,8 +9,8 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +21,9 @@ from typing import Any
 import jwt
 import pytest
 import requests
+
+from tests.conftest import rspace_mock_command
+from tests.quickstart_helpers import banner_flow, check_flow_output, readme_flow, run_flow
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -225,6 +228,111 @@ def test_dash_v_prints_the_version(run_rspace_mock: Run) -> None:
     assert result.stdout.startswith("rspace-mock ")
 
 
+def test_a_port_in_use_is_one_line_suggesting_port_0(run_rspace_mock: Run) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_rspace_mock("serve", "--port", str(port), timeout=30)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"rspace-mock: error: could not listen on 127.0.0.1:{port} (is the port in use? "
+        "try --port 0)"
+    )
+
+
+def test_a_port_file_in_a_missing_directory_is_one_line_naming_the_flag(
+    run_rspace_mock: Run, tmp_path: Path
+) -> None:
+    result = run_rspace_mock("serve", "--port-file", str(tmp_path / "no" / "port"), timeout=15)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith(f"error: --port-file: no directory {tmp_path / 'no'}")
+    )
+
+
+def test_port_file_holds_the_port_that_port_0_chose(serve_mock: Serve, tmp_path: Path) -> None:
+    path = tmp_path / "port"
+    server = serve_mock("--port-file", str(path))
+    assert path.read_text(encoding="utf-8") == f"{server.url.rsplit(':', 1)[1]}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["fault", "add"], "fault add needs --path"),
+        (["fault", "add", "--path", "/api/v1/documents"], "fault add needs --kind"),
+        (
+            ["fault", "add", "--path", "/api/v1/documents", "--kind", "error"],
+            "fault add --kind error needs --status",
+        ),
+        (
+            ["fault", "add", "--path", "/api/v1/documents", "--kind", "delay"],
+            "fault add --kind delay needs --delay",
+        ),
+    ],
+)
+def test_a_fault_rule_that_a_default_would_make_surprising_is_refused_by_name(
+    args: list[str], named: str, run_rspace_mock: Run
+) -> None:
+    """No --path would match every path (/oauth/token too); no --status would be a 500."""
+    result = run_rspace_mock(*args, "--url", "http://127.0.0.1:9", timeout=15)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert named in result.stderr
+
+
+def test_every_flag_of_every_command_says_what_it_does() -> None:
+    import argparse
+
+    from mock_server.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    silent = [
+        f"{name} {action.dest}"
+        for name, command in commands.choices.items()
+        for action in command._actions
+        if not isinstance(action, argparse._HelpAction)
+        and (not action.help or action.help == argparse.SUPPRESS)
+    ]
+    assert not silent, f"flags without help text: {silent}"
+    assert all(command.help for command in commands._choices_actions)
+
+
+def test_bash_completion_completes_commands_and_flags(run_rspace_mock: Run) -> None:
+    result = run_rspace_mock("completion", "bash", timeout=15)
+    assert result.returncode == 0, result.stderr
+
+    def complete(*words: str) -> list[str]:
+        line = " ".join(words)
+        script = (
+            f"{result.stdout}\nCOMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; "
+            f'COMP_LINE="{line}"; COMP_POINT=${{#COMP_LINE}}; _shtab_rspace_mock; '
+            'printf "%s\\n" "${COMPREPLY[@]}"'
+        )
+        done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=15)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert "serve" in complete("rspace-mock", "se")
+    assert complete("rspace-mock", "serve", "--port-") == ["--port-file"]
+    assert "--clauses" in complete("rspace-mock", "contract", "--cl")
+
+
+def test_output_cut_short_by_its_reader_is_no_error() -> None:
+    shell = f"{shlex.join(rspace_mock_command())} completion zsh | head -1"
+    done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=30)
+    assert done.stdout == "#compdef rspace-mock\n"
+    assert "Traceback" not in done.stderr and "Broken pipe" not in done.stderr
+
+
 # -- flags on a running server -----------------------------------------------------------------
 
 
@@ -329,7 +437,7 @@ def test_host_sets_the_address_served_and_printed(
 def banner_of(server: Any, settle_seconds: float = 2.0) -> str:
     """The start-up banner: the lines after the URL may arrive a moment after it."""
     deadline = time.monotonic() + settle_seconds
-    while "Get a token" not in server.stdout and time.monotonic() < deadline:
+    while "Try it: " not in server.stdout and time.monotonic() < deadline:
         time.sleep(0.02)
     return str(server.stdout)
 
@@ -351,7 +459,7 @@ def test_banner_has_no_admin_warning_with_an_admin_token_or_on_loopback(
 ) -> None:
     for flags in (["--host", "0.0.0.0", "--admin-token", "t0k"], ["--host", "127.0.0.1"]):
         banner = banner_of(serve_mock(*flags))
-        assert "Get a token" in banner
+        assert "Try it: RSpace's OAuth guide" in banner
         assert "WARNING" not in banner, banner
 
 
@@ -366,70 +474,106 @@ def test_log_level_warning_keeps_request_logs_quiet(
     assert "GET /api/v1/status" not in server.stdout
 
 
+def test_the_log_says_why_a_grant_was_refused_without_the_secrets_sent(
+    serve_mock: Serve, fixtures_data: dict[str, Any]
+) -> None:
+    """RSpace answers "Invalid user credentials." alike for an unknown user and a wrong
+    password, on purpose; the fake's log tells the developer which it was."""
+    server = serve_mock("--seed", "1")
+    app = fixtures_data["apps"][0]
+    alice = alice_password(fixtures_data)
+    sent = {
+        "no user 'nobody'": {"username": "nobody", "password": "pw-nobody-1"},
+        "wrong password for 'alice'": {"username": "alice", "password": "pw-wrong-2"},
+    }
+    for params in sent.values():
+        response = password_grant(
+            server.url, client_id=app["clientId"], client_secret=app["clientSecret"], **params
+        )
+        assert response.status_code == 401
+    wrong_secret = "c2VjcmV0LXdyb25nLXdyb25nLXdyb25nMQ"
+    for client_id, why in (
+        (app["clientId"], f"wrong client secret for the OAuth app {app['name']!r}"),
+        ("NOSUCHCLIENT", "no OAuth app with client id 'NOSUCHCLIENT'"),
+    ):
+        response = password_grant(
+            server.url,
+            client_id=client_id,
+            client_secret=wrong_secret,
+            username="alice",
+            password=alice,
+        )
+        assert response.status_code == 401
+        sent[why] = {}
+    response = requests.post(
+        f"{server.url}/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": app["clientId"],
+            "client_secret": app["clientSecret"],
+            "refresh_token": "A" * 32,
+        },
+        timeout=10,
+    )
+    assert response.status_code == 404
+    server.stop()
+    for why in [*sent, "no such refresh token"]:
+        assert why in server.stderr, server.stderr
+    for secret in ("pw-nobody-1", "pw-wrong-2", wrong_secret, alice, app["clientSecret"]):
+        assert secret not in server.stderr
+
+
 # -- the start-up banner -----------------------------------------------------------------------
 
 
-def banner_command(stdout: str, prefix: str) -> list[str]:
-    for line in stdout.splitlines():
-        start = line.find(prefix)
-        if start >= 0:
-            return shlex.split(line[start:])
-    raise AssertionError(f"no line with {prefix!r} in the banner:\n{stdout}")
-
-
-def run_curl_words(words: list[str]) -> tuple[int, str]:
-    """Run a banner curl command; without curl, replay its -F/-H/URL words with requests."""
-    if shutil.which("curl"):
-        result = subprocess.run(
-            [*words, "-sS", "-w", "\n%{http_code}"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-        assert result.returncode == 0, result.stderr
-        body, _, status = result.stdout.rpartition("\n")
-        return int(status), body
-    fields: dict[str, tuple[None, str]] = {}
-    headers: dict[str, str] = {}
-    for word in words[1:]:
-        if word.startswith("-F"):
-            name, _, value = word[2:].partition("=")
-            fields[name] = (None, value)
-        elif word.startswith("-H"):
-            name, _, value = word[2:].partition(":")
-            headers[name.strip()] = value.strip()
-    url = words[-1]
-    if fields:
-        response = requests.post(url, files=fields, headers=headers, timeout=10)
-    else:
-        response = requests.get(url, headers=headers, timeout=10)
-    return response.status_code, response.text
-
-
-def test_default_banner_prints_a_token_curl_command_that_works(serve_mock: Serve) -> None:
+def test_the_banners_flow_runs_in_a_shell_from_the_first_line_to_the_last(
+    serve_mock: Serve,
+) -> None:
+    """Pasted in order, the banner's commands get a pair, call the API with it, refresh and
+    call with the new pair, get a JWT and call with it, and call with the API key."""
     server = serve_mock("--seed", "1")
-    words = banner_command(server.stdout, "curl -X POST")
-    assert words[-1] == f"{server.url}/oauth/token"
-    status, body = run_curl_words(words)
-    assert status == 200, body
-    token = json.loads(body)
-    assert len(token["access_token"]) == 32
-    assert "refresh_token" in token
-    assert "token_type" not in token
+    flow = banner_flow(server.stdout)
+    assert f"export RSPACE_URL={server.url}\n" in flow
+    check_flow_output(run_flow(flow))
 
 
-def test_default_banner_prints_an_api_key_curl_command_that_works(
-    serve_mock: Serve, fixtures_data: dict[str, Any]
+def test_the_banners_flow_is_the_readmes_with_this_servers_address(serve_mock: Serve) -> None:
+    server = serve_mock("--seed", "1")
+    readme = readme_flow().replace("http://127.0.0.1:8080", server.url)
+    assert banner_flow(server.stdout) == readme
+
+
+def test_the_banner_says_where_the_docs_the_admin_api_and_its_health_are(
+    serve_mock: Serve,
 ) -> None:
     server = serve_mock("--seed", "1")
-    words = banner_command(server.stdout, 'curl -H"apiKey:')
-    status, body = run_curl_words(words)
-    assert status == 200, body
-    owners = {d["owner"]["username"] for d in json.loads(body)["documents"]}
-    assert len(owners) == 1
-    (owner,) = owners
-    expected = sum(1 for d in fixtures_data["documents"] if d["owner"] == owner)
-    assert json.loads(body)["totalHits"] == expected
+    assert f"{server.url}/docs" in server.stdout
+    assert f"{server.url}/_mock " in server.stdout
+    assert "/_mock/health" in server.stdout
+    health = requests.get(f"{server.url}/_mock/health", timeout=10)
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    quiet = serve_mock("--no-admin")
+    assert "/_mock" not in quiet.stdout
+
+
+def test_the_banners_flow_works_for_other_fixtures_too(serve_mock: Serve, tmp_path: Path) -> None:
+    """Custom fixtures get the flow with their own user, and an app whose secret was generated
+    at start; a user without an API key gets no API-key step."""
+    path = write_json(
+        tmp_path / "lab.json",
+        {
+            "users": [
+                {"username": "locked", "password": "x", "accountLocked": True},
+                {"username": "erin", "password": "erin pass; $HOME"},
+            ],
+            "apps": [{"name": "Sync", "owner": "erin"}],
+        },
+    )
+    server = serve_mock("--fixtures", str(path))
+    flow = banner_flow(server.stdout)
+    assert "RSPACE_USERNAME=erin" in flow and "apiKey" not in flow
+    assert "erin pass; $HOME" not in server.stdout  # read from the file, not in the log
+    check_flow_output(run_flow(flow), api_key=False)
 
 
 def test_fixture_app_without_credentials_gets_generated_ones_printed_once_that_work(
@@ -450,7 +594,9 @@ def test_fixture_app_without_credentials_gets_generated_ones_printed_once_that_w
     client_id, client_secret = match["client_id"], match["client_secret"]
     assert re.fullmatch(r"[A-Z2-7]{39}", client_id), client_id
     assert re.fullmatch(r"[A-Za-z0-9+/]{32}", client_secret), client_secret
-    assert server.stdout.count(client_secret) == 1
+    # In the banner only: its app line, and the flow that uses it.
+    assert server.stdout.count(client_secret) == 2
+    assert f"export RSPACE_CLIENT_SECRET={client_secret}" in server.stdout
     assert client_secret not in server.stderr
     response = password_grant(
         server.url,
@@ -547,8 +693,8 @@ def test_jwt_secret_signs_hs256_jwts_whose_issuer_is_the_public_url(
 def test_refresh_keeps_expiry_quirk_makes_a_refreshed_token_die_with_the_grants_hour(
     serve_mock: Serve, fixtures_data: dict[str, Any], quirk: bool
 ) -> None:
-    # RSpace does not update the stored expiry on refresh (reference A.4); the fake copies
-    # that only when asked to.
+    # RSpace does not update the stored expiry on refresh (rspace-web's
+    # OAuthTokenManagerImpl); the fake copies that only when asked to.
     server = serve_mock(*(["--quirk", "refresh-keeps-expiry"] if quirk else []))
     assert requests.post(f"{server.url}/_mock/clock/freeze", json={}, timeout=10).ok
     app = fixtures_data["apps"][0]

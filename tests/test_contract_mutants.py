@@ -69,7 +69,7 @@ def run_suite(targets: list[dict[str, object]], tmp_path: Path) -> tuple[str, ET
             sys.executable,
             "-m",
             "pytest",
-            "contract_tests",
+            "mock_server/contract",
             "-q",
             "-p",
             "no:cacheprovider",
@@ -189,7 +189,7 @@ def test_the_mutants_script_serves_each_mutant_by_name() -> None:
 
 
 def test_every_clause_is_listed_in_docs() -> None:
-    from contract_tests.clauses import CLAUSES
+    from mock_server.contract.clauses import CLAUSES
 
     text = (REPO_ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
     missing = [clause for clause in CLAUSES if f"| `{clause}` |" not in text]
@@ -197,11 +197,11 @@ def test_every_clause_is_listed_in_docs() -> None:
 
 
 def test_every_clause_is_checked_by_a_test() -> None:
-    from contract_tests.clauses import CLAUSES
+    from mock_server.contract.clauses import CLAUSES
 
     sources = "\n".join(
         path.read_text(encoding="utf-8")
-        for path in (REPO_ROOT / "contract_tests").glob("test_*.py")
+        for path in (REPO_ROOT / "mock_server" / "contract").glob("test_*.py")
     )
     unchecked = [clause for clause in CLAUSES if f'"{clause}"' not in sources]
     assert not unchecked, f"clauses no contract test names: {unchecked}"
@@ -209,7 +209,7 @@ def test_every_clause_is_checked_by_a_test() -> None:
 
 def test_every_clause_has_a_mutant() -> None:
     """A clause without a broken variant has never been seen to fail."""
-    from contract_tests.clauses import CLAUSES
+    from mock_server.contract.clauses import CLAUSES
 
     covered = {mutant.clause for mutant in MUTANTS.values()}
     assert not CLAUSES.keys() - covered, (

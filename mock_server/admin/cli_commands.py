@@ -2,7 +2,7 @@
 
     rspace-mock create-app --user alice --name "My app"
     rspace-mock clock advance 3600
-    rspace-mock fault add --path '/api/v1/documents' --action error --status 503 --times 2
+    rspace-mock fault add --path '/api/v1/documents' --kind error --status 503 --times 2
     rspace-mock journal --path /oauth/token
 
 Every command talks HTTP to ``--url`` (default ``$RSPACE_MOCK_URL`` or
@@ -52,14 +52,18 @@ def add_admin_commands(commands: Any) -> None:
 
     add("reset", "reset a running fake to its fixtures (clock, journal and faults too)")
     fixtures = add("load-fixtures", "replace all state with a fixtures file")
-    fixtures.add_argument("file", type=Path)
+    fixtures.add_argument(
+        "file", type=Path, help="a fixtures JSON file (as serve --fixtures takes)"
+    )
 
     user = add("create-user", "create a user")
-    user.add_argument("--username", required=True)
-    user.add_argument("--password", required=True)
-    user.add_argument("--api-key")
-    user.add_argument("--locked", action="store_true", help="account locked")
-    user.add_argument("--no-api-access", action="store_true")
+    user.add_argument("--username", required=True, help="the login name")
+    user.add_argument("--password", required=True, help="the password, for sign-in and grants")
+    user.add_argument("--api-key", help="the user's API key (default: none)")
+    user.add_argument("--locked", action="store_true", help="make the account locked")
+    user.add_argument(
+        "--no-api-access", action="store_true", help="switch the user's API access off"
+    )
     user.add_argument("--pi", action="store_true", help="give the user the PI role")
     user.add_argument("--sysadmin", action="store_true", help="give the user the sysadmin role")
 
@@ -82,25 +86,33 @@ def add_admin_commands(commands: Any) -> None:
     add("list-groups", "list groups and their members")
 
     update = add("update-user", "lock/unlock a user or switch their API access")
-    update.add_argument("username")
-    update.add_argument("--locked", action=argparse.BooleanOptionalAction)
-    update.add_argument("--api-access", action=argparse.BooleanOptionalAction)
+    update.add_argument("username", help="whose account")
+    update.add_argument(
+        "--locked", action=argparse.BooleanOptionalAction, help="lock (or --no-locked: unlock)"
+    )
+    update.add_argument(
+        "--api-access",
+        action=argparse.BooleanOptionalAction,
+        help="switch API access on (or --no-api-access: off)",
+    )
 
     app = add("create-app", "create an OAuth app; prints the client secret (shown once)")
     app.add_argument("--user", required=True, help="owner's username")
-    app.add_argument("--name", required=True)
-    app.add_argument("--client-id")
-    app.add_argument("--client-secret")
+    app.add_argument("--name", required=True, help="the app's name, as RSpace's dialog asks")
+    app.add_argument("--client-id", help="a client ID of your choosing (default: generated)")
+    app.add_argument(
+        "--client-secret", help="a client secret of your choosing (default: generated)"
+    )
 
     add("list-apps", "list OAuth apps")
     add("list-users", "list users")
 
     delete_app = add("delete-app", "delete an OAuth app and every token issued for it")
-    delete_app.add_argument("--client-id", required=True)
+    delete_app.add_argument("--client-id", required=True, help="the app's client ID")
 
     disconnect = add("disconnect-app", "revoke a user's token pair for an app")
-    disconnect.add_argument("--user", required=True)
-    disconnect.add_argument("--client-id", required=True)
+    disconnect.add_argument("--user", required=True, help="whose token pair")
+    disconnect.add_argument("--client-id", required=True, help="the app's client ID")
 
     form = add(
         "create-form",
@@ -126,23 +138,42 @@ def add_admin_commands(commands: Any) -> None:
     )
 
     folder = add("create-folder", "create a folder (or notebook) at a path, e.g. Projects/PCR")
-    folder.add_argument("--owner", required=True)
+    folder.add_argument("--owner", required=True, help="its owner's username")
     folder.add_argument("--path", required=True, help="from the home folder, e.g. Projects/PCR")
     folder.add_argument("--notebook", action="store_true", help="make the last one a notebook")
 
     upload = add("upload-file", "put a local file into a user's Gallery")
     upload.add_argument("file", type=Path, help="the local file to upload")
-    upload.add_argument("--owner", required=True)
+    upload.add_argument("--owner", required=True, help="whose Gallery")
     upload.add_argument("--name", help="its name in RSpace (default: the local file's name)")
     upload.add_argument("--folder", help="a Gallery folder path, e.g. Gallery/Images/Gels")
-    upload.add_argument("--caption")
+    upload.add_argument("--caption", help="the file's caption (default: none)")
 
     settings = add("settings", "show or change runtime settings")
-    settings.add_argument("--oauth", action=argparse.BooleanOptionalAction)
-    settings.add_argument("--api", action=argparse.BooleanOptionalAction)
-    settings.add_argument("--throttling", action=argparse.BooleanOptionalAction)
-    settings.add_argument("--refresh-keeps-expiry", action=argparse.BooleanOptionalAction)
-    settings.add_argument("--token-ttl", type=token_ttl_argument, metavar="SECONDS")
+    settings.add_argument(
+        "--oauth", action=argparse.BooleanOptionalAction, help="allow OAuth (--no-oauth: deny)"
+    )
+    settings.add_argument(
+        "--api",
+        action=argparse.BooleanOptionalAction,
+        help="RSpace's api.available switch (--no-api: the whole API answers 401)",
+    )
+    settings.add_argument(
+        "--throttling",
+        action=argparse.BooleanOptionalAction,
+        help="RSpace's request throttling on (--no-throttling: off)",
+    )
+    settings.add_argument(
+        "--refresh-keeps-expiry",
+        action=argparse.BooleanOptionalAction,
+        help="reproduce RSpace's bug: a refresh does not extend the stored expiry",
+    )
+    settings.add_argument(
+        "--token-ttl",
+        type=token_ttl_argument,
+        metavar="SECONDS",
+        help="access-token and JWT lifetime from now on",
+    )
 
     clock = add("clock", "show or move the fake's clock")
     clock.add_argument(
@@ -150,34 +181,42 @@ def add_admin_commands(commands: Any) -> None:
         nargs="?",
         default="show",
         choices=["show", "freeze", "set", "advance", "unfreeze", "reset"],
+        help="what to do (default: show)",
     )
     clock.add_argument("value", nargs="?", help="seconds for advance; ISO time for set/freeze")
 
     journal = add("journal", "show (or --clear) the request journal")
-    journal.add_argument("--path")
-    journal.add_argument("--method")
-    journal.add_argument("--user")
-    journal.add_argument("--clear", action="store_true")
+    journal.add_argument("--path", help="only requests to this path (a trailing * matches more)")
+    journal.add_argument("--method", help="only requests of this method")
+    journal.add_argument("--user", help="only requests of this user")
+    journal.add_argument("--clear", action="store_true", help="empty the journal instead")
 
     fault = add("fault", "add, list, remove or clear fault rules")
-    fault.add_argument("action", choices=["add", "list", "remove", "clear"])
-    fault.add_argument("rule_id", nargs="?", type=int, help="for remove")
-    fault.add_argument("--path", default="*")
-    fault.add_argument("--method")
-    fault.add_argument("--user")
+    fault.add_argument("action", choices=["add", "list", "remove", "clear"], help="what to do")
+    fault.add_argument("rule_id", nargs="?", type=int, help="the rule to remove (for remove)")
+    fault.add_argument(
+        "--path",
+        help="for add, required: the path it matches, exact or a glob (/api/v1/documents*; "
+        "'*' for every path, /oauth/token too)",
+    )
+    fault.add_argument("--method", help="only this method (default: any)")
+    fault.add_argument("--user", help="only this user's requests (default: anyone's)")
     fault.add_argument(
         "--kind",
         "--type",
         dest="kind",
-        default="error",
         choices=["error", "delay", "drop", "truncate"],
+        help="for add, required: answer with an error (needs --status), answer late (needs "
+        "--delay), drop the connection, or cut the body short",
     )
-    fault.add_argument("--status", type=int, default=500)
+    fault.add_argument("--status", type=int, help="the error's HTTP status, e.g. 503")
     fault.add_argument("--delay", type=float, help="seconds, for --kind delay")
-    fault.add_argument("--nth", type=int)
-    fault.add_argument("--probability", type=float)
-    fault.add_argument("--times", type=int, default=1, help="0 means until cleared")
-    fault.add_argument("--message")
+    fault.add_argument("--nth", type=int, help="fire from the Nth matching request on")
+    fault.add_argument("--probability", type=float, help="fire with this chance, 0 to 1")
+    fault.add_argument(
+        "--times", type=int, default=1, help="how often (default 1; 0: until cleared)"
+    )
+    fault.add_argument("--message", help="the error's message (default: RSpace's for the status)")
 
 
 ADMIN_COMMANDS = frozenset(
@@ -403,6 +442,19 @@ def _fault(args: argparse.Namespace) -> Any:
         if args.rule_id is None:
             raise AdminCallFailed("fault remove needs the rule id (see `fault list`)")
         return _call(args, "DELETE", f"/faults/{args.rule_id}")
+    # A default here would surprise: no --path would match every path, /oauth/token too, and
+    # no --status would quietly mean 500.
+    if args.path is None:
+        raise ValueError(
+            "fault add needs --path: the path the rule matches, e.g. /api/v1/documents "
+            "('*' for every path)"
+        )
+    if args.kind is None:
+        raise ValueError("fault add needs --kind: error, delay, drop or truncate")
+    if args.kind == "error" and args.status is None:
+        raise ValueError("fault add --kind error needs --status: the HTTP status, e.g. 503")
+    if args.kind == "delay" and args.delay is None:
+        raise ValueError("fault add --kind delay needs --delay SECONDS")
     rule: dict[str, Any] = {
         "path": args.path,
         "action": args.kind,

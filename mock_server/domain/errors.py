@@ -22,12 +22,16 @@ class ApiProblem(Exception):
         *,
         data: dict[str, Any] | None = None,
         message_code: str | None = None,
+        reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors if errors else [""]
         self.data = data
         self.message_code = message_code
+        #: For the server's log only, never the answer: why, where RSpace's message keeps it
+        #: from the client on purpose ("Invalid user credentials."). Never holds a secret.
+        self.reason = reason
 
 
 class AuthenticationFailed(ApiProblem):
@@ -36,8 +40,8 @@ class AuthenticationFailed(ApiProblem):
     http_status = 401
     internal_code = 40101
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, ["Authorisation error"])
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message, ["Authorisation error"], reason=reason)
 
 
 class MissingParameter(ApiProblem):
@@ -85,8 +89,8 @@ class NotFound(ApiProblem):
     http_status = 404
     internal_code = 50301
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, [""])
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message, [""], reason=reason)
 
 
 def inaccessible(resource: str, resource_id: object) -> str:

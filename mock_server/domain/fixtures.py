@@ -30,7 +30,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -213,10 +213,12 @@ def seed(
     groups: GroupService | None = None,
     snippets: SnippetService | None = None,
     base: Path | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> SeedReport:
     """Create everything ``data`` describes. Raises :class:`FixtureError` at the first problem.
 
-    ``base`` is where a file entry's ``path`` is found (the fixture file's folder)."""
+    ``base`` is where a file entry's ``path`` is found (the fixture file's folder);
+    ``progress`` is told the number of documents made so far after each one."""
     unknown = sorted(set(data) - set(SECTIONS))
     if unknown:
         raise FixtureError(
@@ -373,6 +375,8 @@ def seed(
         except ApiProblem as exc:
             raise FixtureError(f"{where}: {explain(exc)}") from None
         report.documents += 1
+        if progress is not None:
+            progress(report.documents)
     return report
 
 

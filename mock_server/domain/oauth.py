@@ -183,7 +183,9 @@ class TokenService:
         stored = user.password_hash if user is not None else UNKNOWN_USER_PASSWORD_HASH
         password_correct = password_matches(request.password, stored)
         if user is None:
-            raise AuthenticationFailed(MSG_INVALID_CREDENTIALS)
+            raise AuthenticationFailed(
+                MSG_INVALID_CREDENTIALS, reason=f"no user {request.username!r}"
+            )
         if not user.api_access:
             raise AuthenticationFailed(f"User '{user.username}' doesn't have access to API")
         # RSpace checks the lock before the password.
@@ -192,9 +194,11 @@ class TokenService:
                 f"User '{user.username}' has their account locked or disabled."
             )
         if not password_correct:
-            raise AuthenticationFailed(MSG_INVALID_CREDENTIALS)
+            raise AuthenticationFailed(
+                MSG_INVALID_CREDENTIALS, reason=f"wrong password for {user.username!r}"
+            )
         if not self._client_secret_correct(request):
-            raise AuthenticationFailed(MSG_TOKEN_NOT_CREATED)
+            raise AuthenticationFailed(MSG_TOKEN_NOT_CREATED, reason=self._client_problem(request))
         return user
 
     def _password_grant(self, request: TokenRequest, server_url: str) -> IssuedTokens:
@@ -241,12 +245,17 @@ class TokenService:
             raise IllegalArgument(problem)
         # RSpace answers 404, not 401, for a wrong client or an unknown refresh token.
         if not self._client_secret_correct(request):
-            raise NotFound(MSG_CLIENT_INCORRECT)
+            raise NotFound(MSG_CLIENT_INCORRECT, reason=self._client_problem(request))
         row = self.store.collection(TOKENS).find(
             "refresh_token_hash", sha256_hex(request.refresh_token)
         )
-        if row is None or row.client_id != request.client_id:
-            raise NotFound(MSG_REFRESH_NOT_FOUND)
+        if row is None:
+            raise NotFound(
+                MSG_REFRESH_NOT_FOUND,
+                reason="no such refresh token (never issued, or replaced by a later grant)",
+            )
+        if row.client_id != request.client_id:
+            raise NotFound(MSG_REFRESH_NOT_FOUND, reason="the refresh token is another app's")
         return row
 
     def _refresh_grant(self, request: TokenRequest, server_url: str) -> IssuedTokens:
@@ -266,6 +275,13 @@ class TokenService:
         return self._jwt_response(row, server_url, None)
 
     # -- shared ---------------------------------------------------------------------------
+
+    def _client_problem(self, request: TokenRequest) -> str:
+        """Why the client's credentials were refused, for the log (no secret in it)."""
+        app = self.store.collection(APPS).get(request.client_id)
+        if app is None:
+            return f"no OAuth app with client id {request.client_id!r}"
+        return f"wrong client secret for the OAuth app {app.name!r} ({app.client_id})"
 
     def _client_secret_correct(self, request: TokenRequest) -> bool:
         """The secret is hashed for an unknown client id too (see ``secret_matches``)."""

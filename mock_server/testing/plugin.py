@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..runtime import build_mock
-from ..settings import Settings
-from .helpers import RSpaceMockHandle
-from .server import ThreadedServer
+# pytest loads this plugin in every run of a venv that has rspace-mock, so it imports the fake
+# only when a test asks for one of its fixtures.
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .helpers import RSpaceMockHandle
+    from .server import ThreadedServer
 
 IN_PROCESS_BASE_URL = "http://rspace.test"
 
@@ -27,11 +29,15 @@ IN_PROCESS_BASE_URL = "http://rspace.test"
 @pytest.fixture(scope="session")
 def rspace_mock_settings() -> Settings:
     """Settings for the fakes the plugin starts. Override in your ``conftest.py``."""
+    from ..settings import Settings
+
     return Settings(port=0, random_seed=None)
 
 
 @pytest.fixture(scope="session")
 def rspace_mock_server(rspace_mock_settings: Settings) -> Iterator[ThreadedServer]:
+    from .server import ThreadedServer
+
     server = ThreadedServer(rspace_mock_settings).start()
     yield server
     server.stop()
@@ -47,6 +53,8 @@ def _fresh(handle: RSpaceMockHandle, session_fixtures: dict[str, Any]) -> RSpace
 @pytest.fixture
 def rspace_mock(rspace_mock_server: ThreadedServer) -> Iterator[RSpaceMockHandle]:
     """The fake RSpace on a real port, reset to its fixtures for this test."""
+    from .helpers import RSpaceMockHandle
+
     handle = RSpaceMockHandle(
         rspace_mock_server.mock, rspace_mock_server.base_url, rspace_mock_server.app
     )
@@ -58,7 +66,9 @@ def rspace_mock(rspace_mock_server: ThreadedServer) -> Iterator[RSpaceMockHandle
 def _rspace_mock_in_process(
     rspace_mock_settings: Settings,
 ) -> tuple[RSpaceMockHandle, dict[str, Any]]:
+    from ..runtime import build_mock
     from ..web.app import create_app
+    from .helpers import RSpaceMockHandle
 
     mock = build_mock(rspace_mock_settings)
     app = create_app(rspace_mock_settings, mock=mock)

@@ -20,10 +20,14 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .. import __version__
 from ..admin.control import AdminError, MockControl
+from ..domain.kinds import USERS
 from ..domain.text import json_value_problem
 from ..runtime import MockRSpace
+from ..settings import Settings
 from . import admin_schemas as S
+from .docs_pages import install_docs
 from .schemas import drop_fastapi_validation_errors
 
 PREFIX = "/_mock"
@@ -62,6 +66,7 @@ def index() -> JsonObject:
     return {
         "service": "rspace-mock admin API",
         "endpoints": [
+            "GET /_mock/health",
             "POST /_mock/reset",
             "PUT /_mock/fixtures",
             "GET|POST /_mock/users",
@@ -83,6 +88,46 @@ def index() -> JsonObject:
             "DELETE /_mock/faults/{id}",
         ],
     }
+
+
+@router.get(
+    "/health",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "Serving, and the store answers",
+                "content": {"application/json": {"schema": S.HEALTH}},
+            },
+            "503": {
+                "description": "The store does not answer",
+                "content": {"application/json": {"schema": S.HEALTH}},
+            },
+        }
+    },
+)
+def health(request: Request) -> JSONResponse:
+    """For readiness probes: needs no X-Admin-Token, and tells nothing but what is running."""
+    mock = request.app.state.mock
+    body: JsonObject = {
+        "status": "ok",
+        "version": __version__,
+        "rspaceVersion": mock.settings.rspace_version,
+        "store": store_kind(mock.settings),
+    }
+    try:
+        mock.store.collection(USERS).count()
+    except Exception as error:  # the probe reports a broken store, it does not crash on it
+        body["status"], body["error"] = "unavailable", error.__class__.__name__
+        return JSONResponse(body, status_code=503)
+    return JSONResponse(body)
+
+
+def store_kind(settings: Settings) -> str:
+    if settings.state_url is not None:
+        return "postgresql"
+    if settings.state_file is not None:
+        return "sqlite"
+    return settings.backend
 
 
 @router.post("/reset", openapi_extra=S.answers(200, "What was loaded", S.SEED_REPORT, 400))
@@ -346,10 +391,11 @@ def remove_fault(request: Request, rule_id: int) -> JsonObject:
 def build_admin_app(mock: MockRSpace) -> FastAPI:
     app = FastAPI(
         title="rspace-mock admin API",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,
         openapi_url=f"{PREFIX}/openapi.json",
         redoc_url=None,
     )
+    install_docs(app, PREFIX, redoc=False)
     app.state.mock = mock
     app.include_router(router)
 
@@ -401,6 +447,10 @@ def build_admin_app(mock: MockRSpace) -> FastAPI:
     return app
 
 
+#: Answered without the admin token: a readiness probe has no secrets to give.
+HEALTH_PATH = f"{PREFIX}/health"
+
+
 class AdminMount:
     """Sends ``/_mock/**`` to the admin app (when enabled), everything else to the fake."""
 
@@ -416,7 +466,7 @@ class AdminMount:
         if not is_admin or not self.mock.settings.admin_enabled:
             await self.app(scope, receive, send)
             return
-        if self.token is not None:
+        if self.token is not None and path != HEALTH_PATH:
             # Bytes, not str: compare_digest refuses non-ASCII strings (a header may carry any).
             sent = dict(scope["headers"]).get(TOKEN_HEADER.encode(), b"")
             if not hmac.compare_digest(sent, self.token.encode("utf-8")):

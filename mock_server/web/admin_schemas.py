@@ -518,6 +518,20 @@ INDEX = _object(
     "endpoints",
 )
 
+HEALTH = _object(
+    {
+        "status": {"type": "string", "enum": ["ok", "unavailable"]},
+        "version": {"type": "string"},
+        "rspaceVersion": {"type": "string"},
+        "store": {"type": "string"},
+        "error": {"type": "string"},
+    },
+    "status",
+    "version",
+    "rspaceVersion",
+    "store",
+)
+
 _USERNAMES: JsonSchema = {"type": ["array", "null"], "items": _TEXT}
 NEW_GROUP = _object(
     {

@@ -28,6 +28,7 @@ from . import (
 )
 from .admin_router import AdminMount
 from .browser_guard import BrowserGuard
+from .docs_pages import install_docs
 from .errors import NoHandlerFound, install_error_handlers
 from .fault_middleware import FaultInjector
 from .journal_middleware import JournalRecorder
@@ -97,9 +98,12 @@ def create_app(
         title="rspace-mock: RSpace API (fake)",
         version=__version__,
         description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.mock = mock
     install_error_handlers(app)
+    install_docs(app)
     for router in RSPACE_ROUTERS:
         app.include_router(router)
 

@@ -57,7 +57,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiProblem)
         # Says why a client got its 4xx, which the access log alone does not.
-        log.info("%s %s -> %d %s", request.method, request.url.path, exc.http_status, exc.message)
+        why = f" ({exc.reason})" if exc.reason else ""
+        log.info(
+            "%s %s -> %d %s%s", request.method, request.url.path, exc.http_status, exc.message, why
+        )
         headers = None
         if isinstance(exc, MethodNotAllowed):
             headers = {"Allow": ", ".join(exc.allowed)}

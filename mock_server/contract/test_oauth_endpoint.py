@@ -212,7 +212,8 @@ def test_refresh_with_unknown_client_is_404(target: Target) -> None:
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_token_endpoint_accepts_post_only(target: Target, method: str) -> None:
     response = target.request(method, "/oauth/token")
-    # The body of this 405 is not specified (reference A.1: probably an HTML error page).
+    # The body of this 405 is not specified (rspace-web's OAuthClientController does not
+    # say: probably an HTML error page).
     expect(
         response.status_code == 405,
         "OAUTH-METHOD-1",

@@ -27,12 +27,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_FIXTURES = REPO_ROOT / "fixtures" / "default.json"
+from ..settings import DEFAULT_FIXTURES
+
+__all__ = ["DEFAULT_FIXTURES"]  # re-exported for the suite's modules
 
 #: Prefix of every document the suite creates, so leftovers can be found and deleted.
 DOCUMENT_NAME_PREFIX = "contract-test-"
@@ -288,7 +289,8 @@ AppFactory = Callable[[Path], Any]
 
 
 def default_app_factory(fixtures: Path) -> Any:
-    from mock_server import Settings, create_app
+    from ..settings import Settings
+    from ..web.app import create_app
 
     return create_app(
         Settings(
@@ -336,7 +338,7 @@ def in_process_target(app_factory: AppFactory, fixtures: Path) -> Target:
     import warnings
 
     with warnings.catch_warnings():
-        # Starlette >= 1.x suggests httpx2 for its test client; httpx still works.
+        # Starlette >= 1.x asks for httpx2 for its test client; without it, httpx still works.
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
 
@@ -345,8 +347,10 @@ def in_process_target(app_factory: AppFactory, fixtures: Path) -> Target:
         app_factory(fixtures), base_url="http://testserver", raise_server_exceptions=False
     )
     client.__enter__()
+    # httpx2's client (Starlette's, where installed) has httpx's interface.
+    http = cast(httpx.Client, client)
     target = Target(
-        "in-process", "http://testserver", client, credentials_from_fixtures(fixtures), fresh=True
+        "in-process", "http://testserver", http, credentials_from_fixtures(fixtures), fresh=True
     )
     target.in_process = True
     target.on_close(lambda: client.__exit__(None, None, None))
@@ -413,7 +417,6 @@ class ServedMock:
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         self.process = subprocess.Popen(
             command,
-            cwd=REPO_ROOT,
             stdout=self.log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

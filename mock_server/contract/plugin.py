@@ -19,14 +19,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from .clauses import CLAUSES, ContractViolation, evidence, start_evidence
+from .options import CREDENTIAL_NAMES, CREDENTIALS
 from .report import ParityReport
 from .target import (
     DEFAULT_FIXTURES,
@@ -66,23 +69,7 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-_CREDENTIAL_OPTIONS = [
-    "username",
-    "password",
-    "api_key",
-    "client_id",
-    "client_secret",
-    "username_2",
-    "password_2",
-    "api_key_2",
-    "client_id_2",
-    "client_secret_2",
-    "locked_username",
-    "locked_password",
-    "api_disabled_username",
-    "api_disabled_password",
-    "api_disabled_api_key",
-]
+_CREDENTIAL_OPTIONS = CREDENTIAL_NAMES
 
 REPORT_KEY = pytest.StashKey[ParityReport]()
 SERVED_KEY = pytest.StashKey[dict[str, object]]()
@@ -158,13 +145,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="JSON file listing several targets (name, url or factory, clauses) for one run",
     )
-    for name in _CREDENTIAL_OPTIONS:
-        env = "RSPACE_" + name.upper()
+    for credential in CREDENTIALS:
         group.addoption(
-            "--rspace-" + name.replace("_", "-"),
-            dest="rspace_" + name,
-            default=os.environ.get(env),
-            help=f"(env {env})",
+            "--rspace-" + credential.flag.removeprefix("--"),
+            dest="rspace_" + credential.name,
+            default=os.environ.get(credential.env),
+            help=f"{credential.meaning} (env {credential.env})",
         )
 
 
@@ -280,6 +266,12 @@ class TargetFactory:
         if self.fresh_each_time:
             return settings(settings.default)
         return settings(settings.default, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
+    def run_machine(self, make: Callable[[], RuleBasedStateMachine]) -> None:
+        """Run a state machine built by ``make`` with :meth:`state_machine_settings`
+        (hypothesis takes any factory of machines, though its annotation names a class)."""
+        machine_class = cast(type[RuleBasedStateMachine], make)
+        run_state_machine_as_test(machine_class, settings=self.state_machine_settings())
 
     def close(self) -> None:
         for target in self._made:

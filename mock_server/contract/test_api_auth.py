@@ -1,6 +1,9 @@
-"""Authentication of /api/v1 calls (reference B.1), rate-limit headers (B.2) and status (D)."""
+"""Authentication of /api/v1 calls (rspace-web's `ApiAuthenticationInterceptor`), rate-limit
+headers (`APIRequestThrottlingInterceptor`) and status."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -159,8 +162,8 @@ def test_rate_limit_headers_on_every_api_response(target: Target, authenticated:
     if authenticated and not target.read_only:
         requests.append(("POST", DOCUMENTS, {"json": {"name": f"{target.run_tag}rate"}}))
     for method, path, extra in requests:
-        kwargs = dict(extra)
-        kwargs["headers"] = {**headers, **dict(kwargs.get("headers", {}))}  # type: ignore[arg-type]
+        kwargs: dict[str, Any] = dict(extra)
+        kwargs["headers"] = {**headers, **kwargs.get("headers", {})}
         response = target.request(method, path, **kwargs)
         if method == "POST" and response.status_code == 201:
             created = response.json()["id"]

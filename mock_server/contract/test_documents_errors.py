@@ -1,4 +1,5 @@
-"""Documents endpoints: parameter validation and not-found answers (reference C.1, C.3, C.4)."""
+"""Documents endpoints: parameter validation and not-found answers (rspace-web's
+`DocumentsApiController`)."""
 
 from __future__ import annotations
 

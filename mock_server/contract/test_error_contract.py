@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from .clauses import expect
-from .conftest import TargetFactory
 from .helpers import DOCUMENTS, api_key, require_api_key_users
+from .plugin import TargetFactory
 from .shapes import check_api_error
 from .target import Target
 

@@ -16,10 +16,9 @@ from typing import Any
 import httpx
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from .clauses import Reach, expect
-from .conftest import TargetFactory
 from .helpers import (
     DOCUMENTS,
     api_key,
@@ -28,6 +27,7 @@ from .helpers import (
     require_api_key_users,
     require_writable,
 )
+from .plugin import TargetFactory
 from .shapes import check_error, json_body
 from .target import Target, UserCredentials
 
@@ -76,7 +76,9 @@ def post_form(target: Target, user: UserCredentials, body: dict[str, Any]) -> ht
     return target.post(FORMS, json=body, headers=api_key(user))
 
 
-def made_form(target: Target, user: UserCredentials, suffix: str, fields: list[Any]) -> dict:
+def made_form(
+    target: Target, user: UserCredentials, suffix: str, fields: list[Any]
+) -> dict[str, Any]:
     response = post_form(target, user, {"name": _form_name(target, suffix), "fields": fields})
     expect(
         response.status_code == 201,
@@ -87,7 +89,7 @@ def made_form(target: Target, user: UserCredentials, suffix: str, fields: list[A
     return form
 
 
-def form_action(target: Target, user: UserCredentials, form_id: int, action: str) -> dict:
+def form_action(target: Target, user: UserCredentials, form_id: int, action: str) -> dict[str, Any]:
     response = target.put(f"{FORMS}/{form_id}/{action}", headers=api_key(user))
     expect(
         response.status_code == 200,
@@ -514,8 +516,5 @@ def test_forms_match_model(target_factory: TargetFactory) -> None:
     if target_factory.fresh_each_time:
         probe.close()
     reach = Reach(REACH)
-    run_state_machine_as_test(
-        lambda: FormsMachine(target_factory, reach),
-        settings=target_factory.state_machine_settings(),
-    )
+    target_factory.run_machine(lambda: FormsMachine(target_factory, reach))
     reach.note_missed()

@@ -20,11 +20,9 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     rule,
-    run_state_machine_as_test,
 )
 
 from .clauses import Reach, expect
-from .conftest import TargetFactory
 from .helpers import (
     DOCUMENTS,
     NOT_FOUND_MESSAGE,
@@ -35,6 +33,7 @@ from .helpers import (
     require_api_key_users,
     require_writable,
 )
+from .plugin import TargetFactory
 from .shapes import check_document_info, check_error, check_listing, json_body
 from .strategies import field_contents, name_suffixes, some_tags, tag_strings
 from .target import Target, UserCredentials
@@ -591,8 +590,5 @@ def test_documents_match_model(target_factory: TargetFactory) -> None:
             "another user's document read, changed or deleted",
             "needs a second user with an API key",
         )
-    run_state_machine_as_test(
-        lambda: DocumentsMachine(target_factory, reach),
-        settings=target_factory.state_machine_settings(),
-    )
+    target_factory.run_machine(lambda: DocumentsMachine(target_factory, reach))
     reach.note_missed()

@@ -29,11 +29,9 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     rule,
-    run_state_machine_as_test,
 )
 
 from .clauses import Reach, expect
-from .conftest import TargetFactory
 from .helpers import (
     DOCUMENTS,
     bearer,
@@ -48,6 +46,7 @@ from .helpers import (
     server_url_from_links,
     sha256_hex,
 )
+from .plugin import TargetFactory
 from .shapes import JWT, OPAQUE_TOKEN, check_error, check_token_response, json_body
 from .target import AppCredentials, Target, UserCredentials
 
@@ -264,6 +263,7 @@ class TokenLifecycle(RuleBasedStateMachine):
                     "refresh_token" not in body,
                     "OAUTH-JWT-2",
                     f"JWT password grant on an existing token row returned refresh_token: {body}",
+                    self._others_since((user.username, app.client_id)),
                 )
             else:
                 self.reach.hit("OAUTH-JWT-2", "JWT password grant creating the first token row")
@@ -281,6 +281,17 @@ class TokenLifecycle(RuleBasedStateMachine):
             self._issue("jwt", body["access_token"], user, app, row, "jwt")
         row.state = "present"
         self.events.append(Event(self.step, (user.username, app.client_id), _kind(is_jwt)))
+        self._check_other_pairs((user.username, app.client_id))
+
+    def _check_other_pairs(self, granted: tuple[str, str]) -> None:
+        """A grant leaves every other user+app alone: the newest access token of each other
+        pair still works (or still fails, as its own history says) right after it."""
+        newest: dict[tuple[str, str], IssuedToken] = {}
+        for token in self.issued:
+            if token.pair != granted and token.kind == "access" and not token.unspecified:
+                newest[token.pair] = token
+        for token in newest.values():
+            self._check_api_call(token)
 
     def _refresh_grant(self, token: IssuedToken, app: AppCredentials, is_jwt: bool) -> None:
         self.step += 1
@@ -480,6 +491,13 @@ class TokenLifecycle(RuleBasedStateMachine):
             [*also, "OAUTH-JWT-4"],
         )
 
+    def _others_since(self, pair: tuple[str, str]) -> list[str]:
+        """OAUTH-ISOLATION-1 when another user+app was granted since ``pair``'s last grant
+        (the row may have been ended by that grant, which is what the clause forbids)."""
+        last = max((e.step for e in self.events if e.pair == pair), default=0)
+        later = any(e.pair != pair and e.step > last for e in self.events)
+        return ["OAUTH-ISOLATION-1"] if later else []
+
     def _blame_for_rejected(self, token: IssuedToken) -> tuple[str, list[str]]:
         """The rule a wrongly refused token breaks (by the grant that made it), and the rules
         of what happened to other tokens since, which may be the cause."""
@@ -569,8 +587,5 @@ def test_token_lifecycle_matches_model(target_factory: TargetFactory) -> None:
     if target_factory.fresh_each_time:
         probe.close()
     reach = Reach(REACH)
-    run_state_machine_as_test(
-        lambda: TokenLifecycle(target_factory, reach),
-        settings=target_factory.state_machine_settings(),
-    )
+    target_factory.run_machine(lambda: TokenLifecycle(target_factory, reach))
     reach.note_missed()

@@ -14,12 +14,11 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from .clauses import expect
-from .conftest import TargetFactory
 from .helpers import (
     DOCUMENTS,
     api_key,
@@ -28,6 +27,7 @@ from .helpers import (
     require_api_key_users,
     require_writable,
 )
+from .plugin import TargetFactory
 from .shapes import check_error, json_body
 from .target import Target, UserCredentials
 
@@ -246,6 +246,7 @@ class SharingMachine(RuleBasedStateMachine):
         expect(made.status_code == 201, "SHARE-MODEL-1", f"POST /documents gave {made.status_code}")
         self.documents[int(json_body(made, "SHARE-MODEL-1")["id"])] = user.username
 
+    @precondition(lambda self: bool(self.documents))
     @rule(
         data=st.data(),
         kind=st.sampled_from(["GROUP", "USER"]),
@@ -283,6 +284,7 @@ class SharingMachine(RuleBasedStateMachine):
                 int(infos[0]["id"]), document, kind, permission
             )
 
+    @precondition(lambda self: bool(self.shares))
     @rule(data=st.data())
     def change(self, data: st.DataObject) -> None:
         """Turn a share's permission round (READ to EDIT, EDIT to READ), then see the other user
@@ -301,6 +303,7 @@ class SharingMachine(RuleBasedStateMachine):
         share.permission = permission
         self._check_save(self.users.index(self._other(owner.username)), share.document)
 
+    @precondition(lambda self: bool(self.shares))
     @rule(data=st.data())
     def unshare(self, data: st.DataObject) -> None:
         if not self.shares:
@@ -314,6 +317,7 @@ class SharingMachine(RuleBasedStateMachine):
             f"DELETE /share gave {response.status_code}",
         )
 
+    @precondition(lambda self: bool(self.documents))
     @rule(data=st.data())
     def delete(self, data: st.DataObject) -> None:
         if not self.documents:
@@ -329,6 +333,7 @@ class SharingMachine(RuleBasedStateMachine):
         self.target.forget_document(document)
         self.shares = {k: s for k, s in self.shares.items() if s.document != document}
 
+    @precondition(lambda self: bool(self.documents))
     @rule(data=st.data(), reader=st.integers(0, 1))
     def save(self, data: st.DataObject, reader: int) -> None:
         if self.documents:
@@ -391,7 +396,4 @@ def test_sharing_matches_model(target_factory: TargetFactory) -> None:
     _common_group(probe, first, second)
     if target_factory.fresh_each_time:
         probe.close()
-    run_state_machine_as_test(
-        lambda: SharingMachine(target_factory),
-        settings=target_factory.state_machine_settings(),
-    )
+    target_factory.run_machine(lambda: SharingMachine(target_factory))

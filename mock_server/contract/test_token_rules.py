@@ -1,4 +1,4 @@
-"""One short, fixed scenario per token-lifecycle rule (reference A.4).
+"""One short, fixed scenario per token-lifecycle rule (rspace-web's `OAuthTokenManagerImpl`).
 
 The state machine in ``test_token_lifecycle.py`` explores sequences of grants; these
 scenarios make sure each rule's plainest case is checked on every target, whatever

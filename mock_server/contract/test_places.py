@@ -48,11 +48,17 @@ def _png() -> bytes:
     )
 
 
+def _discard(_response: object) -> None:
+    """Clean-up answers are not checked."""
+
+
 def _folder(target: Target, user: UserCredentials, body: dict[str, Any]) -> dict[str, Any]:
     response = target.post(FOLDERS, json=body, headers=api_key(user))
     expect(response.status_code == 201, "FOLDERS-CREATE-1", f"POST /folders: {response.text}")
     made: dict[str, Any] = response.json()
-    target.on_close(lambda: target.delete(f"{FOLDERS}/{made['id']}", headers=api_key(user)))
+    target.on_close(
+        lambda: _discard(target.delete(f"{FOLDERS}/{made['id']}", headers=api_key(user)))
+    )
     return made
 
 
