@@ -12,7 +12,7 @@ PORT   ?= $(or $(RSPACE_MOCK_PORT),8080)
 ARGS   ?=
 POSTGRES := bash scripts/postgres.sh
 
-.PHONY: install serve test suites lint typecheck unit contract contract-thorough bench clean jsoup \
+.PHONY: install serve test suites lint typecheck unit contract contract-thorough bench clean jsoup chromium \
         postgres-start postgres-stop
 
 $(STAMP): pyproject.toml
@@ -45,8 +45,14 @@ contract: $(STAMP)
 # token, document and client tests run a third time on PostgreSQL. A throw-away PostgreSQL server
 # (scripts/postgres.sh) runs meanwhile, its DSN in RSPACE_MOCK_TEST_POSTGRES; it is stopped
 # afterwards, whether the tests pass or not.
-test: lint typecheck $(STAMP) jsoup
+test: lint typecheck $(STAMP) jsoup chromium
 	$(POSTGRES) run -- $(MAKE) --no-print-directory suites
+
+# A headless Chromium for the browser tests (tests/test_browser_*.py, driven by Playwright); as
+# root on Debian, a missing one is installed (scripts/chromium.sh). The first pass requires it
+# (RSPACE_MOCK_REQUIRE_BROWSER=1): the browser tests fail rather than skip without it.
+chromium:
+	@browser=$$(bash scripts/chromium.sh find) && echo "browser for the browser tests: $$browser"
 
 # jsoup 1.15.3 (RSpace's HTML cleaner), which the field HTML tests compare the fake with; as
 # root on Debian, a missing JDK or jsoup is installed (scripts/jsoup.sh).
@@ -60,8 +66,20 @@ POSTGRES_PASS := mock_server/contract tests/test_concurrent_grants.py tests/test
 
 # The mutant self-check checks the contract suite, not the store: it runs on the first pass only
 # (its suite runs share the mutants out between the machine's cores).
+#
+# The newcomer's-path test (tests/test_newcomer.py: builds the package, installs it into fresh
+# venvs and uses it from there) mostly waits on pip and on servers of its own, so it runs
+# alongside the first pass, its output shown when both are done.
 suites: $(STAMP)
-	RSPACE_MOCK_REQUIRE_JSOUP=1 RSPACE_MOCK_BACKEND=memory $(BIN)/pytest
+	@echo "tests/test_newcomer.py runs alongside the first pass (its output follows it)"; \
+	$(BIN)/pytest -p no:cacheprovider tests/test_newcomer.py > $(VENV)/newcomer.log 2>&1 & \
+	newcomer=$$!; \
+	RSPACE_MOCK_REQUIRE_JSOUP=1 RSPACE_MOCK_REQUIRE_BROWSER=1 RSPACE_MOCK_BACKEND=memory \
+		$(BIN)/pytest \
+		--ignore=tests/test_newcomer.py; first=$$?; \
+	wait $$newcomer; second=$$?; \
+	echo "--- tests/test_newcomer.py (run alongside) ---"; cat $(VENV)/newcomer.log; \
+	test $$first -eq 0 && test $$second -eq 0
 	RSPACE_MOCK_BACKEND=sqlite $(BIN)/pytest -p no:cacheprovider -m "not own_engines" \
 		--ignore=tests/test_contract_mutants.py
 	RSPACE_MOCK_BACKEND=postgresql RSPACE_MOCK_SCRATCH_POSTGRES="$$RSPACE_MOCK_TEST_POSTGRES" \

@@ -33,6 +33,8 @@ from .domain.kinds import ALL_KINDS, FIRST_IDS, USERS
 from .domain.models import SystemSwitches
 from .domain.oauth import TokenService
 from .domain.permissions import Permissions
+from .domain.profile import Profile
+from .domain.sessions import SignIn
 from .domain.sharing import SharingService
 from .domain.snippets import SnippetService
 from .domain.store import Store
@@ -41,6 +43,11 @@ from .settings import Settings
 from .storage import open_state
 
 log = logging.getLogger("rspace_mock")
+
+
+def _count(entries: object) -> int:
+    """How many entries a fixture section holds (none, for a section seed() will refuse)."""
+    return len(entries) if isinstance(entries, list) else 0
 
 
 class SeedProgress:
@@ -156,6 +163,9 @@ class MockRSpace:
             rspace_version=settings.rspace_version,
         )
         self.accounts = AccountService(self.store, self.directory, self.groups)
+        #: The web pages: signing in, and My Profile.
+        self.sign_in = SignIn(self.store, self.clock, self.credentials)
+        self.profile = Profile(self.store, self.clock, self.credentials, self.directory)
         self.forms = FormService(self.store, self.clock, self.permissions)
         self.documents = DocumentService(
             self.store, self.clock, self.folders, self.forms, self.permissions, self.audit
@@ -226,7 +236,7 @@ class MockRSpace:
                 groups=self.groups,
                 snippets=self.snippets,
                 base=base,
-                progress=SeedProgress(source, len(data.get("documents", ()))),
+                progress=SeedProgress(source, _count(data.get("documents"))),
             )
         self.fixture_data = data
         self.seed_report = report

@@ -40,6 +40,9 @@ from mock_server import Settings, create_app
 from mock_server.settings import DEFAULT_FIXTURES
 from tests import postgres_helpers
 
+# The browser tests' fixtures (a headless Chromium, a page, its screenshots).
+from tests.browser_helpers import chromium, page, steps  # noqa: E402, F401
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The file the server itself loads when no --fixtures is given.
 DEFAULT_FIXTURES_PATH = DEFAULT_FIXTURES

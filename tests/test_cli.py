@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from tests.conftest import rspace_mock_command
+from tests.http_helpers import refresh_form
 from tests.quickstart_helpers import banner_flow, check_flow_output, readme_flow, run_flow
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -506,14 +507,7 @@ def test_the_log_says_why_a_grant_was_refused_without_the_secrets_sent(
         assert response.status_code == 401
         sent[why] = {}
     response = requests.post(
-        f"{server.url}/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "client_id": app["clientId"],
-            "client_secret": app["clientSecret"],
-            "refresh_token": "A" * 32,
-        },
-        timeout=10,
+        f"{server.url}/oauth/token", data=refresh_form("A" * 32, app), timeout=10
     )
     assert response.status_code == 404
     server.stop()

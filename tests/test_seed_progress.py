@@ -28,3 +28,12 @@ def test_a_small_fixture_load_logs_nothing_of_it(caplog: pytest.LogCaptureFixtur
     with caplog.at_level(logging.INFO, logger="rspace_mock"):
         build_mock(Settings(fixtures=DEFAULT_FIXTURES))
     assert not [r for r in caplog.records if "documents loaded" in r.getMessage()]
+
+
+@pytest.mark.parametrize("documents", [None, True, 7, "docs", {}])
+def test_a_documents_section_that_is_no_list_is_refused_not_counted(documents: object) -> None:
+    from mock_server.domain.fixtures import FixtureError
+
+    mock = build_mock(Settings(fixtures=None))
+    with pytest.raises(FixtureError, match="documents"):
+        mock.load_fixtures(data={"documents": documents})

@@ -37,7 +37,8 @@ _SECRET_NAME_PARTS = (
     "authtoken",
     "admintoken",
 )
-_WHOLE_SECRET_NAMES = frozenset({"token", "authorization", "proxyauthorization", "cookie"})
+#: ``key``: the one-time API key the My Profile page shows (``apiKeyDisplayInfo``'s ``key``).
+_WHOLE_SECRET_NAMES = frozenset({"token", "authorization", "proxyauthorization", "cookie", "key"})
 
 #: Header names whose values are secrets (lower case), besides those :func:`names_secret` finds.
 SECRET_HEADERS = frozenset(

@@ -116,5 +116,9 @@ class CredentialFactory:
         raw = self._bytes(32)
         return "".join(alphabet[b % len(alphabet)] for b in raw)
 
+    def session_id(self) -> str:
+        """A browser session's id, as a servlet container makes ``JSESSIONID``: 32 hex digits."""
+        return self._bytes(16).hex().upper()
+
     def hmac_key(self) -> bytes:
         return self._bytes(32)

@@ -16,12 +16,14 @@ from .models import (
     Form,
     FormIcon,
     Group,
+    LoginFailures,
     MediaFile,
     OAuthApp,
     Share,
     Snippet,
     TokenRow,
     User,
+    WebSession,
 )
 from .store import Kind, Order, SearchText
 
@@ -188,6 +190,20 @@ EXPORT_ARCHIVES: Kind[ExportArchive] = Kind(
     lookups=("job_id",),
 )
 
+#: Signed-in browsers, found by user (sign-out everywhere, a sysadmin's lock).
+WEB_SESSIONS: Kind[WebSession] = Kind(
+    name="web_session",
+    type=WebSession,
+    key=("id_hash",),
+    lookups=("user_id",),
+)
+#: Failed sign-ins, by username, for the lockout policy.
+LOGIN_FAILURES: Kind[LoginFailures] = Kind(
+    name="login_failures",
+    type=LoginFailures,
+    key=("username",),
+)
+
 ALL_KINDS: tuple[Kind[Any], ...] = (
     USERS,
     APPS,
@@ -204,4 +220,6 @@ ALL_KINDS: tuple[Kind[Any], ...] = (
     AUDIT_EVENTS,
     EXPORT_JOBS,
     EXPORT_ARCHIVES,
+    WEB_SESSIONS,
+    LOGIN_FAILURES,
 )

@@ -31,11 +31,34 @@ class User:
     created: datetime | None = None
     #: A temporary account (``tempAccount``): RSpace's sign-up trial accounts.
     temp_account: bool = False
+    #: When the API key was made (``UserApiKey.created``): "The current key was generated ...".
+    api_key_created: datetime | None = None
 
     @property
     def blocked(self) -> bool:
         """Locked (``accountLocked``) or disabled (not ``enabled``): RSpace refuses both."""
         return self.account_locked or not self.enabled
+
+
+@dataclass
+class WebSession:
+    """A signed-in browser (the ``JSESSIONID`` cookie's session): its id is kept hashed."""
+
+    id_hash: str
+    user_id: int
+    created: datetime
+    last_seen: datetime
+
+
+@dataclass
+class LoginFailures:
+    """Failed sign-ins of a username since the first of a run (``DefaultLockoutPolicy``)."""
+
+    username: str
+    first_failure: datetime
+    count: int = 0
+    #: The policy locked the account (a lock it also lifts); a sysadmin's lock is not its own.
+    locked_by_policy: bool = False
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -27,6 +27,7 @@ from ..domain.text import json_value_problem
 from ..runtime import MockRSpace
 from ..settings import Settings
 from . import admin_schemas as S
+from . import dashboard
 from .docs_pages import install_docs
 from .schemas import drop_fastapi_validation_errors
 
@@ -67,6 +68,7 @@ def index() -> JsonObject:
         "service": "rspace-mock admin API",
         "endpoints": [
             "GET /_mock/health",
+            "GET /_mock/ui (the dashboard, for a browser)",
             "POST /_mock/reset",
             "PUT /_mock/fixtures",
             "GET|POST /_mock/users",
@@ -398,6 +400,7 @@ def build_admin_app(mock: MockRSpace) -> FastAPI:
     install_docs(app, PREFIX, redoc=False)
     app.state.mock = mock
     app.include_router(router)
+    app.include_router(dashboard.router)
 
     async def on_admin_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AdminError)
@@ -449,6 +452,8 @@ def build_admin_app(mock: MockRSpace) -> FastAPI:
 
 #: Answered without the admin token: a readiness probe has no secrets to give.
 HEALTH_PATH = f"{PREFIX}/health"
+#: Paths the admin token does not guard: the probe, and the dashboard's token form.
+OPEN_PATHS = frozenset({HEALTH_PATH, f"{dashboard.PREFIX}/login"})
 
 
 class AdminMount:
@@ -466,9 +471,18 @@ class AdminMount:
         if not is_admin or not self.mock.settings.admin_enabled:
             await self.app(scope, receive, send)
             return
-        if self.token is not None and path != HEALTH_PATH:
+        if self.token is not None and path not in OPEN_PATHS:
             # Bytes, not str: compare_digest refuses non-ASCII strings (a header may carry any).
             sent = dict(scope["headers"]).get(TOKEN_HEADER.encode(), b"")
+            on_dashboard = path == dashboard.PREFIX or path.startswith(dashboard.PREFIX + "/")
+            if on_dashboard and not hmac.compare_digest(sent, self.token.encode("utf-8")):
+                # A browser has no header to send: the token form's cookie stands for it.
+                cookie = Request(scope).cookies.get(dashboard.ADMIN_COOKIE)
+                if not dashboard.token_matches(cookie, self.token):
+                    login = RedirectResponse(dashboard.PREFIX + "/login", status_code=303)
+                    await login(scope, receive, send)
+                    return
+                sent = self.token.encode("utf-8")
             if not hmac.compare_digest(sent, self.token.encode("utf-8")):
                 response = JSONResponse(
                     {"error": f"admin API: missing or wrong {TOKEN_HEADER} header"},

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..clock import Clock
@@ -23,7 +24,9 @@ from . import (
     forms_router,
     groups_router,
     oauth_router,
+    profile_router,
     sharing_router,
+    signin_router,
     snippets_router,
 )
 from .admin_router import AdminMount
@@ -33,6 +36,7 @@ from .errors import NoHandlerFound, install_error_handlers
 from .fault_middleware import FaultInjector
 from .journal_middleware import JournalRecorder
 from .middleware import UNMATCHED_FLAG, PathNormaliser, RateLimitHeaders, StoreView
+from .pages import STATIC, STATIC_URL
 from .schemas import drop_fastapi_validation_errors, rate_limit_header_components
 from .secret_scope import SecretScope, install_log_masking
 from .throttle_middleware import ThrottleGate, rate_limit_headers
@@ -67,6 +71,8 @@ RSPACE_ROUTERS = (
     activity_router.router,
     export_router.router,
 )
+#: RSpace's web pages that the fake has: signing in, and My Profile (not in /openapi.json).
+PAGE_ROUTERS = (signin_router.router, profile_router.router)
 
 
 def app_from_environment() -> FastAPI:
@@ -103,15 +109,17 @@ def create_app(
     )
     app.state.mock = mock
     install_error_handlers(app)
+    app.add_exception_handler(profile_router.PageRefused, profile_router.on_page_refused)
     install_docs(app)
-    for router in RSPACE_ROUTERS:
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="pages-static")
+    for router in (*RSPACE_ROUTERS, *PAGE_ROUTERS):
         app.include_router(router)
 
     # (path regex, methods) of every RSpace route, to tell a wrong method (405) from an
     # unknown path (404).
     known_routes = [
         (route.path_regex, set(route.methods or ()))
-        for router in RSPACE_ROUTERS
+        for router in (*RSPACE_ROUTERS, *PAGE_ROUTERS)
         for route in router.routes
         if isinstance(route, APIRoute)
     ]
