@@ -65,7 +65,9 @@ POSTGRES_PASS := mock_server/contract tests/test_concurrent_grants.py tests/test
 	tests/test_sdk_files.py tests/test_sdk_forms.py
 
 # The mutant self-check checks the contract suite, not the store: it runs on the first pass only
-# (its suite runs share the mutants out between the machine's cores).
+# (its suite runs share the mutants out between the machine's cores). The SQLite and the
+# PostgreSQL passes share no state (each server has its own file or schema) and each keeps one
+# core busy, so they run side by side.
 #
 # The newcomer's-path test (tests/test_newcomer.py: builds the package, installs it into fresh
 # venvs and uses it from there) mostly waits on pip and on servers of its own, so it runs
@@ -80,10 +82,15 @@ suites: $(STAMP)
 	wait $$newcomer; second=$$?; \
 	echo "--- tests/test_newcomer.py (run alongside) ---"; cat $(VENV)/newcomer.log; \
 	test $$first -eq 0 && test $$second -eq 0
+	@echo "the SQLite pass runs alongside the PostgreSQL pass (its output follows it)"; \
 	RSPACE_MOCK_BACKEND=sqlite $(BIN)/pytest -p no:cacheprovider -m "not own_engines" \
-		--ignore=tests/test_contract_mutants.py
+		--ignore=tests/test_contract_mutants.py > $(VENV)/sqlite-pass.log 2>&1 & \
+	sqlite=$$!; \
 	RSPACE_MOCK_BACKEND=postgresql RSPACE_MOCK_SCRATCH_POSTGRES="$$RSPACE_MOCK_TEST_POSTGRES" \
-		$(BIN)/pytest -p no:cacheprovider $(POSTGRES_PASS)
+		$(BIN)/pytest -p no:cacheprovider $(POSTGRES_PASS); third=$$?; \
+	wait $$sqlite; second=$$?; \
+	echo "--- the SQLite pass (run alongside) ---"; cat $(VENV)/sqlite-pass.log; \
+	test $$second -eq 0 && test $$third -eq 0
 
 # A PostgreSQL server for running tests by hand: `make postgres-start` prints its DSN (also in
 # .venv/pg/dsn, where the tests find it); it runs until `make postgres-stop`.

@@ -343,9 +343,8 @@ def in_process_target(app_factory: AppFactory, fixtures: Path) -> Target:
         from starlette.testclient import TestClient
 
     # A crash must reach the suite as the 500 a client would see, not as a Python exception.
-    client = TestClient(
-        app_factory(fixtures), base_url="http://testserver", raise_server_exceptions=False
-    )
+    app = app_factory(fixtures)
+    client = TestClient(app, base_url="http://testserver", raise_server_exceptions=False)
     client.__enter__()
     # httpx2's client (Starlette's, where installed) has httpx's interface.
     http = cast(httpx.Client, client)
@@ -353,8 +352,18 @@ def in_process_target(app_factory: AppFactory, fixtures: Path) -> Target:
         "in-process", "http://testserver", http, credentials_from_fixtures(fixtures), fresh=True
     )
     target.in_process = True
-    target.on_close(lambda: client.__exit__(None, None, None))
+    target.on_close(lambda: _close_in_process(client, app))
     return target
+
+
+def _close_in_process(client: Any, app: Any) -> None:
+    """The client, then the app's store: its database connections go now, not whenever the
+    garbage collector gets round to the app (a suite's worth of apps would otherwise hold a
+    PostgreSQL server's every connection slot)."""
+    client.__exit__(None, None, None)
+    mock = getattr(getattr(app, "state", None), "mock", None)
+    if mock is not None:
+        mock.store.close()
 
 
 def fixture_credentials_accepted(base_url: str, fixtures: Path = DEFAULT_FIXTURES) -> bool:
