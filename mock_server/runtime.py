@@ -28,6 +28,7 @@ from .domain.fixtures import FixtureError, SeedReport, read_fixture_file, seed
 from .domain.folders import FolderService
 from .domain.forms import FormService
 from .domain.groups import GroupService
+from .domain.inventory.samples import SampleService
 from .domain.jwt_tokens import JwtCodec
 from .domain.kinds import ALL_KINDS, FIRST_IDS, USERS
 from .domain.models import SystemSwitches
@@ -163,6 +164,8 @@ class MockRSpace:
             rspace_version=settings.rspace_version,
         )
         self.accounts = AccountService(self.store, self.directory, self.groups)
+        #: Inventory: samples, subsamples and each user's workbench.
+        self.samples = SampleService(self.store, self.clock, self.permissions)
         #: The web pages: signing in, and My Profile.
         self.sign_in = SignIn(self.store, self.clock, self.credentials)
         self.profile = Profile(self.store, self.clock, self.credentials, self.directory)

@@ -16,6 +16,9 @@ from .models import (
     Form,
     FormIcon,
     Group,
+    InventoryContainer,
+    InventorySample,
+    InventorySubSample,
     LoginFailures,
     MediaFile,
     OAuthApp,
@@ -204,6 +207,27 @@ LOGIN_FAILURES: Kind[LoginFailures] = Kind(
     key=("username",),
 )
 
+#: Inventory: samples by owner, subsamples by sample and by where they are, containers (and
+#: each user's workbench) by owner and type.
+INVENTORY_SAMPLES: Kind[InventorySample] = Kind(
+    name="inventory_sample",
+    type=InventorySample,
+    key=("id",),
+    lookups=("owner_id",),
+)
+INVENTORY_SUBSAMPLES: Kind[InventorySubSample] = Kind(
+    name="inventory_subsample",
+    type=InventorySubSample,
+    key=("id",),
+    lookups=("sample_id", "container_id"),
+)
+INVENTORY_CONTAINERS: Kind[InventoryContainer] = Kind(
+    name="inventory_container",
+    type=InventoryContainer,
+    key=("id",),
+    lookups=("owner_id", "c_type"),
+)
+
 ALL_KINDS: tuple[Kind[Any], ...] = (
     USERS,
     APPS,
@@ -222,4 +246,7 @@ ALL_KINDS: tuple[Kind[Any], ...] = (
     EXPORT_ARCHIVES,
     WEB_SESSIONS,
     LOGIN_FAILURES,
+    INVENTORY_SAMPLES,
+    INVENTORY_SUBSAMPLES,
+    INVENTORY_CONTAINERS,
 )

@@ -423,3 +423,96 @@ class ExportArchive:
     job_id: int
     data: bytes
     expires: datetime
+
+
+# -- Inventory -------------------------------------------------------------------------------
+
+
+@dataclass
+class InventoryExtraField:
+    """An extra field of an inventory item (``EF<id>``): a name, a type and its content."""
+
+    id: int
+    name: str
+    type: str
+    content: str
+    last_modified: datetime
+    modified_by: str
+
+
+@dataclass
+class InventorySample:
+    """A sample (``SA<id>``): what its subsamples are portions of. Quantities are kept as the
+    decimal strings RSpace's BigDecimals print."""
+
+    id: int
+    owner_id: int
+    name: str
+    created: datetime
+    last_modified: datetime
+    modified_by: str
+    description: str | None = None
+    tags: list[str] = field(default_factory=list)
+    sample_source: str = "LAB_CREATED"
+    #: ``yyyy-MM-dd``.
+    expiry_date: str | None = None
+    storage_temp_min: str | None = None
+    storage_temp_min_unit: int | None = None
+    storage_temp_max: str | None = None
+    storage_temp_max_unit: int | None = None
+    extra_fields: list[InventoryExtraField] = field(default_factory=list)
+    deleted: bool = False
+    deleted_date: datetime | None = None
+    version: int = 1
+
+
+@dataclass
+class InventoryNote:
+    id: int
+    created: datetime
+    created_by_id: int
+    content: str
+
+
+@dataclass
+class InventorySubSample:
+    """A subsample (``SS<id>``): a portion of a sample, kept somewhere (a workbench, a
+    container)."""
+
+    id: int
+    sample_id: int
+    owner_id: int
+    name: str
+    created: datetime
+    last_modified: datetime
+    modified_by: str
+    quantity: str
+    quantity_unit: int
+    #: The container (or workbench) it is in; ``None`` once deleted.
+    container_id: int | None = None
+    location_id: int | None = None
+    coord_x: int | None = None
+    coord_y: int | None = None
+    notes: list[InventoryNote] = field(default_factory=list)
+    deleted: bool = False
+    deleted_date: datetime | None = None
+    deleted_on_sample_deletion: bool = False
+    version: int = 1
+
+
+@dataclass
+class InventoryContainer:
+    """A container (``IC<id>``) or a user's workbench (``BE<id>``, ``cType`` ``WORKBENCH``)."""
+
+    id: int
+    owner_id: int
+    name: str
+    c_type: str
+    created: datetime
+    last_modified: datetime
+    modified_by: str
+    description: str | None = None
+    #: Locations handed out so far (a workbench's or list container's next ``coordX``).
+    locations_used: int = 0
+    deleted: bool = False
+    version: int = 1

@@ -34,6 +34,7 @@ from .browser_guard import BrowserGuard
 from .docs_pages import install_docs
 from .errors import NoHandlerFound, install_error_handlers
 from .fault_middleware import FaultInjector
+from .inventory import samples_router as inventory_samples_router
 from .journal_middleware import JournalRecorder
 from .middleware import UNMATCHED_FLAG, PathNormaliser, RateLimitHeaders, StoreView
 from .pages import STATIC, STATIC_URL
@@ -70,6 +71,7 @@ RSPACE_ROUTERS = (
     snippets_router.router,
     activity_router.router,
     export_router.router,
+    inventory_samples_router.router,
 )
 #: RSpace's web pages that the fake has: signing in, and My Profile (not in /openapi.json).
 PAGE_ROUTERS = (signin_router.router, profile_router.router)

@@ -1,0 +1,1 @@
+"""The Inventory API's routers (``/api/inventory/v1``), one per resource."""
