@@ -43,20 +43,16 @@ def _people(mock: MockRSpace) -> list[dict[str, Any]]:
     apps = store.collection(APPS)
     people = []
     for user in sorted(store.collection(USERS).select(), key=lambda u: u.id):
-        owned = [a for a in apps.select() if a.owner_id == user.id]
+        owned = mock.profile.own_apps(user)
         pairs = []
         for row in store.collection(TOKENS).select(user_id=user.id):
             app = apps.get(row.client_id)
-            live = row.expiry is not None and row.expiry > mock.clock.now()
-            state = (
-                "refresh token only (JWT grant)"
-                if row.access_token_hash is None
-                else (
-                    f"access token until {row.expiry:%Y-%m-%d %H:%M:%S}"
-                    if live
-                    else "access token expired"
-                )
-            )
+            if row.access_token_hash is None or row.expiry is None:
+                state = "refresh token only (JWT grant)"
+            elif row.expiry > mock.clock.now():
+                state = f"access token until {row.expiry:%Y-%m-%d %H:%M:%S}"
+            else:
+                state = "access token expired"
             pairs.append({"app": app.name if app else row.client_id, "state": state})
         documents = store.collection(DOCUMENTS).count(owner_id=user.id)
         people.append({"user": user, "apps": owned, "pairs": pairs, "documents": documents})

@@ -13,8 +13,9 @@ from starlette.responses import Response
 from ..domain.errors import ApiProblem
 from ..domain.models import User
 from ..domain.profile import ApiKeyInfo
+from .context import mock_of
 from .pages import origin_problem, render
-from .signin_router import mock_of, signed_in_user, to_login
+from .signin_router import signed_in_user, to_login
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("rspace_mock")
@@ -26,10 +27,12 @@ MSG_NOT_AUTHENTICATED = (
 AJAX = "/userform/ajax"
 
 
-def ajax(data: Any = None, error: str | None = None) -> Response:
+def ajax(data: Any = None, error: str | None = None, *, empty_error: bool = False) -> Response:
     """``AjaxReturnObject``: ``data``, ``error`` (an ``ErrorList``), ``errorMsg`` (the same),
-    ``success`` (whether there is data). Always HTTP 200, as RSpace's."""
-    errors = {"errorMessages": [error]} if error is not None else None
+    ``success`` (whether there is data). Always HTTP 200, as RSpace's. ``empty_error``: the
+    ``ErrorList`` of one null message that some of its answers carry."""
+    messages = [error] if error is not None or empty_error else None
+    errors = {"errorMessages": messages} if messages is not None else None
     body = {"data": data, "error": errors, "errorMsg": errors, "success": data is not None}
     return Response(json.dumps(body), media_type="application/json;charset=UTF-8")
 
@@ -97,17 +100,7 @@ async def delete_app(request: Request, client_id: str = Path()) -> Response:
     except ApiProblem as problem:
         return ajax(error=problem.message)
     # RSpace answers a deletion with no data (and "success": false) whether or not it did it.
-    return _no_data()
-
-
-def _no_data() -> Response:
-    body = {
-        "data": None,
-        "error": {"errorMessages": [None]},
-        "errorMsg": {"errorMessages": [None]},
-        "success": False,
-    }
-    return Response(json.dumps(body), media_type="application/json;charset=UTF-8")
+    return ajax(empty_error=True)
 
 
 @router.get(f"{AJAX}/oAuthConnectedApps")

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from ..domain.kinds import DOCUMENTS
 from ..domain.models import User
 from ..domain.sessions import MSG_LOCKOUT_POLICY, MSG_WRONG_CREDENTIALS, Refusal, SignInRefused
-from ..runtime import MockRSpace
+from .context import mock_of
 from .pages import SESSION_COOKIE, render
 
 router = APIRouter(include_in_schema=False)
@@ -22,11 +22,6 @@ log = logging.getLogger("rspace_mock")
 SUCCESS_URL = "/workspace"
 #: The page a page that needs a session sent the browser from, kept until it signs in.
 NEXT_COOKIE = "rspace_mock_after_login"
-
-
-def mock_of(request: Request) -> MockRSpace:
-    mock: MockRSpace = request.app.state.mock
-    return mock
 
 
 def signed_in_user(request: Request) -> User | None:

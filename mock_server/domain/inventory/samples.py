@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from ...clock import Clock
 from ..bodies import json_object
@@ -283,7 +283,7 @@ class SampleService:
             if sample.deleted:
                 return sample
             active = [s for s in self.subsamples(sample) if not s.deleted]
-            in_containers = [s for s in active if not self._on_a_workbench(s)]
+            in_containers = [s for s in active if not self.on_a_workbench(s)]
             if in_containers and not force:
                 return sample  # nothing is deleted; RSpace still answers with the sample
             now = self._now()
@@ -321,7 +321,7 @@ class SampleService:
             raise IllegalArgument(f"SAMPLE with id [{sample_id}] cannot be edited by current User")
         return sample
 
-    def _on_a_workbench(self, subsample: InventorySubSample) -> bool:
+    def on_a_workbench(self, subsample: InventorySubSample) -> bool:
         holder = self.container(subsample.container_id)
         return holder is None or holder.c_type == WORKBENCH
 
@@ -329,7 +329,7 @@ class SampleService:
 # -- checking a new sample's body -------------------------------------------------------------
 
 
-def raise_unreadable() -> None:
+def raise_unreadable() -> NoReturn:
     from ..errors import UnreadableBody
 
     raise UnreadableBody()
@@ -368,7 +368,7 @@ def _tags(raw: object, problems: list[FieldError]) -> list[str]:
     if not isinstance(raw, list):
         raise_unreadable()
     values = []
-    for item in raw if isinstance(raw, list) else []:
+    for item in raw:
         value = item.get("value") if isinstance(item, dict) else item
         if not isinstance(value, str):
             raise_unreadable()
@@ -388,17 +388,14 @@ def _quantity(raw: object, field: str, problems: list[FieldError]) -> Quantity |
         return None
     if not isinstance(raw, dict):
         raise_unreadable()
-    assert isinstance(raw, dict)
     value = decimal_of(raw.get("numericValue"))
     unit = raw.get("unitId")
     if value is None or isinstance(unit, bool) or not isinstance(unit, (int, str)):
         raise_unreadable()
     try:
-        unit_id = int(unit)  # type: ignore[arg-type]
+        unit_id = int(unit)
     except ValueError:
         raise_unreadable()
-        raise
-    assert value is not None
     if value < 0:
         problems.append(_error(field, raw, "Quantity 'numericValue' must be positive"))
     if unit_id not in UNITS:
@@ -420,12 +417,10 @@ def _temperature(raw: object, field: str, problems: list[FieldError]) -> Quantit
         return None
     if not isinstance(raw, dict):
         raise_unreadable()
-    assert isinstance(raw, dict)
     value = decimal_of(raw.get("numericValue"))
     unit = raw.get("unitId")
     if value is None or isinstance(unit, bool) or not isinstance(unit, int):
         raise_unreadable()
-    assert value is not None and isinstance(unit, int)
     if unit not in TEMPERATURE_UNITS:
         problems.append(_error(field, raw, "Unit id is not a valid temperature unit."))
     return Quantity(value, unit)
@@ -468,7 +463,6 @@ def _expiry(raw: object) -> str | None:
         return date.fromisoformat(str(raw)).isoformat()
     except ValueError:
         raise_unreadable()
-        raise
 
 
 def _extra_fields(raw: object, problems: list[FieldError]) -> list[InventoryExtraField]:
@@ -477,7 +471,7 @@ def _extra_fields(raw: object, problems: list[FieldError]) -> list[InventoryExtr
     if not isinstance(raw, list):
         raise_unreadable()
     fields = []
-    for item in raw if isinstance(raw, list) else []:
+    for item in raw:
         if not isinstance(item, dict):
             raise_unreadable()
         kind = str(item.get("type") or "text").lower()

@@ -79,7 +79,7 @@ class Renderer:
         active = [s for s in self.samples.subsamples(sample) if not s.deleted]
         body.update(
             {
-                "canBeDeleted": all(self.samples._on_a_workbench(s) for s in active),
+                "canBeDeleted": all(self.samples.on_a_workbench(s) for s in active),
                 "deleted": sample.deleted,
                 "deletedDate": rspace_date(sample.deleted_date) if sample.deleted_date else None,
                 "iconId": -1,
@@ -267,7 +267,7 @@ class Renderer:
                 "version": subsample.version,
                 "historicalVersion": False,
                 "deletedOnSampleDeletion": subsample.deleted_on_sample_deletion,
-                "storedInContainer": not self.samples._on_a_workbench(subsample),
+                "storedInContainer": not self.samples.on_a_workbench(subsample),
                 "_links": self._subsample_links(subsample),
             }
         )
@@ -308,7 +308,7 @@ class Renderer:
                 "_links": self._subsample_links(subsample),
                 "version": subsample.version,
                 "historicalVersion": False,
-                "storedInContainer": not self.samples._on_a_workbench(subsample),
+                "storedInContainer": not self.samples.on_a_workbench(subsample),
             }
         )
         return body
